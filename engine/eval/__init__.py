@@ -1,0 +1,1 @@
+"""Quality metrics shared by tests and benchmarks (definitions in docs/design)."""

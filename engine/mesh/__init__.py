@@ -1,0 +1,5 @@
+"""Input geometry: containers and cleaning."""
+
+from .container import MeshData
+
+__all__ = ["MeshData"]

@@ -1,0 +1,114 @@
+"""Conversion between Blender data and engine arrays. No algorithms live here."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import bpy
+
+from engine.errors import InputError
+from engine.mesh import MeshData
+from engine.rig import Skeleton
+
+
+def _matrix(m) -> np.ndarray:
+    return np.array(m, dtype=np.float64).reshape(4, 4)
+
+
+def _apply(mat: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    return pts @ mat[:3, :3].T + mat[:3, 3]
+
+
+def object_rest_geometry(obj, evaluated: bool = False, depsgraph=None):
+    """World-space vertices (N, 3) and triangles (F, 3) of a mesh object.
+
+    With ``evaluated`` the modifier stack (minus Armature modifiers) is applied; the vertex
+    count then may differ from the object's own mesh. Otherwise the object's mesh data is
+    read as is (its rest shape), which keeps a 1:1 map to vertex groups.
+    """
+    if obj.type != "MESH":
+        raise InputError(f"'{obj.name}' is not a mesh object")
+    mesh = obj.data
+    owner = None
+    if evaluated:
+        depsgraph = depsgraph or bpy.context.evaluated_depsgraph_get()
+        owner = obj.evaluated_get(depsgraph)
+        mesh = owner.to_mesh()
+    try:
+        n = len(mesh.vertices)
+        co = np.empty(n * 3, dtype=np.float64)
+        mesh.vertices.foreach_get("co", co)
+        mesh.calc_loop_triangles()
+        tris = np.empty(len(mesh.loop_triangles) * 3, dtype=np.int64)
+        mesh.loop_triangles.foreach_get("vertices", tris)
+    finally:
+        if owner is not None:
+            owner.to_mesh_clear()
+    verts = _apply(_matrix(obj.matrix_world), co.reshape(-1, 3))
+    return verts, tris.reshape(-1, 3)
+
+
+def mesh_from_objects(objects, evaluated: bool = False) -> MeshData:
+    """One MeshData for several mesh objects, world space, object ids in list order."""
+    verts, faces, ids, offset = [], [], [], 0
+    for i, obj in enumerate(objects):
+        v, f = object_rest_geometry(obj, evaluated=evaluated)
+        verts.append(v)
+        faces.append(f + offset)
+        ids.append(np.full(len(v), i, dtype=np.int32))
+        offset += len(v)
+    if not verts:
+        raise InputError("no mesh objects given")
+    return MeshData(np.concatenate(verts), np.concatenate(faces),
+                    np.concatenate(ids), [o.name for o in objects])
+
+
+def skeleton_from_armature(arm) -> Skeleton:
+    """Rest-pose bones of an armature object, in world space."""
+    if arm is None or arm.type != "ARMATURE":
+        raise InputError("no armature given: select an armature object")
+    bones = list(arm.data.bones)
+    if not bones:
+        raise InputError(f"armature '{arm.name}' has no bones")
+    mw = _matrix(arm.matrix_world)
+    index = {b.name: i for i, b in enumerate(bones)}
+    heads = _apply(mw, np.array([b.head_local for b in bones]))
+    tails = _apply(mw, np.array([b.tail_local for b in bones]))
+    parents = [index[b.parent.name] if b.parent else -1 for b in bones]
+    rolls = [_bone_roll(b) for b in bones]
+    deform = [b.use_deform for b in bones]
+    return Skeleton([b.name for b in bones], heads, tails, parents, rolls, deform)
+
+
+def _bone_roll(bone) -> float:
+    """Roll of a Bone, in radians, from its rest matrix (edit bones need edit mode)."""
+    return float(bpy.types.Bone.AxisRollFromMatrix(bone.matrix_local.to_3x3())[1])
+
+
+def weights_from_objects(objects, skeleton: Skeleton, arm=None) -> np.ndarray:
+    """Dense (N, B) weights read from vertex groups named after bones, stacked in object
+    order. Objects parented to a bone (rigid props) get weight 1 on that bone."""
+    index = {n: i for i, n in enumerate(skeleton.names)}
+    blocks = []
+    for obj in objects:
+        n = len(obj.data.vertices)
+        w = np.zeros((n, skeleton.n_bones))
+        if obj.parent_type == "BONE" and obj.parent_bone in index:
+            w[:, index[obj.parent_bone]] = 1.0
+        else:
+            group_bone = {g.index: index.get(g.name, -1) for g in obj.vertex_groups}
+            for v in obj.data.vertices:
+                for g in v.groups:
+                    b = group_bone.get(g.group, -1)
+                    if b >= 0:
+                        w[v.index, b] += g.weight
+        blocks.append(w)
+    return np.concatenate(blocks) if blocks else np.zeros((0, skeleton.n_bones))
+
+
+def scene_meshes_and_armatures(objects=None):
+    """(mesh objects, armature objects) among ``objects`` (default: whole scene)."""
+    objects = list(bpy.context.scene.objects) if objects is None else list(objects)
+    meshes = [o for o in objects if o.type == "MESH"]
+    arms = [o for o in objects if o.type == "ARMATURE"]
+    return meshes, arms

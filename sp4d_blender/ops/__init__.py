@@ -1,0 +1,13 @@
+"""Operators: Rebind, Auto-Rig, Show Parts, Test Pose, Export."""
+
+_modules = []
+
+
+def register():
+    for m in _modules:
+        m.register()
+
+
+def unregister():
+    for m in reversed(_modules):
+        m.unregister()
