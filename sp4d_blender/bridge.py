@@ -112,3 +112,13 @@ def scene_meshes_and_armatures(objects=None):
     meshes = [o for o in objects if o.type == "MESH"]
     arms = [o for o in objects if o.type == "ARMATURE"]
     return meshes, arms
+
+
+def posed_skeleton(arm) -> Skeleton:
+    """Bones of an armature in its current pose, world space (for display)."""
+    rest = skeleton_from_armature(arm)
+    mw = _matrix(arm.matrix_world)
+    pbones = [arm.pose.bones[n] for n in rest.names]
+    heads = _apply(mw, np.array([pb.head for pb in pbones]))
+    tails = _apply(mw, np.array([pb.tail for pb in pbones]))
+    return Skeleton(rest.names, heads, tails, rest.parents, rest.rolls, rest.deform)
