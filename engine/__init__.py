@@ -11,7 +11,7 @@ Stages, in pipeline order:
   eval/   quality metrics shared by tests and benchmarks
 """
 
-from .errors import InputError, ModelError, SP4DError
+from .errors import Cancelled, InputError, ModelError, SP4DError
 
-__all__ = ["SP4DError", "InputError", "ModelError"]
+__all__ = ["SP4DError", "InputError", "ModelError", "Cancelled"]
 __version__ = "0.1.0"

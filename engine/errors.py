@@ -15,3 +15,7 @@ class InputError(SP4DError):
 
 class ModelError(SP4DError):
     """Model weights are missing, unreadable or incompatible."""
+
+
+class Cancelled(SP4DError):
+    """The user cancelled a long-running job; nothing was changed."""
