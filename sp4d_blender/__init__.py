@@ -15,14 +15,16 @@ if os.path.isdir(_vendored) and _vendored not in sys.path:
 
 
 def register():
-    from . import ops, ui
+    from . import jobs, ops, ui
 
+    jobs.register_properties()
     ui.register()
     ops.register()
 
 
 def unregister():
-    from . import ops, ui
+    from . import jobs, ops, ui
 
     ops.unregister()
     ui.unregister()
+    jobs.unregister_properties()
