@@ -4,14 +4,8 @@ Converts Blender data to engine arrays, calls the engine, writes results back.
 No algorithms live here; see ``engine``.
 """
 
-import os
-import sys
-
-# The extension ships the engine vendored next to this package; in a source checkout it is
-# the sibling top-level ``engine`` package.
-_vendored = os.path.join(os.path.dirname(__file__), "vendor")
-if os.path.isdir(_vendored) and _vendored not in sys.path:
-    sys.path.insert(0, _vendored)
+# The engine is the top-level ``engine`` package: a sibling in a source checkout, a wheel
+# bundled in the extension zip (see build.py) once installed.
 
 
 def register():
