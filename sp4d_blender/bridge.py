@@ -8,7 +8,7 @@ import bpy
 
 from engine.errors import InputError
 from engine.mesh import MeshData
-from engine.rig import Skeleton
+from engine.rig import Skeleton, SkinWeights
 
 
 def _matrix(m) -> np.ndarray:
@@ -122,3 +122,115 @@ def posed_skeleton(arm) -> Skeleton:
     heads = _apply(mw, np.array([pb.head for pb in pbones]))
     tails = _apply(mw, np.array([pb.tail for pb in pbones]))
     return Skeleton(rest.names, heads, tails, rest.parents, rest.rolls, rest.deform)
+
+
+# ---------------------------------------------------------------------------------------
+# Write side: arrays -> Blender data
+# ---------------------------------------------------------------------------------------
+
+def write_weights(objects, skeleton_or_names, weights: SkinWeights) -> None:
+    """Replace the bone vertex groups of ``objects`` with ``weights``.
+
+    ``weights`` rows are stacked in ``objects`` order (one row per mesh vertex); its
+    indices refer to ``skeleton_or_names`` (a Skeleton or a list of bone names). Existing
+    groups named after these bones are removed, other groups are kept. One group is
+    created per bone. Vertices are added in batches of equal weight, so the number of
+    Python calls is the number of distinct (bone, weight) pairs, not of vertices.
+    """
+    names = list(getattr(skeleton_or_names, "names", skeleton_or_names))
+    indices = np.asarray(weights.indices)
+    values = np.asarray(weights.weights, dtype=np.float32)
+    total = sum(len(o.data.vertices) for o in objects)
+    if len(indices) != total:
+        raise InputError(f"weights have {len(indices)} rows for {total} vertices")
+    start = 0
+    for obj in objects:
+        n = len(obj.data.vertices)
+        _write_object_weights(obj, names, indices[start:start + n], values[start:start + n])
+        start += n
+
+
+def _write_object_weights(obj, names: list[str], indices: np.ndarray, values: np.ndarray) -> None:
+    wanted = set(names)
+    for group in [g for g in obj.vertex_groups if g.name in wanted]:
+        obj.vertex_groups.remove(group)
+    used = indices >= 0
+    rows, slots = np.nonzero(used)
+    bones = indices[rows, slots]
+    vals = values[rows, slots]
+    # sort by (bone, weight) once; each run of equal pairs becomes one ``add`` call
+    order = np.lexsort((vals, bones))
+    rows, bones, vals = rows[order], bones[order], vals[order]
+    bone_cuts = np.searchsorted(bones, np.arange(len(names) + 1))
+    for b, name in enumerate(names):
+        group = obj.vertex_groups.new(name=name)
+        lo, hi = bone_cuts[b], bone_cuts[b + 1]
+        if lo == hi:
+            continue
+        v, r = vals[lo:hi], rows[lo:hi]
+        cuts = np.flatnonzero(np.diff(v)) + 1
+        for vv, rr in zip(np.split(v, cuts), np.split(r, cuts)):
+            group.add(rr.tolist(), float(vv[0]), "REPLACE")
+
+
+def build_armature(skeleton: Skeleton, name: str, collection=None):
+    """A new armature object at the world origin whose edit bones are ``skeleton``.
+
+    Heads, tails and rolls are world space (the object has an identity transform); parents
+    and deform flags are copied. The object is linked to ``collection`` (default: the
+    scene's master collection). The active object, selection and mode are restored.
+    """
+    collection = collection or bpy.context.scene.collection
+    data = bpy.data.armatures.new(name)
+    arm = bpy.data.objects.new(name, data)
+    collection.objects.link(arm)
+    view_layer = bpy.context.view_layer
+    prev_active = view_layer.objects.active
+    prev_mode = bpy.context.mode
+    if prev_mode != "OBJECT":
+        bpy.ops.object.mode_set(mode="OBJECT")
+    view_layer.objects.active = arm
+    bpy.ops.object.mode_set(mode="EDIT")
+    try:
+        edit = [data.edit_bones.new(n) for n in skeleton.names]
+        for eb, head, tail, roll, deform in zip(edit, skeleton.heads, skeleton.tails,
+                                                skeleton.rolls, skeleton.deform):
+            eb.head, eb.tail = head.tolist(), tail.tolist()
+            eb.roll = float(roll)
+            eb.use_deform = bool(deform)
+        for eb, parent in zip(edit, skeleton.parents):
+            if parent >= 0:
+                eb.parent = edit[parent]
+    finally:
+        bpy.ops.object.mode_set(mode="OBJECT")
+        view_layer.objects.active = prev_active
+    return arm
+
+
+def bind(objects, armature) -> None:
+    """Deform ``objects`` with ``armature``: one Armature modifier first in each stack
+    (other Armature modifiers removed), and the armature as parent, keeping every
+    object's world transform exactly (the parent-inverse matrix absorbs the change)."""
+    bpy.context.view_layer.update()
+    arm_world = armature.matrix_world.copy()
+    for obj in objects:
+        for mod in [m for m in obj.modifiers if m.type == "ARMATURE"]:
+            obj.modifiers.remove(mod)
+        mod = obj.modifiers.new(name=armature.name, type="ARMATURE")
+        mod.object = armature
+        mod.use_vertex_groups = True
+        mod.use_bone_envelopes = False
+        obj.modifiers.move(len(obj.modifiers) - 1, 0)
+        _parent_keep_world(obj, armature, arm_world)
+
+
+def _parent_keep_world(obj, parent, parent_world) -> None:
+    world = obj.matrix_world.copy()
+    basis = obj.matrix_basis.copy()
+    obj.parent = parent
+    obj.parent_type = "OBJECT"
+    try:
+        obj.matrix_parent_inverse = parent_world.inverted() @ world @ basis.inverted()
+    except ValueError:  # degenerate (zero-scale) basis: move it all into the basis
+        obj.matrix_parent_inverse = parent_world.inverted()
+        obj.matrix_basis = world

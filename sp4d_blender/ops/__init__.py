@@ -1,6 +1,8 @@
 """Operators: Rebind, Auto-Rig, Show Parts, Test Pose, Export."""
 
-_modules = []
+from . import rebind
+
+_modules = [rebind]
 
 
 def register():

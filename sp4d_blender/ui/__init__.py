@@ -1,6 +1,8 @@
 """Sidebar panel and add-on preferences."""
 
-_modules = []
+from . import panel
+
+_modules = [panel]
 
 
 def register():

@@ -1,0 +1,232 @@
+"""The one code path from Blender objects to a bound rig, shared by operators and commands.
+
+Every action runs in two phases:
+
+- *compute* (``plan_*``): validate the objects, read them into engine arrays and run the
+  engine. Nothing in the scene changes; any problem raises ``InputError`` with a one-line
+  message.
+- *apply* (``apply_*``): write the finished arrays back (armature, vertex groups,
+  Armature modifier, parenting). Only plain data writes, no engine work, so it cannot
+  fail half-way on bad input.
+
+``rebind`` and ``rig_from_labels`` chain both phases and return a report.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.errors import InputError
+from engine.mesh import MeshData
+from engine.rig import Skeleton, SkinWeights
+
+from . import bridge
+
+
+@dataclass
+class Report:
+    """What an action did, for the operator's status line and the command's output."""
+
+    objects: list[str]
+    armature: str
+    n_vertices: int
+    n_bones: int
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def message(self) -> str:
+        return (f"Skinned {self.n_vertices} vertices of {len(self.objects)} object(s) to "
+                f"{self.n_bones} bones of '{self.armature}' in {self.seconds:.1f}s")
+
+
+@dataclass
+class RebindPlan:
+    """Everything the apply phase needs, computed without touching the scene."""
+
+    meshes: list
+    armature: object
+    skeleton: Skeleton          # the armature's deform bones, world space
+    weights: SkinWeights        # rows for all mesh vertices, in ``meshes`` order
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LabelRigPlan:
+    meshes: list
+    skeleton: Skeleton
+    weights: SkinWeights
+    name: str
+    collection: object
+    warnings: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------------
+
+def check_armature(armature) -> None:
+    if armature is None:
+        raise InputError("no armature: make an armature the active object")
+    if armature.type != "ARMATURE":
+        raise InputError(f"'{armature.name}' is not an armature: make an armature the active object")
+
+
+def check_meshes(objects) -> list:
+    """The mesh objects to skin; raises on an empty list, non-meshes or linked data."""
+    objects = list(objects)
+    if not objects:
+        raise InputError("no mesh selected: select the mesh objects to skin")
+    for obj in objects:
+        if obj.type != "MESH":
+            raise InputError(f"'{obj.name}' is a {obj.type.lower()}, not a mesh: select only meshes")
+        if not obj.is_editable or not obj.data.is_editable:
+            lib = obj.library or obj.data.library
+            where = f" from library '{lib.name}'" if lib else ""
+            raise InputError(f"'{obj.name}' is linked{where} and cannot be edited: "
+                             "make it local first")
+        if len(obj.data.vertices) == 0:
+            raise InputError(f"mesh '{obj.name}' is empty: it has no vertices")
+    return objects
+
+
+def read_mesh(objects) -> MeshData:
+    """World-space rest geometry of ``objects`` (object transforms applied), validated
+    object by object so the message names the culprit."""
+    mesh = bridge.mesh_from_objects(objects)
+    for i, obj in enumerate(objects):
+        v = mesh.vertices[mesh.object_ids == i]
+        if not np.isfinite(v).all():
+            bad = int((~np.isfinite(v).all(axis=1)).sum())
+            raise InputError(f"mesh '{obj.name}' has {bad} vertices with NaN or infinite "
+                             "coordinates (check its transform too)")
+    return mesh.validate()
+
+
+def read_deform_skeleton(armature) -> Skeleton:
+    """World-space deform bones of ``armature`` (parents re-linked past non-deform ones)."""
+    full = bridge.skeleton_from_armature(armature)
+    if not full.deform.any():
+        raise InputError(f"armature '{armature.name}' has no deform bones to skin to")
+    return full.subset(full.deform).validate()
+
+
+def input_meshes(objects) -> list:
+    """The mesh objects of a loaded file that are geometry, in the order commands use for
+    per-vertex arrays (sorted by object name; vertices in each object's own order).
+
+    Bone display shapes (an importer's custom-shape widgets) are not geometry: skipped.
+    """
+    objects = list(objects)
+    widgets = {pb.custom_shape for o in objects if o.type == "ARMATURE"
+               for pb in o.pose.bones if pb.custom_shape is not None}
+    return sorted((o for o in objects if o.type == "MESH" and o not in widgets),
+                  key=lambda o: o.name)
+
+
+# ---------------------------------------------------------------------------------------
+# Rebind: weights for an existing armature
+# ---------------------------------------------------------------------------------------
+
+def plan_rebind(mesh_objects, armature, options=None, progress=None) -> RebindPlan:
+    """Compute phase of Rebind: engine weights of ``mesh_objects`` for ``armature``'s
+    deform bones. Raises InputError; never changes the scene."""
+    from engine.skin import compute_weights
+
+    check_armature(armature)
+    meshes = check_meshes(o for o in mesh_objects if o is not armature)
+    if armature.parent in meshes:
+        raise InputError(f"armature '{armature.name}' is parented to '{armature.parent.name}': "
+                         "binding would create a parent loop")
+    mesh = read_mesh(meshes)
+    skeleton = read_deform_skeleton(armature)
+    weights = compute_weights(mesh, skeleton, options, progress=progress)
+    _check_weights(weights, mesh, skeleton)
+    return RebindPlan(meshes, armature, skeleton, weights)
+
+
+def apply_rebind(plan: RebindPlan) -> None:
+    """Apply phase of Rebind: vertex groups, Armature modifier and parenting."""
+    bridge.write_weights(plan.meshes, plan.skeleton.names, plan.weights)
+    bridge.bind(plan.meshes, plan.armature)
+
+
+def rebind(mesh_objects, armature, options=None, progress=None) -> Report:
+    """Skin ``mesh_objects`` to ``armature`` with the engine's weights."""
+    t0 = time.perf_counter()
+    plan = plan_rebind(mesh_objects, armature, options, progress)
+    apply_rebind(plan)
+    return Report([o.name for o in plan.meshes], armature.name, len(plan.weights.indices),
+                  plan.skeleton.n_bones, time.perf_counter() - t0, plan.warnings)
+
+
+# ---------------------------------------------------------------------------------------
+# Rig from given part labels: new skeleton + weights
+# ---------------------------------------------------------------------------------------
+
+def plan_rig_from_labels(mesh_objects, labels, options=None, progress=None,
+                         name: str = "Armature", collection=None) -> LabelRigPlan:
+    """Compute phase: skeleton from per-vertex part ``labels`` (stacked in
+    ``mesh_objects`` order), then weights. Never changes the scene."""
+    from engine.rig import skeleton_from_parts
+    from engine.skin import compute_weights
+
+    meshes = check_meshes(mesh_objects)
+    mesh = read_mesh(meshes)
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or len(labels) != mesh.n_vertices:
+        raise InputError(f"labels have shape {labels.shape}; expected ({mesh.n_vertices},), "
+                         "one per mesh vertex")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise InputError(f"labels must be integers, got {labels.dtype}")
+    rig = skeleton_from_parts(mesh, labels)
+    skeleton = rig.skeleton.validate()
+    weights = compute_weights(mesh, skeleton, options, part_labels=rig.labels,
+                              part_to_bone=rig.part_to_bone, progress=progress)
+    _check_weights(weights, mesh, skeleton)
+    return LabelRigPlan(meshes, skeleton, weights, name, collection, list(rig.warnings or []))
+
+
+def apply_rig_from_labels(plan: LabelRigPlan):
+    """Apply phase: new armature, vertex groups, bind. Returns the armature object."""
+    arm = bridge.build_armature(plan.skeleton, plan.name, plan.collection)
+    bridge.write_weights(plan.meshes, plan.skeleton.names, plan.weights)
+    bridge.bind(plan.meshes, arm)
+    return arm
+
+
+def rig_from_labels(mesh_objects, labels, options=None, progress=None,
+                    name: str = "Armature", collection=None) -> Report:
+    t0 = time.perf_counter()
+    plan = plan_rig_from_labels(mesh_objects, labels, options, progress, name, collection)
+    arm = apply_rig_from_labels(plan)
+    return Report([o.name for o in plan.meshes], arm.name, len(plan.weights.indices),
+                  plan.skeleton.n_bones, time.perf_counter() - t0, plan.warnings)
+
+
+# ---------------------------------------------------------------------------------------
+
+def _check_weights(weights: SkinWeights, mesh: MeshData, skeleton: Skeleton) -> None:
+    """The engine's answer fits the mesh and skeleton (guards the apply phase)."""
+    idx = np.asarray(weights.indices)
+    if idx.ndim != 2 or len(idx) != mesh.n_vertices or weights.weights.shape != idx.shape:
+        raise InputError(f"engine returned weights of shape {idx.shape} for "
+                         f"{mesh.n_vertices} vertices")
+    if idx.size and (idx.max() >= skeleton.n_bones or idx.min() < -1):
+        raise InputError("engine returned weights for bones the armature does not have")
+    if not np.isfinite(weights.weights).all():
+        raise InputError("engine returned NaN weights")
+
+
+def remove_armatures(armatures) -> None:
+    """Delete armature objects (and their data when unused); meshes already re-bound to
+    another armature keep their world transforms (bind re-parented them)."""
+    import bpy
+
+    for arm in list(armatures):
+        data = arm.data
+        bpy.data.objects.remove(arm)
+        if data.users == 0:
+            bpy.data.armatures.remove(data)
