@@ -10,8 +10,9 @@ import numpy as np
 from ..errors import InputError
 from ..mesh import MeshData, clean_mesh
 from ..rig import Skeleton, SkinWeights
+from .bones import bone_segments
 from .heat import heat_sources, solve_heat
-from .limit import smooth_top_k
+from .limit import prune_small, smooth_top_k
 
 
 @dataclass
@@ -25,15 +26,22 @@ class SkinOptions:
     candidates:       nearest bones tested for visibility per vertex.
     graph_weight:     uniform-Laplacian fraction added to the cotangent one (robustness).
     weld_rel:         welding distance as a fraction of the bbox diagonal.
+    normal_bias:      prefer bones behind the surface (Blender's normal-weighted distance).
+    segments:         "hierarchy" (head -> children's heads where the tail is arbitrary,
+                      as in imported rigs) or "tails" (head -> tail as given).
+    prune:            heat weights under prune/2 dropped, ramped up to prune (0 = off).
     """
 
     max_influences: int = 4
-    heat_weight: float = 1.0
+    heat_weight: float = 8.0
     visibility: bool = True
     voxel_resolution: int = 96
     candidates: int = 8
     graph_weight: float = 1e-2
     weld_rel: float = 1e-6
+    normal_bias: bool = True
+    prune: float = 0.05
+    segments: str = "hierarchy"
 
 
 def _check(mesh: MeshData, skeleton: Skeleton, options: SkinOptions) -> None:
@@ -70,7 +78,9 @@ def compute_weights(mesh: MeshData, skeleton: Skeleton, options: SkinOptions | N
     clean = clean_mesh(mesh, weld_rel=options.weld_rel, weld_across_objects=True)
     V, F = clean.mesh.vertices, clean.mesh.faces
     deform = np.flatnonzero(skeleton.deform)
-    heads, tails = skeleton.heads[deform], skeleton.tails[deform]
+    starts, ends = bone_segments(skeleton.heads, skeleton.tails, skeleton.parents, skeleton.deform,
+                                 options.segments)
+    heads, tails = starts[deform], ends[deform]
 
     forced = None
     if part_labels is not None and part_to_bone is not None:
@@ -90,7 +100,8 @@ def compute_weights(mesh: MeshData, skeleton: Skeleton, options: SkinOptions | N
     report(0.05, "finding visible bones")
     src = heat_sources(V, F, heads, tails, heat_weight=options.heat_weight,
                        candidates=options.candidates, visibility=options.visibility,
-                       voxel_resolution=options.voxel_resolution, forced_bone=forced)
+                       voxel_resolution=options.voxel_resolution, forced_bone=forced,
+                       normal_bias=options.normal_bias)
     report(0.2, "factorising the mesh Laplacian")
     sub = (lambda f, s: report(0.2 + 0.75 * f, s))
     k = options.max_influences
@@ -101,7 +112,11 @@ def compute_weights(mesh: MeshData, skeleton: Skeleton, options: SkinOptions | N
     if empty.any():
         idx[empty, 0] = np.asarray(src.P[empty].argmax(axis=1)).ravel()
         vals[empty, 0] = 1.0
-    w, i = smooth_top_k(vals, idx, k)
+    pruned = prune_small(vals, options.prune, options.prune / 2)
+    # never prune a vertex to nothing: keep its strongest bone
+    gone = (pruned <= 0).all(axis=1)
+    pruned[gone] = vals[gone]
+    w, i = smooth_top_k(pruned, idx, k)
     i = np.where(i >= 0, deform[np.maximum(i, 0)], -1)
     report(1.0, "done")
     return SkinWeights(i[clean.vertex_map].astype(np.int64), w[clean.vertex_map].astype(np.float32),

@@ -43,3 +43,37 @@ def nearest_bones(points: np.ndarray, heads: np.ndarray, tails: np.ndarray, k: i
         tk = np.take_along_axis(tm, part, axis=1)
         closest[s:s + chunk] = heads[part] + tk[..., None] * (tails - heads)[part]
     return idx, dist, closest
+
+
+def bone_segments(heads: np.ndarray, tails: np.ndarray, parents: np.ndarray, use: np.ndarray,
+                  mode: str = "hierarchy") -> tuple[np.ndarray, np.ndarray]:
+    """Segments (starts (B, 3), ends (B, 3)) that stand for each bone when measuring distances.
+
+    A bone rotates about its head, and the geometry it carries lies between its head and
+    the heads of its children. Tails are only a display convention, and imported rigs
+    (glTF, FBX) get guessed tails that can point anywhere (tiny point bones, tails beside
+    the limb). mode "hierarchy": a bone whose tail does not touch one of its children's
+    heads (children among ``use``) gets the segment head -> mean of its children's heads;
+    bones with a meaningful tail (it reaches a child) and leaves keep head -> tail.
+    mode "tails": head -> tail as given.
+    heads, tails (B, 3); parents (B,); use (B,) bool, the bones that count as children.
+    """
+    if mode == "tails":
+        return heads, tails
+    b = len(heads)
+    ends = tails.copy()
+    kids = np.flatnonzero(use & (parents >= 0))
+    par = parents[kids]
+    count = np.bincount(par, minlength=b)
+    has = count > 0
+    mean = np.zeros((b, 3))
+    np.add.at(mean, par, heads[kids])
+    mean[has] /= count[has, None]
+    # does the tail already touch a child? (relative to the bone's own reach)
+    reach = np.maximum(np.linalg.norm(mean - heads, axis=1), np.linalg.norm(tails - heads, axis=1))
+    gap = np.full(b, np.inf)
+    np.minimum.at(gap, par, np.linalg.norm(tails[par] - heads[kids], axis=1))
+    keep_tail = gap <= 0.05 * np.maximum(reach, 1e-300)
+    replace = has & ~keep_tail
+    ends[replace] = mean[replace]
+    return heads, ends

@@ -30,10 +30,20 @@ class HeatSources:
     P: sp.csr_matrix
 
 
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """(M, 3) unit area-weighted vertex normals (zero for vertices without faces)."""
+    fn = np.cross(vertices[faces[:, 1]] - vertices[faces[:, 0]], vertices[faces[:, 2]] - vertices[faces[:, 0]])
+    n = np.zeros_like(vertices)
+    for c in range(3):
+        np.add.at(n, faces[:, c], fn)
+    ln = np.linalg.norm(n, axis=1, keepdims=True)
+    return np.divide(n, ln, out=np.zeros_like(n), where=ln > 0)
+
+
 def heat_sources(vertices: np.ndarray, faces: np.ndarray, heads: np.ndarray, tails: np.ndarray,
                  heat_weight: float = 1.0, candidates: int = 8, visibility: bool = True,
                  voxel_resolution: int = 96, tie_eps: float = 1e-3, min_dist_rel: float = 1e-3,
-                 forced_bone: np.ndarray | None = None) -> HeatSources:
+                 forced_bone: np.ndarray | None = None, normal_bias: bool = True) -> HeatSources:
     """Closest visible bone(s) of each vertex and the heat they give.
 
     vertices (M, 3), faces (F, 3), heads/tails (B, 3) of the deform bones.
@@ -43,12 +53,24 @@ def heat_sources(vertices: np.ndarray, faces: np.ndarray, heads: np.ndarray, tai
     a bone would otherwise get infinite heat).
     forced_bone: optional (M,) bone index per vertex (-1 = none) from a part prior; such
     vertices take heat only from that bone.
+    normal_bias: like Blender, divide distances by 0.5 (cos + 1.001), cos between the vertex
+    normal and the bone->vertex direction, so a bone behind the surface (the usual case) is
+    preferred over one in front of it (a neighbouring limb).
     Vertices that see no candidate bone take heat from the nearest one, so every vertex
     has H > 0 and every shell of the mesh has a solution.
     """
     m, b = len(vertices), len(heads)
     idx, dist, closest = nearest_bones(vertices, heads, tails, candidates)
     k = idx.shape[1]
+    if normal_bias:
+        normals = vertex_normals(vertices, faces)
+        d = vertices[:, None, :] - closest
+        cos = np.einsum("nkj,nj->nk", d, normals) / np.maximum(np.linalg.norm(d, axis=2), 1e-300)
+        # vertices without faces have a zero normal: cos = 0 -> a uniform factor of ~2
+        dist = dist / (0.5 * (cos + 1.001))
+        order = np.argsort(dist, axis=1)
+        idx, dist = np.take_along_axis(idx, order, 1), np.take_along_axis(dist, order, 1)
+        closest = np.take_along_axis(closest, order[..., None], 1)
     vis = np.ones((m, k), bool)
     if visibility:
         solid = voxelize(vertices, faces, voxel_resolution)

@@ -36,3 +36,13 @@ def smooth_top_k(values: np.ndarray, indices: np.ndarray, k: int) -> tuple[np.nd
     v[empty, 0], s[empty] = 1.0, 1.0      # caller guarantees index 0 is valid for such rows
     v = v / s
     return v, np.where(v > 0, i, -1)
+
+
+def prune_small(values: np.ndarray, start: float = 0.05, end: float = 0.025) -> np.ndarray:
+    """Blender's continuous cut of small heat weights: 0 below ``end``, a linear ramp from
+    0 at ``end`` to ``start`` at ``start``, unchanged above (no jump, so no crease).
+    Long, faint heat tails are what make bone heat over-blend compared with artists."""
+    if start <= 0:
+        return values
+    ramp = (values - end) / max(start - end, 1e-12) * start
+    return np.where(values < end, 0.0, np.where(values < start, ramp, values))
