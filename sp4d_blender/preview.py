@@ -11,6 +11,7 @@ import bpy
 from mathutils import Vector
 
 from engine.rig.display import bone_octahedra
+from engine.rig.pose import wiggle_pose
 
 from . import bridge
 
@@ -99,3 +100,31 @@ def _bone_object(armature, scene):
     obj.color = (1.0, 0.45, 0.05, 1.0)
     scene.collection.objects.link(obj)
     return obj
+
+
+def apply_pose(armature, quaternions) -> None:
+    """Set local pose rotations (B, 4) (w, x, y, z), in ``armature.data.bones`` order."""
+    for bone, q in zip(armature.data.bones, quaternions):
+        pb = armature.pose.bones[bone.name]
+        pb.rotation_mode = "QUATERNION"
+        pb.rotation_quaternion = [float(x) for x in q]
+
+
+def clear_pose(armature) -> None:
+    for pb in armature.pose.bones:
+        pb.location = (0, 0, 0)
+        pb.rotation_quaternion = (1, 0, 0, 0)
+        pb.scale = (1, 1, 1)
+
+
+def render_test_pose_preview(path: str, mesh_objects, armature, phase: float = 1.2) -> str:
+    """Render ``mesh_objects`` bent by a wiggle test pose of ``armature`` (a still of the
+    Test Pose animation), then put the armature back in its rest pose."""
+    skeleton = bridge.skeleton_from_armature(armature)
+    apply_pose(armature, wiggle_pose(skeleton, phase))
+    bpy.context.view_layer.update()
+    try:
+        return render_preview(path, mesh_objects, armature)
+    finally:
+        clear_pose(armature)
+        bpy.context.view_layer.update()

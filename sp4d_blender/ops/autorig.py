@@ -1,0 +1,67 @@
+"""Auto-Rig: selected meshes -> SP4D parts -> skeleton -> weights -> bound armature."""
+
+from __future__ import annotations
+
+import bpy
+
+from engine.autorig import AutoRigOptions
+
+from .. import autorig
+from ..jobs import JobOperator
+
+
+class SP4D_OT_autorig(JobOperator, bpy.types.Operator):
+    """Segment the selected meshes into kinematic parts with SP4D, build a skeleton and
+    bind it with skinning weights (runs in the background; Esc cancels)"""
+
+    bl_idname = "sp4d.autorig"
+    bl_label = "Auto-Rig"
+    bl_options = {"REGISTER", "UNDO"}
+
+    segmenter: bpy.props.EnumProperty(
+        name="Parts From", default="sp4d",
+        items=[("sp4d", "SP4D Model", "Kinematic parts from the SP4D diffusion model"),
+               ("geometric", "Geometry Only", "Model-free segmentation (faster, less accurate)")])
+    existing: bpy.props.EnumProperty(
+        name="Existing Rig", default="CANCEL",
+        items=[("CANCEL", "Ask", "Stop if a selected mesh is already rigged"),
+               ("REPLACE", "Replace", "Remove the existing rig of the selected meshes"),
+               ("KEEP", "Keep", "Add the new rig beside the existing one")])
+    seed: bpy.props.IntProperty(name="Seed", default=0, min=0)
+    max_influences: bpy.props.IntProperty(name="Max Influences", default=4, min=1, max=8)
+
+    @classmethod
+    def poll(cls, context):
+        return context.mode == "OBJECT"
+
+    def prepare(self, context):
+        from ..ui.preferences import engine_settings
+
+        settings = engine_settings(context)
+        options = AutoRigOptions(segmenter=self.segmenter, seed=self.seed,
+                                 max_influences=self.max_influences, **settings)
+        meshes = [o for o in context.selected_objects if o.type == "MESH"] or \
+            [o for o in context.selected_objects]
+        self._input = autorig.prepare_autorig(meshes, options, self.existing)
+        return lambda progress: autorig.compute(self._input, progress)
+
+    def apply(self, context, result) -> str:
+        arm = autorig.apply_autorig(self._input, result, self.existing)
+        for warning in result.warnings:
+            self.report({"WARNING"}, warning)
+        total = sum(result.timings.values())
+        return (f"Auto-Rig: {result.skeleton.n_bones} bones, {int(result.labels.max()) + 1} parts "
+                f"on {len(self._input.meshes)} object(s) -> '{arm.name}' in {total:.1f}s")
+
+
+classes = (SP4D_OT_autorig,)
+
+
+def register():
+    for c in classes:
+        bpy.utils.register_class(c)
+
+
+def unregister():
+    for c in reversed(classes):
+        bpy.utils.unregister_class(c)
