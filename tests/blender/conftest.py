@@ -1,0 +1,111 @@
+"""Scene fixtures for tests that run inside real Blender (the ``bpy`` module)."""
+
+import numpy as np
+import pytest
+
+bpy = pytest.importorskip("bpy")
+
+from tests.conftest import asset_path  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def addon():
+    """The add-on, registered once for the session."""
+    import sp4d_blender
+
+    sp4d_blender.register()
+    yield sp4d_blender
+    sp4d_blender.unregister()
+
+
+def load_unrigged(name: str):
+    """Load reference model ``name`` into a fresh scene, strip its vertex groups and
+    Armature modifiers, put the armature in rest pose, select its meshes and make its armature active.
+    Returns (meshes, armature)."""
+    from sp4d_blender import rigging, scene_io
+
+    objects = scene_io.load_file(asset_path(name))
+    meshes = rigging.input_meshes(objects)
+    arms = [o for o in objects if o.type == "ARMATURE"]
+    assert len(arms) == 1
+    for obj in meshes:
+        obj.vertex_groups.clear()
+        for mod in [m for m in obj.modifiers if m.type == "ARMATURE"]:
+            obj.modifiers.remove(mod)
+    for pb in arms[0].pose.bones:  # importers may leave a pose: start from the rest pose
+        pb.matrix_basis.identity()
+    bpy.context.view_layer.update()
+    select(meshes, arms[0])
+    return meshes, arms[0]
+
+
+def select(objects, active):
+    for obj in bpy.context.view_layer.objects:
+        obj.select_set(False)
+    for obj in list(objects) + ([active] if active is not None else []):
+        obj.select_set(True)
+    bpy.context.view_layer.objects.active = active
+
+
+def world_vertices(obj, evaluated=False) -> np.ndarray:
+    """(N, 3) world-space vertices; ``evaluated``: after modifiers (the posed mesh)."""
+    if evaluated:
+        dg = bpy.context.evaluated_depsgraph_get()
+        ev = obj.evaluated_get(dg)
+        mesh = ev.to_mesh()
+        try:
+            co = np.empty(len(mesh.vertices) * 3)
+            mesh.vertices.foreach_get("co", co)
+        finally:
+            ev.to_mesh_clear()
+        mw = np.array(ev.matrix_world)
+    else:
+        co = np.empty(len(obj.data.vertices) * 3)
+        obj.data.vertices.foreach_get("co", co)
+        mw = np.array(obj.matrix_world)
+    co = co.reshape(-1, 3)
+    return co @ mw[:3, :3].T + mw[:3, 3]
+
+
+def dense_weights(obj, names) -> np.ndarray:
+    """(N, B) weights of ``obj`` from vertex groups named ``names``."""
+    col = {g.index: names.index(g.name) for g in obj.vertex_groups if g.name in names}
+    w = np.zeros((len(obj.data.vertices), len(names)))
+    for v in obj.data.vertices:
+        for g in v.groups:
+            if g.group in col:
+                w[v.index, col[g.group]] += g.weight
+    return w
+
+
+def scene_state() -> dict:
+    """A comparable snapshot: objects, parents, modifiers, vertex groups, world vertices."""
+    state = {}
+    for obj in bpy.data.objects:
+        entry = dict(type=obj.type, parent=obj.parent.name if obj.parent else None,
+                     modifiers=[(m.type, m.name) for m in obj.modifiers],
+                     matrix=np.array(obj.matrix_world).round(9).tolist())
+        if obj.type == "MESH":
+            entry["groups"] = [g.name for g in obj.vertex_groups]
+            co = np.empty(len(obj.data.vertices) * 3)
+            obj.data.vertices.foreach_get("co", co)
+            entry["co"] = co
+            entry["n_weights"] = sum(len(v.groups) for v in obj.data.vertices)
+        state[obj.name] = entry
+    state["_armatures"] = sorted(a.name for a in bpy.data.armatures)
+    return state
+
+
+def assert_same_state(a: dict, b: dict):
+    assert a.keys() == b.keys()
+    for name in a:
+        if name == "_armatures":
+            assert a[name] == b[name]
+            continue
+        ea, eb = a[name], b[name]
+        assert ea.keys() == eb.keys()
+        for k in ea:
+            if k == "co":
+                np.testing.assert_array_equal(ea[k], eb[k])  # NaN == NaN here
+            else:
+                assert ea[k] == eb[k], (name, k)

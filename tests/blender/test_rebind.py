@@ -1,0 +1,145 @@
+"""Rebind operator inside real Blender: weights, deformation under a pose, world space,
+undo."""
+
+import math
+
+import numpy as np
+import pytest
+
+bpy = pytest.importorskip("bpy")
+
+from tests.blender.conftest import (  # noqa: E402
+    assert_same_state, dense_weights, load_unrigged, scene_state, select, world_vertices)
+
+
+def _original_weights(name):
+    """Load ``name`` with its artist weights; return {mesh name: (N, B) weights}, names."""
+    from sp4d_blender import rigging, scene_io
+    from tests.conftest import asset_path
+
+    objects = scene_io.load_file(asset_path(name))
+    arm = next(o for o in objects if o.type == "ARMATURE")
+    names = [b.name for b in arm.data.bones]
+    return {m.name: dense_weights(m, names) for m in rigging.input_meshes(objects)}, names
+
+
+def _check_weights(obj, arm, max_influences=4):
+    deform = [b.name for b in arm.data.bones if b.use_deform]
+    w = dense_weights(obj, deform)
+    counts = (w > 0).sum(axis=1)
+    assert counts.min() >= 1, f"{(counts == 0).sum()} vertices of {obj.name} unweighted"
+    assert counts.max() <= max_influences
+    np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=1e-4)
+    assert obj.parent is arm
+    mods = [m for m in obj.modifiers if m.type == "ARMATURE"]
+    assert len(mods) == 1 and mods[0].object is arm and obj.modifiers[0] == mods[0]
+    return w
+
+
+def test_rebind_fox_leg_moves_head_stays(addon):
+    original, names = _original_weights("quadruped_khronos_Fox")
+    meshes, arm = load_unrigged("quadruped_khronos_Fox")
+    (fox,) = meshes
+    rest = world_vertices(fox)
+
+    assert bpy.ops.sp4d.rebind() == {"FINISHED"}
+    _check_weights(fox, arm)
+
+    # the artist's weights tell which vertices are leg and which are head
+    w0 = original[fox.name]
+    leg = [names.index(n) for n in names if n.startswith("b_LeftLeg") or n.startswith("b_LeftFoot")]
+    head = [names.index(n) for n in ("b_Head_05", "b_Neck_04")]
+    is_leg = w0[:, leg].sum(axis=1) > 0.95
+    is_far = w0[:, head].sum(axis=1) > 0.95
+    assert is_leg.sum() > 20 and is_far.sum() > 20
+
+    arm.pose.bones["b_LeftLeg01_015"].rotation_mode = "XYZ"
+    arm.pose.bones["b_LeftLeg01_015"].rotation_euler = (math.radians(45), 0, 0)
+    bpy.context.view_layer.update()
+    moved = np.linalg.norm(world_vertices(fox, evaluated=True) - rest, axis=1)
+    diag = np.linalg.norm(rest.max(0) - rest.min(0))
+    assert np.median(moved[is_leg]) > 0.02 * diag
+    assert moved[is_far].max() < 1e-4 * diag
+
+
+def test_rebind_cesium_man_keeps_world_space_under_unapplied_transforms(addon):
+    meshes, arm = load_unrigged("humanoid_khronos_CesiumMan")
+    # unapplied rotation and non-uniform scale on the armature (meshes are its children)
+    # and on the mesh itself
+    arm.rotation_mode = "XYZ"
+    arm.rotation_euler = (0.3, -0.2, 1.1)
+    arm.scale = (0.5, 0.5, 0.5)
+    arm.location = (1.0, -2.0, 0.5)
+    meshes[0].scale = (1.0, 1.3, 0.8)
+    bpy.context.view_layer.update()
+    before = {m.name: world_vertices(m) for m in meshes}
+
+    assert bpy.ops.sp4d.rebind(max_influences=3) == {"FINISHED"}
+    bpy.context.view_layer.update()
+    for m in meshes:
+        _check_weights(m, arm, max_influences=3)
+        # rest pose: the bound mesh sits exactly where it was
+        np.testing.assert_allclose(world_vertices(m), before[m.name], atol=1e-5)
+        np.testing.assert_allclose(world_vertices(m, evaluated=True), before[m.name], atol=1e-4)
+
+
+def test_rebind_is_one_undo_step(addon):
+    meshes, arm = load_unrigged("simple_khronos_RiggedSimple")
+    win = bpy.context.window_manager.windows[0]
+    ui = dict(window=win, screen=win.screen, area=win.screen.areas[0])
+    bpy.ops.ed.undo_push(message="before rebind")
+    before = scene_state()
+    # 'EXEC_DEFAULT', True: call as the UI does, letting the operator push its own undo
+    # step (doing this inside temp_override crashes Blender 5.0 headless, hence outside)
+    assert bpy.ops.sp4d.rebind("EXEC_DEFAULT", True) == {"FINISHED"}
+    after = scene_state()
+    mesh_name = meshes[0].name
+    assert after[mesh_name]["groups"] and after[mesh_name]["n_weights"] > 0
+    with bpy.context.temp_override(**ui):  # ed.undo polls for a screen
+        assert bpy.ops.ed.undo() == {"FINISHED"}
+        assert_same_state(scene_state(), before)
+        assert bpy.ops.ed.redo() == {"FINISHED"}
+        assert_same_state(scene_state(), after)
+    assert {"REGISTER", "UNDO"} <= set(bpy.types.SP4D_OT_rebind.bl_options)
+
+
+def test_rebind_replaces_existing_weights_and_modifiers(addon):
+    meshes, arm = load_unrigged("simple_khronos_RiggedSimple")
+    obj = meshes[0]
+    keep = obj.vertex_groups.new(name="mask")          # not a bone: kept
+    stale = obj.vertex_groups.new(name=arm.data.bones[0].name)
+    stale.add([0], 0.123, "REPLACE")
+    obj.modifiers.new("old", "ARMATURE").object = arm
+    assert bpy.ops.sp4d.rebind() == {"FINISHED"}
+    assert bpy.ops.sp4d.rebind() == {"FINISHED"}      # twice: still one group per bone
+    names = [g.name for g in obj.vertex_groups]
+    assert "mask" in names and keep.name == "mask"
+    assert sorted(n for n in names if n != "mask") == sorted(b.name for b in arm.data.bones if b.use_deform)
+    _check_weights(obj, arm)
+
+
+def test_panel_registered(addon):
+    assert hasattr(bpy.types, "SP4D_PT_main")
+    assert bpy.types.SP4D_PT_main.bl_category == "SP4D"
+
+
+def test_write_weights_many_vertices_fast(addon):
+    """bridge.write_weights on ~100k vertices with all-distinct weights stays quick."""
+    import time
+
+    from engine.rig import SkinWeights
+    from sp4d_blender import bridge, scene_io
+
+    scene_io.reset_scene()
+    bpy.ops.mesh.primitive_grid_add(x_subdivisions=316, y_subdivisions=316)
+    obj = bpy.context.object
+    n = len(obj.data.vertices)
+    rng = np.random.default_rng(0)
+    dense = rng.random((n, 20)) ** 8
+    sw = SkinWeights.from_dense(dense, [f"b{i}" for i in range(20)], 4)
+    t0 = time.perf_counter()
+    bridge.write_weights([obj], sw.bone_names, sw)
+    assert time.perf_counter() - t0 < 10.0
+    got = dense_weights(obj, sw.bone_names)
+    np.testing.assert_allclose(got, sw.to_dense(), atol=1e-7)
+    select([obj], obj)
