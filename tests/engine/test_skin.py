@@ -1,0 +1,164 @@
+"""engine.skin on real reference models: coverage, guarantees, quality vs artists' weights."""
+
+import numpy as np
+import pytest
+
+from engine.errors import InputError
+from engine.eval.skin_metrics import deformation_error, skin_metrics
+from engine.mesh import MeshData, clean_mesh
+from engine.rig import Skeleton, SkinWeights
+from engine.skin import SkinOptions, compute_weights, pose_vertices, random_pose, smooth_top_k
+
+
+def gt_skeleton(model):
+    sk, gt = model.weighted_skeleton()
+    sk.deform[:] = True
+    return sk, gt
+
+
+def check_guarantees(w, n_vertices, n_bones, k=4):
+    assert w.indices.shape == (n_vertices, k) and w.weights.shape == (n_vertices, k)
+    assert (w.indices[:, 0] >= 0).all(), "unweighted vertices"
+    assert np.allclose(w.weights.sum(axis=1), 1.0, atol=1e-5)
+    assert (w.weights >= 0).all()
+    assert ((w.indices >= 0) == (w.weights > 0)).all()
+    assert w.indices.max() < n_bones
+
+
+@pytest.mark.parametrize("name, max_l1, max_deform", [
+    # measured 0.220 / 0.15% and 0.326 / 0.36% (Blender's bone heat: 0.256 / 0.16%, and
+    # it fails outright on the seam-split Knight); thresholds leave ~30% margin
+    ("humanoid_khronos_CesiumMan", 0.29, 0.0022),
+    ("humanoid_quaternius_KnightCharacter", 0.42, 0.0050),
+])
+def test_quality_against_artist_weights(reference_model, name, max_l1, max_deform):
+    m = reference_model(name)
+    sk, gt = gt_skeleton(m)
+    w = compute_weights(m.mesh, sk)
+    check_guarantees(w, m.mesh.n_vertices, sk.n_bones)
+    r = skin_metrics(m.mesh.vertices, w.to_dense(sk.n_bones), gt, sk, n_poses=4)
+    assert r.unweighted == 0
+    assert r.l1 < max_l1
+    assert r.deformation < max_deform
+
+
+def test_multi_shell_seam_split_mesh_fully_weighted(reference_model):
+    # 60 shells after welding, thousands of seam islands before: bone heat's failure case
+    m = reference_model("humanoid_gdquest_Mannequiny")
+    assert clean_mesh(m.mesh).n_shells > 10
+    sk, gt = gt_skeleton(m)
+    w = compute_weights(m.mesh, sk)
+    check_guarantees(w, m.mesh.n_vertices, sk.n_bones)
+    # each shell's weights come from nearby bones, not garbage: agrees with the artist
+    assert (w.to_dense(sk.n_bones).argmax(1) == gt.argmax(1)).mean() > 0.85
+
+
+def test_open_non_manifold_mesh_fully_weighted(reference_model):
+    # keep every other face of the welded Trex: open, full of holes and non-manifold
+    # vertices; add loose vertices that belong to no face
+    m = reference_model("creature_quaternius_Trex")
+    sk, _ = gt_skeleton(m)
+    c = clean_mesh(m.mesh).mesh
+    rng = np.random.default_rng(0)
+    loose = c.vertices[rng.choice(c.n_vertices, 5)] + 0.01 * c.scale()
+    mesh = MeshData(np.vstack([c.vertices, loose]), c.faces[::2])
+    w = compute_weights(mesh, sk)
+    check_guarantees(w, mesh.n_vertices, sk.n_bones)
+
+
+def test_scale_independent(reference_model):
+    m = reference_model("quadruped_khronos_Fox")
+    sk, _ = gt_skeleton(m)
+    out = []
+    for s in (1e-3, 1e3):
+        mesh = MeshData(m.mesh.vertices * s, m.mesh.faces, m.mesh.object_ids)
+        ssk = Skeleton(sk.names, sk.heads * s, sk.tails * s, sk.parents, sk.rolls, sk.deform)
+        out.append(compute_weights(mesh, ssk).to_dense(sk.n_bones))
+    assert np.abs(out[0] - out[1]).max() < 1e-3
+
+
+def test_only_deform_bones_weighted(reference_model):
+    m = reference_model("humanoid_khronos_CesiumMan")
+    sk = m.skeleton
+    deform = sk.deform.copy()
+    deform[[1, 5]] = False
+    sk2 = Skeleton(sk.names, sk.heads, sk.tails, sk.parents, sk.rolls, deform)
+    w = compute_weights(m.mesh, sk2, SkinOptions(max_influences=2))
+    check_guarantees(w, m.mesh.n_vertices, sk.n_bones, k=2)
+    used = np.unique(w.indices[w.indices >= 0])
+    assert deform[used].all()
+
+
+def test_part_prior_is_respected(reference_model):
+    # parts = the artist's dominant bone: deep part interiors must go to their part's bone
+    m = reference_model("quadruped_khronos_Fox")
+    sk, gt = gt_skeleton(m)
+    labels = gt.argmax(1)
+    w = compute_weights(m.mesh, sk, part_labels=labels, part_to_bone=np.arange(sk.n_bones))
+    d = w.to_dense(sk.n_bones)
+    assert (d.argmax(1) == labels).mean() > 0.9
+    plain = compute_weights(m.mesh, sk).to_dense(sk.n_bones)
+    assert np.abs(d - gt).sum(1).mean() < np.abs(plain - gt).sum(1).mean()
+
+
+def test_smooth_top_k_is_continuous_and_normalised():
+    # two bones swap rank 4/5 along a path: a hard cut would jump, the smooth one must not
+    t = np.linspace(0, 1, 2001)
+    vals = np.stack([np.full_like(t, 0.4), np.full_like(t, 0.3), np.full_like(t, 0.2),
+                     0.05 + 0.05 * t, 0.1 - 0.05 * t], 1)
+    idx = np.tile(np.arange(5), (len(t), 1))
+    w, i = smooth_top_k(vals, idx, 4)
+    assert np.allclose(w.sum(1), 1) and ((i >= 0).sum(1) <= 4).all()
+    dense = SkinWeights(i, w).to_dense(5)
+    assert np.abs(np.diff(dense, axis=0)).max() < 1e-3
+    # the hard top-4 cut jumps by ~0.07 at the swap
+    hard = np.where(np.argsort(np.argsort(-vals, 1), 1) < 4, vals, 0)
+    hard /= hard.sum(1, keepdims=True)
+    assert np.abs(np.diff(hard, axis=0)).max() > 0.05
+
+
+def test_progress_reported_and_cancel_propagates(reference_model):
+    m = reference_model("fish_quaternius_Dolphin")
+    sk, _ = gt_skeleton(m)
+    seen = []
+    compute_weights(m.mesh, sk, progress=lambda f, s: seen.append((f, s)))
+    fr = [f for f, _ in seen]
+    assert fr[0] == 0.0 and fr[-1] == 1.0 and fr == sorted(fr)
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(f, s):
+        if f > 0.1:
+            raise Cancelled()
+    with pytest.raises(Cancelled):
+        compute_weights(m.mesh, sk, progress=cancel)
+
+
+def test_bad_input_errors(reference_model):
+    m = reference_model("simple_khronos_RiggedSimple")
+    sk = m.skeleton
+    bad_meshes = [MeshData(np.zeros((0, 3)), np.zeros((0, 3))),
+                  MeshData(np.where(np.arange(len(m.mesh.vertices))[:, None] == 3, np.nan, m.mesh.vertices),
+                           m.mesh.faces),
+                  MeshData(m.mesh.vertices, np.zeros((0, 3)))]
+    for mesh in bad_meshes:
+        with pytest.raises(InputError):
+            compute_weights(mesh, sk)
+    no_deform = Skeleton(sk.names, sk.heads, sk.tails, sk.parents, sk.rolls, np.zeros(sk.n_bones, bool))
+    with pytest.raises(InputError, match="deform"):
+        compute_weights(m.mesh, no_deform)
+    with pytest.raises(InputError):
+        compute_weights(m.mesh, sk, part_labels=np.zeros(3, int), part_to_bone=np.zeros(1, int))
+
+
+def test_lbs_and_deformation_metric(reference_model):
+    m = reference_model("humanoid_khronos_RiggedFigure")
+    sk, gt = gt_skeleton(m)
+    T = random_pose(sk, np.random.default_rng(1), 0.0)
+    assert np.allclose(pose_vertices(m.mesh.vertices, gt, T), m.mesh.vertices)
+    assert deformation_error(m.mesh.vertices, gt, gt, sk) == 0.0
+    # rigid weights on one bone deform differently from the artist's
+    one = np.zeros_like(gt)
+    one[:, 0] = 1
+    assert deformation_error(m.mesh.vertices, one, gt, sk) > 0.01
