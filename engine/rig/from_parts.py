@@ -1,0 +1,309 @@
+"""Skeleton from per-vertex kinematic part labels (the SP4D lifting step).
+
+Pipeline (each step a function you can read on its own):
+  labels -> welded labels -> noise cleanup -> part contact graph -> kinematic tree
+  (maximum-contact spanning tree, rooted at the part at the tree's mass centre)
+  -> one bone per part: head at the joint with its parent part, tail at the joint with
+  its main child (or at the part's tip); curved or very long parts get a chain along
+  their medial curve -> mirror symmetry (`.L`/`.R` names, symmetrised joints)
+  -> names and rolls.
+
+Joints are centroids of part interfaces (rings around a limb) and medial level-set
+centroids, so they lie inside the volume, not on the surface.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from ..mesh import MeshData, clean_mesh, vertex_adjacency
+from .medial import edge_length_graph, medial_curve, part_distance, simplify_polyline, tip_point
+from .naming import name_bones
+from .parts_graph import (PartGraph, PartTree, build_part_graph, choose_root, clean_labels,
+                          orient_tree, relabel, spanning_tree, welded_labels)
+from .roll import consistent_rolls
+from .skeleton import Skeleton
+from .symmetry import SymmetryPlane, detect_symmetry, is_symmetric, mirror_parts
+
+
+@dataclass
+class PartRig:
+    """Result of ``skeleton_from_parts``.
+
+    skeleton:    world-space Skeleton, exactly one root, readable unique names.
+    part_to_bone:(P,) int64, the bone that drives each part (the first bone of the part's
+                 chain; it starts at the joint between the part and its parent part).
+    labels:      (N,) int64, part id 0..P-1 of every original vertex after relabelling and
+                 noise cleanup.
+    symmetric:   whether a mirror plane was found (then paired parts are named .L/.R).
+    warnings:    human-readable notes (merged parts, bridged gaps, no symmetry...).
+    plane:       the detected mirror plane (also when not symmetric), for callers that
+                 want to mirror edits.
+    """
+
+    skeleton: Skeleton
+    part_to_bone: np.ndarray
+    labels: np.ndarray
+    symmetric: bool
+    warnings: list[str] = field(default_factory=list)
+    plane: SymmetryPlane | None = None
+
+
+@dataclass
+class _Bone:
+    part: int
+    head: np.ndarray
+    tail: np.ndarray
+    parent: int  # bone index, -1 root
+    seg: int     # index within its part's chain
+
+
+def _check_labels(mesh: MeshData, labels) -> np.ndarray:
+    if labels is None:
+        raise InputError("part labels are missing")
+    lab = np.asarray(labels)
+    if lab.ndim != 1 or len(lab) != mesh.n_vertices:
+        raise InputError(f"part labels have shape {lab.shape}, expected ({mesh.n_vertices},) one per vertex")
+    if lab.dtype.kind == "f":
+        if not np.isfinite(lab).all():
+            raise InputError("part labels contain NaN or infinite values")
+        if (lab != np.round(lab)).any():
+            raise InputError("part labels must be integers")
+    elif lab.dtype.kind not in "iub":
+        raise InputError(f"part labels must be integers, got dtype {lab.dtype}")
+    return lab.astype(np.int64)
+
+
+def _frame(plane: SymmetryPlane | None, symmetric: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(up, forward) unit vectors for roll and naming: world +Z (Blender) made
+    orthogonal to the mirror normal, and the in-plane direction the object faces
+    (-Y for glTF imports)."""
+    up = np.array([0.0, 0.0, 1.0])
+    if symmetric and plane is not None:
+        n = plane.normal
+        up = up - (up @ n) * n
+        if np.linalg.norm(up) < 1e-6:  # mirrored top/bottom: any in-plane axis
+            up = np.cross(n, [1.0, 0.0, 0.0])
+            if np.linalg.norm(up) < 1e-6:
+                up = np.cross(n, [0.0, 1.0, 0.0])
+        up /= np.linalg.norm(up)
+        fwd = np.cross(up, n)
+    else:
+        fwd = np.array([0.0, -1.0, 0.0])
+    fwd /= np.linalg.norm(fwd)
+    if fwd[1] > 0 or (fwd[1] == 0 and fwd[0] < 0):
+        fwd = -fwd
+    return up, fwd
+
+
+def _primary_child(part: int, head: np.ndarray, tree: PartTree, graph: PartGraph,
+                   mirror: np.ndarray | None) -> int:
+    """The child the bone points at: a child on the mirror plane if any (the neck, not
+    the shoulders), else the child whose joint is farthest from the head."""
+    ch = tree.children[part]
+    if not ch:
+        return -1
+    if mirror is not None and mirror[part] == part:
+        # a central bone points along the plane; with only mirrored children it points
+        # at its own tip instead of at one of the two sides
+        ch = [c for c in ch if mirror[c] == c]
+        if not ch:
+            return -1
+    d = [np.linalg.norm(graph.joint(part, c) - head) for c in ch]
+    return int(ch[int(np.argmax(d))])
+
+
+def _chain_points(poly: np.ndarray, radius: float, length: float, max_bones: int) -> np.ndarray:
+    """Indices into the medial polyline (n, 3) where bones start/end: the polyline's
+    corners where it bends by more than ~half its thickness, plus even cuts for parts
+    much longer than thick (a snake body labelled as one part)."""
+    keep = simplify_polyline(poly, max(0.6 * radius, 1e-12))
+    if len(keep) - 1 > max_bones:
+        keep = keep[np.round(np.linspace(0, len(keep) - 1, max_bones + 1)).astype(int)]
+    n_len = int(min(max_bones, np.floor(length / max(6.0 * radius, 1e-300))))
+    if n_len > len(keep) - 1 and n_len >= 2:
+        # cut evenly by arc length
+        seg = np.linalg.norm(np.diff(poly, axis=0), axis=1)
+        s = np.r_[0.0, np.cumsum(seg)]
+        targets = np.linspace(0, s[-1], n_len + 1)
+        keep = np.unique(np.searchsorted(s, targets).clip(0, len(poly) - 1))
+        keep[0], keep[-1] = 0, len(poly) - 1
+    return keep
+
+
+def _part_bones(part: int, head: np.ndarray, end: np.ndarray | None, pts: np.ndarray,
+                dist: np.ndarray, allow_chain: bool, max_bones: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Bone segments (head, tail) of one part, from ``head`` to ``end`` (its main child
+    joint) or to the part's tip when ``end`` is None."""
+    if end is None:
+        end = tip_point(pts, dist)
+        upto = None
+    else:
+        # geodesic distance reached at the child joint: level sets past it belong to
+        # other branches
+        upto = float(dist[np.argmin(np.linalg.norm(pts - end, axis=1))])
+    if not allow_chain or len(pts) < 12:
+        return [(head, end)]
+    n_bins = int(np.clip(len(pts) // 10, 3, 24))
+    mid = medial_curve(pts, dist, n_bins=n_bins, upto=upto)
+    poly = np.vstack([head, mid, end])
+    # thickness: median distance of the part's points to the medial curve points
+    from scipy.spatial import cKDTree
+    r, _ = cKDTree(poly).query(pts)
+    radius = float(np.median(r))
+    length = float(np.linalg.norm(np.diff(poly, axis=0), axis=1).sum())
+    keep = _chain_points(poly, radius, length, max_bones)
+    if len(keep) <= 2:
+        return [(head, end)]
+    return [(poly[a], poly[b]) for a, b in zip(keep[:-1], keep[1:])]
+
+
+def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: float = 0.002,
+                        chains: bool = True, max_chain: int = 8, symmetrize: bool = True) -> PartRig:
+    """Build a skeleton from per-vertex kinematic part labels.
+
+    mesh:   MeshData, world space, any unit (the result scales with the mesh).
+    labels: (N,) integer part id per vertex of ``mesh`` (any ids).
+    min_part_rel: parts with fewer welded vertices than this fraction of the mesh (and at
+            least 3) are noise and merge into their neighbour.
+    chains: split curved / very long parts into bone chains along their medial curve.
+    max_chain: most bones in one part's chain.
+    symmetrize: when the object is mirror-symmetric, make paired joints exact mirrors.
+    Raises InputError on empty/NaN meshes or malformed labels.
+    """
+    mesh.validate()
+    lab = _check_labels(mesh, labels)
+    warnings: list[str] = []
+
+    cm = clean_mesh(mesh)
+    V = cm.mesh.vertices
+    M = len(V)
+    adj = vertex_adjacency(M, cm.mesh.faces)
+    dense, _ = relabel(lab)
+    p_in = int(dense.max()) + 1
+    wl = welded_labels(dense, cm.vertex_map, M)
+    wl = clean_labels(V, adj, wl, min_part=max(3, int(np.ceil(min_part_rel * M))))
+    wl, _ = relabel(wl)
+    P = int(wl.max()) + 1
+    if P < p_in:
+        warnings.append(f"merged {p_in - P} tiny part(s) into their neighbours")
+
+    graph = build_part_graph(V, adj, wl, cm.shell_ids)
+    n_bridge = int((graph.kind == 2).sum())
+    if n_bridge:
+        warnings.append(f"{n_bridge} part group(s) touch nothing else: attached through closest points")
+    edges = spanning_tree(graph)
+    root = choose_root(graph, edges)
+    tree = orient_tree(P, edges, root)
+
+    plane = detect_symmetry(V)
+    symmetric = is_symmetric(plane)
+    mirror, side = (mirror_parts(V, wl, plane) if symmetric
+                    else (-np.ones(P, np.int64), np.zeros(P, np.int64)))
+    if not symmetric:
+        warnings.append("no mirror symmetry found: bones are not named .L/.R")
+
+    egraph = edge_length_graph(V, adj)
+    members = np.split(np.argsort(wl, kind="stable"), np.cumsum(np.bincount(wl, minlength=P))[:-1])
+    up, fwd = _frame(plane, symmetric)
+
+    bones: list[_Bone] = []
+    first_bone = -np.ones(P, dtype=np.int64)
+    last_bone = -np.ones(P, dtype=np.int64)
+    for part in tree.order():
+        pv = members[part]
+        pts = V[pv]
+        par = tree.parent[part]
+        ch = tree.children[part]
+        allow_chain = chains
+        if par >= 0:
+            head = graph.joint(part, par)
+        elif P == 1 or len(ch) == 1:
+            # an end of the object: start at the far end of the long axis / away from
+            # the only child
+            if P == 1:
+                c = pts.mean(axis=0)
+                _, _, vt = np.linalg.svd(pts - c, full_matrices=False)
+                ax = vt[0] if vt[0] @ up >= 0 else -vt[0]
+                src = pts[np.argmin((pts - c) @ ax)]  # lowest end along the long axis
+            else:
+                src = graph.joint(part, ch[0])
+            d0 = part_distance(V, egraph, pv, src)
+            head = tip_point(pts, d0)
+        else:
+            # a body with several children: the mean of its joints sits at the centre of
+            # the body, inside (GT pelvis joints sit there too)
+            head = np.mean([graph.joint(part, c) for c in ch], axis=0)
+            allow_chain = False
+        prim = _primary_child(part, head, tree, graph, mirror if symmetric else None)
+        end = graph.joint(part, prim) if prim >= 0 else None
+        if end is not None and np.linalg.norm(end - head) < 1e-9 * mesh.scale():
+            end = None
+        dist = part_distance(V, egraph, pv, head)
+        segs = _part_bones(part, head, end, pts, dist, allow_chain, max_chain)
+        parent_bone = int(last_bone[par]) if par >= 0 else -1
+        for k, (h, t) in enumerate(segs):
+            bones.append(_Bone(part, np.asarray(h, float), np.asarray(t, float), parent_bone, k))
+            parent_bone = len(bones) - 1
+            if k == 0:
+                first_bone[part] = parent_bone
+        last_bone[part] = parent_bone
+
+    # children of a part hang from the bone of its chain nearest to their joint
+    for part in range(P):
+        par = tree.parent[part]
+        if par < 0:
+            continue
+        chain = [i for i, b in enumerate(bones) if b.part == par]
+        if len(chain) > 1:
+            j = graph.joint(part, par)
+            tails = np.array([bones[i].tail for i in chain])
+            bones[first_bone[part]].parent = chain[int(np.argmin(np.linalg.norm(tails - j, axis=1)))]
+
+    heads = np.array([b.head for b in bones])
+    tails = np.array([b.tail for b in bones])
+    parents = np.array([b.parent for b in bones], dtype=np.int64)
+    bone_part = np.array([b.part for b in bones], dtype=np.int64)
+    bone_seg = np.array([b.seg for b in bones], dtype=np.int64)
+
+    # zero-length bones cannot exist in Blender: give them a small length along the
+    # parent direction
+    eps = 1e-3 * mesh.scale()
+    short = np.linalg.norm(tails - heads, axis=1) < eps
+    for b in np.flatnonzero(short):
+        pb = parents[b]
+        d = (tails[pb] - heads[pb]) if pb >= 0 else up
+        d = d / max(np.linalg.norm(d), 1e-300)
+        tails[b] = heads[b] + d * max(0.02 * mesh.scale(), eps)
+
+    if symmetric and symmetrize:
+        heads, tails = _symmetrize(heads, tails, bone_part, bone_seg, mirror, side, plane)
+
+    names = name_bones(parents, heads, tails, bone_part, bone_seg, mirror, side, tree, up, fwd, symmetric)
+    rolls = consistent_rolls(heads, tails, up, fwd)
+    sk = Skeleton(names, heads, tails, parents, rolls, np.ones(len(names), dtype=bool)).validate()
+    assert len(sk.roots()) == 1
+    return PartRig(sk, first_bone, cm.to_original(wl).astype(np.int64), bool(symmetric), warnings, plane)
+
+
+def _symmetrize(heads, tails, bone_part, bone_seg, mirror, side, plane):
+    """Average each paired bone with the reflection of its partner; put bones of central
+    parts on the plane. Arrays (B, 3); returns new (heads, tails)."""
+    heads, tails = heads.copy(), tails.copy()
+    for a in np.flatnonzero(side > 0):
+        b = mirror[a]
+        ba = np.flatnonzero(bone_part == a)
+        bb = np.flatnonzero(bone_part == b)
+        if len(ba) != len(bb):
+            continue
+        ba, bb = ba[np.argsort(bone_seg[ba])], bb[np.argsort(bone_seg[bb])]
+        for arr in (heads, tails):
+            m = 0.5 * (arr[ba] + plane.reflect(arr[bb]))
+            arr[ba], arr[bb] = m, plane.reflect(m)
+    central = mirror[bone_part] == bone_part
+    heads[central] = plane.project(heads[central])
+    tails[central] = plane.project(tails[central])
+    return heads, tails

@@ -1,0 +1,302 @@
+"""Part labels on a welded mesh: relabelling, noise cleanup, the part adjacency graph,
+the joints at part interfaces and the kinematic tree over parts.
+
+Everything runs on the *welded* mesh (``engine.mesh.clean_mesh``): glTF meshes are split
+at every seam, so adjacency on the raw mesh would miss most interfaces.
+All distances are in the mesh's own units; thresholds are fractions of the bbox
+diagonal so results do not depend on the unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components, minimum_spanning_tree, shortest_path
+from scipy.spatial import cKDTree
+
+
+def relabel(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Any integer ids (N,) -> (dense ids 0..P-1 (N,), original id of each dense id (P,))."""
+    uniq, inv = np.unique(np.asarray(labels).reshape(-1), return_inverse=True)
+    return inv.reshape(-1).astype(np.int64), uniq
+
+
+def welded_labels(labels: np.ndarray, vertex_map: np.ndarray, n_welded: int) -> np.ndarray:
+    """Majority vote of original-vertex labels (N,) onto welded vertices -> (M,)."""
+    p = int(labels.max()) + 1
+    votes = sp.coo_matrix((np.ones(len(labels)), (vertex_map, labels)), shape=(n_welded, p)).tocsr()
+    return np.asarray(votes.argmax(axis=1)).reshape(-1).astype(np.int64)
+
+
+def _edges(adj: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    a = sp.triu(adj, k=1).tocoo()
+    return a.row.astype(np.int64), a.col.astype(np.int64)
+
+
+def clean_labels(vertices: np.ndarray, adj: sp.csr_matrix, labels: np.ndarray, min_part: int,
+                 island_frac: float = 0.2, n_iter: int = 3) -> np.ndarray:
+    """Remove label noise on the welded mesh.
+
+    vertices: (M, 3) welded positions; adj: (M, M) vertex adjacency; labels: (M,) dense ids.
+    1. A connected island of one label that touches other labels and is smaller than
+       ``island_frac`` of that label's largest island is relabelled to its most common
+       neighbouring label (stray predictions). Islands that touch nothing else (a whole
+       shell: eyes, armour plates) keep their label.
+    2. A whole part with fewer than ``min_part`` vertices merges into the neighbour it
+       shares most edges with (or the nearest part when it touches none).
+    Returns (M,) labels (ids not yet compacted).
+    """
+    labels = labels.copy()
+    i, j = _edges(adj)
+    m = len(labels)
+    for _ in range(n_iter):
+        same = labels[i] == labels[j]
+        g = sp.coo_matrix((np.ones(int(same.sum())), (i[same], j[same])), shape=(m, m))
+        n_comp, comp = connected_components(g, directed=False)
+        size = np.bincount(comp, minlength=n_comp)
+        comp_label = np.zeros(n_comp, dtype=np.int64)
+        comp_label[comp] = labels
+        biggest = np.zeros(labels.max() + 1, dtype=np.int64)
+        np.maximum.at(biggest, comp_label, size)
+        # votes of each component for neighbouring labels across its boundary
+        diff = ~same
+        ci = np.concatenate([comp[i[diff]], comp[j[diff]]])
+        lj = np.concatenate([labels[j[diff]], labels[i[diff]]])
+        if len(ci) == 0:
+            break
+        votes = sp.coo_matrix((np.ones(len(ci)), (ci, lj)), shape=(n_comp, labels.max() + 1)).tocsr()
+        touches = np.asarray(votes.sum(axis=1)).reshape(-1) > 0
+        stray = touches & (size < island_frac * biggest[comp_label])
+        if not stray.any():
+            break
+        new_label = np.asarray(votes.argmax(axis=1)).reshape(-1)
+        comp_label = np.where(stray, new_label, comp_label)
+        labels = comp_label[comp]
+
+    # 2. tiny whole parts, smallest first, so a tiny part can grow by absorbing another
+    while True:
+        counts = np.bincount(labels)
+        present = np.flatnonzero(counts)
+        if len(present) <= 1:
+            break
+        tiny = present[counts[present] < min_part]
+        if len(tiny) == 0:
+            break
+        t = tiny[np.argmin(counts[tiny])]
+        mask = labels == t
+        nb = np.concatenate([labels[j[mask[i] & ~mask[j]]], labels[i[mask[j] & ~mask[i]]]])
+        if len(nb):
+            target = np.bincount(nb).argmax()
+        else:  # isolated: nearest vertex of another part
+            other = np.flatnonzero(~mask)
+            dist, k = cKDTree(vertices[other]).query(vertices[mask])
+            target = labels[other[k[np.argmin(dist)]]]
+        labels[mask] = target
+    return labels
+
+
+@dataclass
+class PartGraph:
+    """Parts and their contacts.
+
+    n_parts:   P.
+    centroids: (P, 3) vertex centroid of each part.
+    sizes:     (P,) welded vertex count of each part.
+    pairs:     (E, 2) part index pairs in contact (a < b).
+    strength:  (E,) contact strength (interface edges; proximity contacts count less).
+    joints:    (E, 3) joint position at each contact (centroid of the main interface).
+    kind:      (E,) 0 mesh interface, 1 proximity contact (separate shells), 2 bridge
+               between otherwise unconnected groups (closest points).
+    """
+
+    n_parts: int
+    centroids: np.ndarray
+    sizes: np.ndarray
+    pairs: np.ndarray
+    strength: np.ndarray
+    joints: np.ndarray
+    kind: np.ndarray
+
+    def joint(self, a: int, b: int) -> np.ndarray:
+        k = np.flatnonzero(((self.pairs[:, 0] == min(a, b)) & (self.pairs[:, 1] == max(a, b))))
+        return self.joints[k[0]]
+
+
+def _interface_joint(vertices: np.ndarray, adj: sp.csr_matrix, verts_a: np.ndarray,
+                     verts_b: np.ndarray) -> np.ndarray:
+    """Joint between two parts from their interface vertices (indices into vertices).
+
+    Uses the largest connected piece of the interface: an interface made of two separate
+    loops would otherwise put the joint between them, possibly outside the volume.
+    """
+    iv = np.unique(np.concatenate([verts_a, verts_b]))
+    if len(iv) <= 2:
+        return vertices[iv].mean(axis=0)
+    sub = adj[iv][:, iv]
+    n, comp = connected_components(sub, directed=False)
+    if n > 1:
+        big = np.bincount(comp).argmax()
+        iv = iv[comp == big]
+    return vertices[iv].mean(axis=0)
+
+
+def build_part_graph(vertices: np.ndarray, adj: sp.csr_matrix, labels: np.ndarray,
+                     shell_ids: np.ndarray, contact_rel: float = 0.01) -> PartGraph:
+    """Contacts between parts labelled 0..P-1 on the welded mesh.
+
+    vertices (M, 3), adj (M, M), labels (M,), shell_ids (M,).
+    Mesh interfaces come from edges joining two labels. Parts on separate shells (robot
+    segments, armour) touch through proximity: vertex pairs on different shells closer
+    than ``contact_rel`` x bbox diagonal. Groups still unconnected are bridged through
+    their closest points, so the graph is always connected.
+    """
+    p = int(labels.max()) + 1
+    diag = float(np.linalg.norm(vertices.max(0) - vertices.min(0)))
+    sizes = np.bincount(labels, minlength=p)
+    cent = np.zeros((p, 3))
+    np.add.at(cent, labels, vertices)
+    cent /= np.maximum(sizes, 1)[:, None]
+
+    contacts: dict[tuple[int, int], list] = {}
+
+    # mesh interfaces
+    i, j = _edges(adj)
+    d = labels[i] != labels[j]
+    ei, ej = i[d], j[d]
+    la, lb = labels[ei], labels[ej]
+    swap = la > lb
+    ea = np.where(swap, ej, ei)  # vertex on the lower-id part
+    eb = np.where(swap, ei, ej)
+    key = np.minimum(la, lb) * p + np.maximum(la, lb)
+    order = np.argsort(key, kind="stable")
+    key, ea, eb = key[order], ea[order], eb[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.array([], int)
+    ends = np.r_[starts[1:], len(key)] if len(key) else np.array([], int)
+    for s, e in zip(starts, ends):
+        a, b = divmod(int(key[s]), p)
+        contacts[(a, b)] = [float(e - s), _interface_joint(vertices, adj, ea[s:e], eb[s:e]), 0]
+
+    # proximity contacts between different shells
+    if shell_ids.max() > 0:
+        tree = cKDTree(vertices)
+        pr = tree.query_pairs(contact_rel * diag, output_type="ndarray")
+        if len(pr):
+            pr = pr[(shell_ids[pr[:, 0]] != shell_ids[pr[:, 1]]) & (labels[pr[:, 0]] != labels[pr[:, 1]])]
+        if len(pr):
+            la, lb = labels[pr[:, 0]], labels[pr[:, 1]]
+            key = np.minimum(la, lb) * p + np.maximum(la, lb)
+            for k in np.unique(key):
+                a, b = divmod(int(k), p)
+                sel = pr[key == k]
+                mid = 0.5 * (vertices[sel[:, 0]] + vertices[sel[:, 1]]).mean(axis=0)
+                # half weight: a contact across shells is weaker evidence than a shared edge
+                n_v = 0.5 * len(np.unique(sel.reshape(-1)))
+                if (a, b) in contacts:
+                    contacts[(a, b)][0] += n_v
+                else:
+                    contacts[(a, b)] = [n_v, mid, 1]
+
+    # bridge unconnected groups through closest points (Kruskal over groups)
+    while True:
+        if contacts:
+            ab = np.array(list(contacts.keys()))
+            g = sp.coo_matrix((np.ones(len(ab)), (ab[:, 0], ab[:, 1])), shape=(p, p))
+        else:
+            g = sp.coo_matrix((p, p))
+        n_grp, grp = connected_components(g, directed=False)
+        if n_grp <= 1:
+            break
+        # connect the group of the largest part to its closest other group
+        main = grp[np.argmax(sizes)]
+        in_main = grp[labels] == main
+        tree = cKDTree(vertices[in_main])
+        dist, k = tree.query(vertices[~in_main])
+        best = int(np.argmin(dist))
+        vo = np.flatnonzero(~in_main)[best]
+        vm = np.flatnonzero(in_main)[k[best]]
+        a, b = sorted((int(labels[vo]), int(labels[vm])))
+        contacts[(a, b)] = [0.25, 0.5 * (vertices[vo] + vertices[vm]), 2]
+
+    keys = sorted(contacts)
+    pairs = np.array(keys, dtype=np.int64).reshape(-1, 2)
+    return PartGraph(p, cent, sizes, pairs,
+                     np.array([contacts[k][0] for k in keys], dtype=np.float64),
+                     np.array([contacts[k][1] for k in keys], dtype=np.float64).reshape(-1, 3),
+                     np.array([contacts[k][2] for k in keys], dtype=np.int64))
+
+
+@dataclass
+class PartTree:
+    """Kinematic tree over parts: root (int), parent (P,) with -1 at the root, and
+    children lists."""
+
+    root: int
+    parent: np.ndarray
+    children: list[list[int]]
+
+    def order(self) -> list[int]:
+        """Parts in breadth-first order from the root (parents before children)."""
+        out, queue = [], [self.root]
+        while queue:
+            q = queue.pop(0)
+            out.append(q)
+            queue.extend(self.children[q])
+        return out
+
+
+def spanning_tree(graph: PartGraph) -> np.ndarray:
+    """(P-1, 2) part pairs of the maximum-strength spanning tree.
+
+    The contact between a part and its kinematic parent is a full cross-section (a ring
+    of edges), while spurious contacts (armpit skin touching the chest, a thigh grazing
+    the belly) are partial; so where contacts form a cycle, the weakest one is dropped.
+    """
+    p = graph.n_parts
+    if p == 1:
+        return np.zeros((0, 2), dtype=np.int64)
+    s = graph.strength
+    # minimum spanning tree of (max+1 - strength) == maximum spanning tree of strength
+    w = (s.max() + 1.0) - s
+    g = sp.coo_matrix((w, (graph.pairs[:, 0], graph.pairs[:, 1])), shape=(p, p)).tocsr()
+    t = minimum_spanning_tree(g).tocoo()
+    return np.stack([t.row, t.col], axis=1).astype(np.int64)
+
+
+def choose_root(graph: PartGraph, tree_edges: np.ndarray) -> int:
+    """The part at the mass centre of the tree: minimises the size-weighted sum of path
+    lengths (centroid -> joint -> centroid) to every other part."""
+    p = graph.n_parts
+    if p == 1:
+        return 0
+    a, b = tree_edges[:, 0], tree_edges[:, 1]
+    jt = np.array([graph.joint(x, y) for x, y in tree_edges])
+    w = (np.linalg.norm(graph.centroids[a] - jt, axis=1) + np.linalg.norm(jt - graph.centroids[b], axis=1))
+    w = np.maximum(w, 1e-12)
+    g = sp.coo_matrix((w, (a, b)), shape=(p, p)).tocsr()
+    dist = shortest_path(g, directed=False)
+    cost = dist @ graph.sizes.astype(np.float64)
+    return int(np.argmin(cost))
+
+
+def orient_tree(p: int, tree_edges: np.ndarray, root: int) -> PartTree:
+    """Parent array and children lists of the tree ``tree_edges`` rooted at ``root``."""
+    nbrs: list[list[int]] = [[] for _ in range(p)]
+    for a, b in tree_edges:
+        nbrs[a].append(int(b))
+        nbrs[b].append(int(a))
+    parent = -np.ones(p, dtype=np.int64)
+    children: list[list[int]] = [[] for _ in range(p)]
+    seen = np.zeros(p, dtype=bool)
+    seen[root] = True
+    queue = [root]
+    while queue:
+        q = queue.pop(0)
+        for c in sorted(nbrs[q]):
+            if not seen[c]:
+                seen[c] = True
+                parent[c] = q
+                children[q].append(c)
+                queue.append(c)
+    return PartTree(root, parent, children)
