@@ -64,16 +64,47 @@ GLB_OPTIONS = dict(
 EXPORT_EXTS = (".glb", ".fbx", ".blend")
 
 
-def export_fbx(path: str, preset: str = "unity") -> None:
-    """Write the whole scene to ``path`` with the FBX ``preset`` ('unity' or 'unreal')."""
+def export_fbx(path: str, preset: str = "unity", selected_only: bool = False) -> None:
+    """Write the scene (or the selected objects) to ``path`` with the FBX ``preset``
+    ('unity' or 'unreal')."""
     if preset not in FBX_PRESETS:
         raise InputError(f"unknown FBX preset '{preset}': use one of {', '.join(FBX_PRESETS)}")
-    bpy.ops.export_scene.fbx(filepath=path, **FBX_PRESETS[preset])
+    bpy.ops.export_scene.fbx(filepath=path, **dict(FBX_PRESETS[preset], use_selection=selected_only))
 
 
-def export_glb(path: str) -> None:
-    """Write the whole scene to ``path`` as binary glTF with skins."""
-    bpy.ops.export_scene.gltf(filepath=path, **GLB_OPTIONS)
+def export_glb(path: str, selected_only: bool = False) -> None:
+    """Write the scene (or the selected objects) to ``path`` as binary glTF with skins."""
+    bpy.ops.export_scene.gltf(filepath=path, **dict(GLB_OPTIONS, use_selection=selected_only))
+
+
+def _bone_widgets() -> set:
+    return {pb.custom_shape for o in bpy.context.scene.objects if o.type == "ARMATURE"
+            for pb in o.pose.bones if pb.custom_shape is not None}
+
+
+class _Selection:
+    """Select exactly ``objects`` for the duration of a ``with`` block (no-op for None)."""
+
+    def __init__(self, objects):
+        self.objects = None if objects is None else list(objects)
+
+    def __enter__(self):
+        if self.objects is None:
+            return
+        layer = bpy.context.view_layer
+        self.saved = [o for o in layer.objects if o.select_get()]
+        for o in self.saved:
+            o.select_set(False)
+        for o in self.objects:
+            o.select_set(True)
+
+    def __exit__(self, *exc):
+        if self.objects is None:
+            return
+        for o in self.objects:
+            o.select_set(False)
+        for o in self.saved:
+            o.select_set(True)
 
 
 def export_blend(path: str) -> None:
@@ -92,20 +123,27 @@ def check_output(path: str) -> str:
     return ext
 
 
-def export_file(path: str, preset: str = "unity") -> None:
-    """Write the scene to ``path`` by extension, atomically: into a temporary file in the
-    same folder, moved into place only when complete (nothing half-written on failure)."""
+def export_file(path: str, preset: str = "unity", objects=None) -> None:
+    """Write ``objects`` to ``path`` by extension (.blend always saves the whole file),
+    atomically: into a temporary file in the same folder, moved into place only when
+    complete (nothing half-written on failure).
+
+    Default ``objects``: the scene's objects except bone display shapes (importers add
+    custom-shape widget meshes that are not part of the asset)."""
     ext = check_output(path)
+    if objects is None:
+        objects = [o for o in bpy.context.scene.objects if o not in _bone_widgets()]
     folder = os.path.dirname(os.path.abspath(path))
     tmp_dir = tempfile.mkdtemp(prefix=".sp4d-", dir=folder)
     tmp = os.path.join(tmp_dir, "out" + ext)
     try:
-        if ext == ".fbx":
-            export_fbx(tmp, preset)
-        elif ext == ".glb":
-            export_glb(tmp)
-        else:
-            export_blend(tmp)
+        with _Selection(objects if ext != ".blend" else None):
+            if ext == ".fbx":
+                export_fbx(tmp, preset, selected_only=objects is not None)
+            elif ext == ".glb":
+                export_glb(tmp, selected_only=objects is not None)
+            else:
+                export_blend(tmp)
         if not os.path.isfile(tmp) or os.path.getsize(tmp) == 0:
             raise InputError(f"exporter wrote nothing for {os.path.basename(path)}")
         os.replace(tmp, path)

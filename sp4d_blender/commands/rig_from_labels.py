@@ -54,7 +54,7 @@ def run(args) -> int:
     arm.name = arm.data.name = plan.name  # free again now
     print(f"Rigged {len(plan.weights.indices)} vertices of {len(meshes)} object(s) with "
           f"{plan.skeleton.n_bones} bones ('{arm.name}')")
-    export.export_file(args.output, args.preset)
+    export.export_file(args.output, args.preset, objects=meshes + [arm])
     print(f"wrote {args.output}")
     for w in plan.warnings:
         print(f"warning: {w}")

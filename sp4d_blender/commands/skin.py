@@ -31,7 +31,7 @@ def run(args) -> int:
     if not meshes:
         raise InputError(f"{name} has no mesh objects to skin")
     report = rigging.rebind(meshes, arms[0], SkinOptions(max_influences=args.max_influences))
-    export.export_file(args.output, args.preset)
+    export.export_file(args.output, args.preset, objects=meshes + [arms[0]])
     print(f"{report.message()} -> {args.output}")
     for w in report.warnings:
         print(f"warning: {w}")
