@@ -29,6 +29,8 @@ class SkinOptions:
     normal_bias:      prefer bones behind the surface (Blender's normal-weighted distance).
     segments:         "hierarchy" (head -> children's heads where the tail is arbitrary,
                       as in imported rigs) or "tails" (head -> tail as given).
+    occluded:         "diffuse" (a vertex whose closest bone is hidden gets no heat of its
+                      own, Blender's rule) or "next_visible" (heat from the closest visible).
     prune:            heat weights under prune/2 dropped, ramped up to prune (0 = off).
     """
 
@@ -42,6 +44,7 @@ class SkinOptions:
     normal_bias: bool = True
     prune: float = 0.05
     segments: str = "hierarchy"
+    occluded: str = "next_visible"
 
 
 def _check(mesh: MeshData, skeleton: Skeleton, options: SkinOptions) -> None:
@@ -101,7 +104,8 @@ def compute_weights(mesh: MeshData, skeleton: Skeleton, options: SkinOptions | N
     src = heat_sources(V, F, heads, tails, heat_weight=options.heat_weight,
                        candidates=options.candidates, visibility=options.visibility,
                        voxel_resolution=options.voxel_resolution, forced_bone=forced,
-                       normal_bias=options.normal_bias)
+                       normal_bias=options.normal_bias, occluded=options.occluded,
+                       shell_ids=clean.shell_ids)
     report(0.2, "factorising the mesh Laplacian")
     sub = (lambda f, s: report(0.2 + 0.75 * f, s))
     k = options.max_influences

@@ -43,7 +43,8 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
 def heat_sources(vertices: np.ndarray, faces: np.ndarray, heads: np.ndarray, tails: np.ndarray,
                  heat_weight: float = 1.0, candidates: int = 8, visibility: bool = True,
                  voxel_resolution: int = 96, tie_eps: float = 1e-3, min_dist_rel: float = 1e-3,
-                 forced_bone: np.ndarray | None = None, normal_bias: bool = True) -> HeatSources:
+                 forced_bone: np.ndarray | None = None, normal_bias: bool = True,
+                 occluded: str = "next_visible", shell_ids: np.ndarray | None = None) -> HeatSources:
     """Closest visible bone(s) of each vertex and the heat they give.
 
     vertices (M, 3), faces (F, 3), heads/tails (B, 3) of the deform bones.
@@ -56,6 +57,11 @@ def heat_sources(vertices: np.ndarray, faces: np.ndarray, heads: np.ndarray, tai
     normal_bias: like Blender, divide distances by 0.5 (cos + 1.001), cos between the vertex
     normal and the bone->vertex direction, so a bone behind the surface (the usual case) is
     preferred over one in front of it (a neighbouring limb).
+    occluded: what a vertex whose closest bone is hidden does. "diffuse" (Blender's rule):
+    it gets no heat and takes its weights from its neighbours through the Laplacian;
+    "next_visible": it takes heat from the closest bone it can see.
+    shell_ids: (M,) connected component per vertex; a shell left with no heated vertex at
+    all (where Blender's solve fails) falls back to the nearest bone for all its vertices.
     Vertices that see no candidate bone take heat from the nearest one, so every vertex
     has H > 0 and every shell of the mesh has a solution.
     """
@@ -77,9 +83,20 @@ def heat_sources(vertices: np.ndarray, faces: np.ndarray, heads: np.ndarray, tai
         vis = segments_visible(solid, np.repeat(vertices, k, axis=0), closest.reshape(-1, 3)).reshape(m, k)
     none_visible = ~vis.any(axis=1)
     vis[none_visible, 0] = True                       # fallback: nearest bone
-    dvis = np.where(vis, dist, np.inf)
-    dmin = dvis.min(axis=1)
-    chosen = vis & (dvis <= dmin[:, None] * (1.0 + tie_eps) + 1e-300)
+    if occluded == "diffuse":
+        near = dist <= dist[:, :1] * (1.0 + tie_eps) + 1e-300
+        chosen = vis & near
+        cold = ~chosen.any(axis=1)
+        if shell_ids is not None and cold.any():
+            warm_shell = np.zeros(int(shell_ids.max()) + 1, bool)
+            warm_shell[shell_ids[~cold]] = True
+            lost = cold & ~warm_shell[shell_ids]
+            chosen[lost] = near[lost]
+        dmin = dist[:, 0].copy()
+    else:
+        dvis = np.where(vis, dist, np.inf)
+        dmin = dvis.min(axis=1)
+        chosen = vis & (dvis <= dmin[:, None] * (1.0 + tie_eps) + 1e-300)
 
     if forced_bone is not None:
         forced = forced_bone >= 0
@@ -99,7 +116,7 @@ def heat_sources(vertices: np.ndarray, faces: np.ndarray, heads: np.ndarray, tai
     H = heat_weight * count / dmin ** 2
     rows = np.repeat(np.arange(m), k)[chosen.ravel()]
     cols = idx.ravel()[chosen.ravel()]
-    vals = (1.0 / count)[rows]
+    vals = (1.0 / np.maximum(count, 1))[rows]
     P = sp.csr_matrix((vals, (rows, cols)), shape=(m, b))
     return HeatSources(H, P)
 
