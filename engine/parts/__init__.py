@@ -1,0 +1,14 @@
+"""Kinematic parts: spatial colour encoding, decoding and lifting to mesh vertices.
+
+- ``encoding.part_colors(verts_frame0, vertex_part)`` -> (P,3) colours (3D centroids in
+  the per-axis unit cube of frame 0).
+- ``encoding.decode_part_colors(images (...,H,W,3), alpha)`` -> DecodedParts(labels
+  (...,H,W), centers (P,3), counts, bandwidth): one consistent labelling over all
+  views/frames by mode seeking in colour space.
+- ``lift.lift_part_colors(mesh, face_ids, part_colors, alpha)`` -> LiftResult(labels (N,),
+  centroids_color (P,3), confidence (N,)).
+"""
+
+from .encoding import DecodedParts, decode_part_colors, normalise_unit_cube, part_colors
+
+__all__ = ["part_colors", "decode_part_colors", "DecodedParts", "normalise_unit_cube"]
