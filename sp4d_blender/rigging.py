@@ -89,6 +89,12 @@ def check_meshes(objects) -> list:
                              "make it local first")
         if len(obj.data.vertices) == 0:
             raise InputError(f"mesh '{obj.name}' is empty: it has no vertices")
+    owner = {}
+    for obj in objects:  # weights live in the mesh data: instances would overwrite each other
+        other = owner.setdefault(obj.data.name_full, obj)
+        if other is not obj:
+            raise InputError(f"'{other.name}' and '{obj.name}' share mesh data "
+                             f"'{obj.data.name}': make them single user first")
     return objects
 
 

@@ -83,6 +83,14 @@ def test_linked_library_object(simple, tmp_path):
     _rebind_fails("'LibMesh' is linked from library")
 
 
+def test_instances_sharing_mesh_data(simple):
+    meshes, arm = simple
+    twin = meshes[0].copy()  # linked duplicate: same mesh data
+    bpy.context.scene.collection.objects.link(twin)
+    select(meshes + [twin], arm)
+    _rebind_fails("share mesh data")
+
+
 def test_armature_without_deform_bones(simple):
     meshes, arm = simple
     for bone in arm.data.bones:

@@ -118,6 +118,16 @@ def test_rebind_replaces_existing_weights_and_modifiers(addon):
     _check_weights(obj, arm)
 
 
+def test_rebind_from_armature_edit_mode_uses_edited_bones(addon):
+    meshes, arm = load_unrigged("simple_khronos_RiggedSimple")
+    bpy.ops.object.mode_set(mode="EDIT")
+    arm.data.edit_bones[1].use_deform = False  # an edit that must reach the rest bones
+    assert bpy.ops.sp4d.rebind() == {"FINISHED"}
+    assert bpy.context.mode == "OBJECT"
+    _check_weights(meshes[0], arm)
+    assert [g.name for g in meshes[0].vertex_groups] == [arm.data.bones[0].name]
+
+
 def test_panel_registered(addon):
     assert hasattr(bpy.types, "SP4D_PT_main")
     assert bpy.types.SP4D_PT_main.bl_category == "SP4D"
