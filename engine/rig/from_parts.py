@@ -17,10 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.sparse.csgraph import connected_components
 
 from ..errors import InputError
 from ..mesh import MeshData, clean_mesh, vertex_adjacency
-from .medial import edge_length_graph, medial_curve, part_distance, simplify_polyline, tip_point
+from .medial import (edge_length_graph, medial_curve, near_point, part_distance, simplify_polyline,
+                     tip_point)
 from .naming import name_bones
 from .parts_graph import (PartGraph, PartTree, build_part_graph, choose_root, clean_labels,
                           orient_tree, relabel, spanning_tree, welded_labels)
@@ -59,6 +61,15 @@ class _Bone:
     tail: np.ndarray
     parent: int  # bone index, -1 root
     seg: int     # index within its part's chain
+
+
+def _part_areas(V: np.ndarray, faces: np.ndarray, labels: np.ndarray, P: int) -> np.ndarray:
+    """(P,) surface area of each part (a third of every face's area to each corner)."""
+    fa = 0.5 * np.linalg.norm(np.cross(V[faces[:, 1]] - V[faces[:, 0]], V[faces[:, 2]] - V[faces[:, 0]]), axis=1)
+    va = np.zeros(len(V))
+    for k in range(3):
+        np.add.at(va, faces[:, k], fa / 3.0)
+    return np.bincount(labels, weights=va, minlength=P)
 
 
 def _check_labels(mesh: MeshData, labels) -> np.ndarray:
@@ -116,14 +127,25 @@ def _primary_child(part: int, head: np.ndarray, tree: PartTree, graph: PartGraph
     return int(ch[int(np.argmax(d))])
 
 
+# chain rules (tuned on the training assets' GT parts, see benchmarks/eval_skeleton.py)
+BEND_RADII = 1.5      # bend tolerance in part radii
+BEND_LENGTH = 0.25    # ... and as a fraction of the part's medial length
+LONG_RADII = 12.0     # a straight part longer than this many radii becomes a chain
+SEGMENT_RADII = 5.0   # ... of bones this many radii long
+
+
 def _chain_points(poly: np.ndarray, radius: float, length: float, max_bones: int) -> np.ndarray:
     """Indices into the medial polyline (n, 3) where bones start/end: the polyline's
     corners where it bends by more than ~half its thickness, plus even cuts for parts
     much longer than thick (a snake body labelled as one part)."""
-    keep = simplify_polyline(poly, max(0.6 * radius, 1e-12))
+    # a bend must stick out of the straight bone by more than the part's thickness and a
+    # good fraction of its length: level-set centroids of blobby parts wobble a little
+    keep = simplify_polyline(poly, max(BEND_RADII * radius, BEND_LENGTH * length, 1e-12))
     if len(keep) - 1 > max_bones:
         keep = keep[np.round(np.linspace(0, len(keep) - 1, max_bones + 1)).astype(int)]
-    n_len = int(min(max_bones, np.floor(length / max(6.0 * radius, 1e-300))))
+    n_len = 0
+    if length > LONG_RADII * radius:
+        n_len = int(min(max_bones, np.floor(length / max(SEGMENT_RADII * radius, 1e-300))))
     if n_len > len(keep) - 1 and n_len >= 2:
         # cut evenly by arc length
         seg = np.linalg.norm(np.diff(poly, axis=0), axis=1)
@@ -135,7 +157,7 @@ def _chain_points(poly: np.ndarray, radius: float, length: float, max_bones: int
 
 
 def _part_bones(part: int, head: np.ndarray, end: np.ndarray | None, pts: np.ndarray,
-                dist: np.ndarray, allow_chain: bool, max_bones: int) -> list[tuple[np.ndarray, np.ndarray]]:
+                dist: np.ndarray, allow_chain: bool, max_bones: int, surface_connected: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
     """Bone segments (head, tail) of one part, from ``head`` to ``end`` (its main child
     joint) or to the part's tip when ``end`` is None."""
     if end is None:
@@ -145,10 +167,13 @@ def _part_bones(part: int, head: np.ndarray, end: np.ndarray | None, pts: np.nda
         # geodesic distance reached at the child joint: level sets past it belong to
         # other branches
         upto = float(dist[np.argmin(np.linalg.norm(pts - end, axis=1))])
-    if not allow_chain or len(pts) < 12:
+    if not allow_chain or len(pts) < 12 or not surface_connected:
+        # level sets are only rings on one connected surface piece
         return [(head, end)]
     n_bins = int(np.clip(len(pts) // 10, 3, 24))
     mid = medial_curve(pts, dist, n_bins=n_bins, upto=upto)
+    if len(mid) >= 3:  # light smoothing: level-set centroids wobble on coarse meshes
+        mid = np.vstack([mid[0], (mid[:-2] + mid[1:-1] + mid[2:]) / 3.0, mid[-1]])
     poly = np.vstack([head, mid, end])
     # thickness: median distance of the part's points to the medial curve points
     from scipy.spatial import cKDTree
@@ -196,7 +221,7 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     if n_bridge:
         warnings.append(f"{n_bridge} part group(s) touch nothing else: attached through closest points")
     edges = spanning_tree(graph)
-    root = choose_root(graph, edges)
+    root = choose_root(graph, edges, mass=_part_areas(V, cm.mesh.faces, wl, P))
     tree = orient_tree(P, edges, root)
 
     plane = detect_symmetry(V)
@@ -221,6 +246,10 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         allow_chain = chains
         if par >= 0:
             head = graph.joint(part, par)
+            if graph.kind_of(part, par) == 2:
+                # a separate piece that touches nothing (a floating leg, a hand without
+                # wrist): its joint is at its own end facing the parent, not in the gap
+                head = near_point(pts, part_distance(V, egraph, pv, head))
         elif P == 1 or len(ch) == 1:
             # an end of the object: start at the far end of the long axis / away from
             # the only child
@@ -243,7 +272,8 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         if end is not None and np.linalg.norm(end - head) < 1e-9 * mesh.scale():
             end = None
         dist = part_distance(V, egraph, pv, head)
-        segs = _part_bones(part, head, end, pts, dist, allow_chain, max_chain)
+        connected = connected_components(adj[pv][:, pv], directed=False)[0] == 1
+        segs = _part_bones(part, head, end, pts, dist, allow_chain, max_chain, connected)
         parent_bone = int(last_bone[par]) if par >= 0 else -1
         for k, (h, t) in enumerate(segs):
             bones.append(_Bone(part, np.asarray(h, float), np.asarray(t, float), parent_bone, k))

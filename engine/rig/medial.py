@@ -68,6 +68,14 @@ def tip_point(points: np.ndarray, dist: np.ndarray, frac: float = 0.1) -> np.nda
     return points[sel].mean(axis=0)
 
 
+def near_point(points: np.ndarray, dist: np.ndarray, frac: float = 0.1) -> np.ndarray:
+    """Start of a part at its source: centroid of the nearest ``frac`` of the distance
+    range (the end of a separate piece that faces the part it hangs from)."""
+    lo, hi = dist.min(), dist.max()
+    sel = dist <= lo + frac * (hi - lo)
+    return points[sel].mean(axis=0)
+
+
 def simplify_polyline(poly: np.ndarray, tol: float) -> np.ndarray:
     """Ramer-Douglas-Peucker: indices (k,) of the kept vertices of ``poly`` (n, 3), ends
     always kept; every dropped vertex is within ``tol`` of the simplified curve."""

@@ -2,7 +2,7 @@
 
 Central parts (on the mirror plane, or all parts of an asymmetric object) are named by
 the direction their chain leaves the root: ``spine``... ``neck``, ``head`` upwards,
-``neck``... ``head`` forwards, ``tail`` backwards or downwards; extra central branches
+``neck``... ``head`` forwards, ``tail`` backwards, ``hips`` downwards (below a chest root); extra central branches
 ``part_<k>``. Mirrored limbs are named on the `.L` side and copied to `.R`: limbs that
 hang down are legs (``thigh``, ``shin``, ``foot``, ``toe``), sideways ones arms
 (``shoulder``, ``upper_arm``, ``forearm``, ``hand``), branches at the end of a limb
@@ -79,7 +79,12 @@ def part_names(tree: PartTree, heads: np.ndarray, tips: np.ndarray, mirror: np.n
     for c in todo:
         d = heads[c] - heads[tree.root]
         d_up, d_fw = float(d @ up), float(d @ fwd)
-        stem = "spine" if d_up >= abs(d_fw) else ("neck" if d_fw > 0 else "tail")
+        if d_up >= abs(d_fw):
+            stem = "spine"
+        elif -d_up >= abs(d_fw):
+            stem = "hips" if any(paired[q] for q in tree.children[tree.root]) else "tail"
+        else:
+            stem = "neck" if d_fw > 0 else "tail"
         if stem in used_stems:
             k = counters.get("part", 0) + 1
             counters["part"] = k

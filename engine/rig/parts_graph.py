@@ -119,9 +119,17 @@ class PartGraph:
     joints: np.ndarray
     kind: np.ndarray
 
-    def joint(self, a: int, b: int) -> np.ndarray:
+    def _index(self, a: int, b: int) -> int:
         k = np.flatnonzero(((self.pairs[:, 0] == min(a, b)) & (self.pairs[:, 1] == max(a, b))))
-        return self.joints[k[0]]
+        return int(k[0])
+
+    def joint(self, a: int, b: int) -> np.ndarray:
+        """(3,) joint between parts a and b (must be in contact)."""
+        return self.joints[self._index(a, b)]
+
+    def kind_of(self, a: int, b: int) -> int:
+        """Contact kind between parts a and b (0 mesh, 1 proximity, 2 bridge)."""
+        return int(self.kind[self._index(a, b)])
 
 
 def _interface_joint(vertices: np.ndarray, adj: sp.csr_matrix, verts_a: np.ndarray,
@@ -264,9 +272,11 @@ def spanning_tree(graph: PartGraph) -> np.ndarray:
     return np.stack([t.row, t.col], axis=1).astype(np.int64)
 
 
-def choose_root(graph: PartGraph, tree_edges: np.ndarray) -> int:
-    """The part at the mass centre of the tree: minimises the size-weighted sum of path
-    lengths (centroid -> joint -> centroid) to every other part."""
+def choose_root(graph: PartGraph, tree_edges: np.ndarray, mass: np.ndarray | None = None) -> int:
+    """The part at the mass centre of the tree: minimises the mass-weighted sum of path
+    lengths (centroid -> joint -> centroid) to every other part. mass (P,) defaults to
+    vertex counts; pass surface areas so densely tessellated fingers do not pull the
+    root into the chest."""
     p = graph.n_parts
     if p == 1:
         return 0
@@ -276,7 +286,7 @@ def choose_root(graph: PartGraph, tree_edges: np.ndarray) -> int:
     w = np.maximum(w, 1e-12)
     g = sp.coo_matrix((w, (a, b)), shape=(p, p)).tocsr()
     dist = shortest_path(g, directed=False)
-    cost = dist @ graph.sizes.astype(np.float64)
+    cost = dist @ (graph.sizes.astype(np.float64) if mass is None else np.asarray(mass, np.float64))
     return int(np.argmin(cost))
 
 

@@ -69,13 +69,15 @@ def detect_symmetry(vertices: np.ndarray, max_points: int = 3000, seed: int = 0)
     centre = 0.5 * (v.max(0) + v.min(0))
     _, _, vt = np.linalg.svd(v - mean, full_matrices=False)
     normals = [np.eye(3)[k] for k in range(3)] + [vt[k] for k in range(len(vt))]
-    best = None
-    for n in normals:
+    best, best_axis = None, None
+    for i, n in enumerate(normals):
         n = _orient(n)
         for o in {float(mean @ n), float(centre @ n), 0.0}:
             s = _score(pts, tree, n, o, diag)
             if best is None or s < best[0]:
                 best = (s, n, o)
+            if i < 3 and (best_axis is None or s < best_axis[0]):
+                best_axis = (s, n, o)
     s, n, o = best
     # ICP refinement: midpoints of matched pairs lie on the plane, their differences
     # along its normal
@@ -94,6 +96,10 @@ def detect_symmetry(vertices: np.ndarray, max_points: int = 3000, seed: int = 0)
         if s2 >= s - 1e-6:
             break
         s, n, o = s2, n2, o2
+    # artists mirror about a world axis (Blender's X-mirror); keep the axis plane unless
+    # a tilted one is clearly better
+    if best_axis[0] <= max(1.25 * s, s + 1e-3):
+        s, n, o = best_axis
     return SymmetryPlane(n, o, s)
 
 
