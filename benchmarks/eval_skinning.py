@@ -66,15 +66,18 @@ class _CaptureFd:
         self.tmp.close()
 
 
-def blender_auto_weights(model: RiggedModel, skeleton) -> tuple[np.ndarray, int, float]:
+def blender_auto_weights(model: RiggedModel, skeleton, weld: bool = False) -> tuple[np.ndarray, int, float]:
     """Dense (N, B) weights from Blender's bone heat, the number of failure messages and the
-    time of the parent_set call."""
+    time of the parent_set call. weld: run it on the meshes welded by position first (what
+    an artist gets after "Merge by Distance"), weights mapped back to every vertex."""
     import bpy
 
+    from engine.mesh import clean_mesh
     from sp4d_blender import bridge, scene_io
 
     scene_io.reset_scene()
-    mesh = model.mesh
+    clean = clean_mesh(model.mesh) if weld else None
+    mesh = clean.mesh if weld else model.mesh
     arm = bridge.build_armature(skeleton, "Armature")
     objects, order = [], []
     for oid in np.unique(mesh.object_ids):
@@ -103,6 +106,8 @@ def blender_auto_weights(model: RiggedModel, skeleton) -> tuple[np.ndarray, int,
     stacked = bridge.weights_from_objects(objects, skeleton)
     dense = np.zeros((mesh.n_vertices, skeleton.n_bones))
     dense[np.concatenate(order)] = stacked
+    if weld:
+        dense = clean.to_original(dense)
     return dense, failures, dt
 
 
@@ -114,8 +119,9 @@ def main():
     a = ap.parse_args()
     rows = []
     hdr = (f"{'model':36s} {'verts':>6s} {'bones':>5s} | {'L1':>5s} {'prec':>5s} {'rec':>5s} {'deform%':>7s} "
-           f"{'unw':>5s} {'time':>6s} | {'L1':>5s} {'prec':>5s} {'rec':>5s} {'deform%':>7s} {'unw':>5s} {'fail':>4s} {'time':>6s}")
-    print(f"{'':50s}| {'ours':^38s}| {'blender bone heat':^44s}")
+           f"{'unw':>5s} {'time':>6s} | {'L1':>5s} {'prec':>5s} {'rec':>5s} {'deform%':>7s} {'unw':>5s} {'fail':>4s} {'time':>6s}"
+           f" | {'L1':>5s} {'deform%':>7s} {'unw':>5s} {'fail':>4s}")
+    print(f"{'':50s}| {'ours':^38s}| {'blender bone heat, mesh as imported':^44s} | {'blender, welded first':^24s}")
     print(hdr)
     for model in load_models(a.only):
         sk, gt = model.weighted_skeleton()
@@ -131,8 +137,12 @@ def main():
             bw, fails, t_bl = blender_auto_weights(model, sk)
             mb = skin_metrics(model.mesh.vertices, bw, gt, sk, n_poses=a.poses)
             row += [mb, fails, t_bl]
+            bw2, fails2, _ = blender_auto_weights(model, sk, weld=True)
+            mw = skin_metrics(model.mesh.vertices, bw2, gt, sk, n_poses=a.poses)
+            row += [mw, fails2]
             line += (f" {mb.l1:5.3f} {mb.precision:5.3f} {mb.recall:5.3f} {100 * mb.deformation:7.3f} "
-                     f"{mb.unweighted:5d} {fails:4d} {t_bl:6.2f}")
+                     f"{mb.unweighted:5d} {fails:4d} {t_bl:6.2f} | {mw.l1:5.3f} {100 * mw.deformation:7.3f} "
+                     f"{mw.unweighted:5d} {fails2:4d}")
         print(line, flush=True)
         rows.append(row)
 
@@ -146,7 +156,8 @@ def main():
             f"{mean(3, 'recall'):5.3f} {100 * mean(3, 'deformation'):7.3f} {total(3, 'unweighted'):5d} {mean(4):6.2f} |")
     if not a.no_blender:
         line += (f" {mean(5, 'l1'):5.3f} {mean(5, 'precision'):5.3f} {mean(5, 'recall'):5.3f} "
-                 f"{100 * mean(5, 'deformation'):7.3f} {total(5, 'unweighted'):5d} {total(6):4d} {mean(7):6.2f}")
+                 f"{100 * mean(5, 'deformation'):7.3f} {total(5, 'unweighted'):5d} {total(6):4d} {mean(7):6.2f} | "
+                 f"{mean(8, 'l1'):5.3f} {100 * mean(8, 'deformation'):7.3f} {total(8, 'unweighted'):5d} {total(9):4d}")
     print(line)
     print("unw = vertices left without weight (summed in the MEAN row); fail = Blender's 'failed to find "
           "solution' messages (summed); deform% = LBS error under random poses, % of bbox diagonal.")
