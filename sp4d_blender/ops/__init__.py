@@ -1,8 +1,8 @@
-"""Operators: Rebind, Auto-Rig, Show Parts, Test Pose, Export."""
+"""Operators: Auto-Rig, Rebind, Test Pose, Export."""
 
-from . import rebind
+from . import autorig, export, rebind, test_pose
 
-_modules = [rebind]
+_modules = [autorig, rebind, test_pose, export]
 
 
 def register():

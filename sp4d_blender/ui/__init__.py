@@ -1,8 +1,8 @@
 """Sidebar panel and add-on preferences."""
 
-from . import panel
+from . import panel, preferences
 
-_modules = [panel]
+_modules = [preferences, panel]
 
 
 def register():
