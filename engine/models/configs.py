@@ -1,0 +1,33 @@
+"""Named model configs, from a test-sized toy to the SV4D 2.0-sized model.
+
+``compact``: what we train and ship (pixel space, 96 px, 8 views; ~5.3M parameters per
+branch, 11.2M in all). No VAE: at 64-128 px a VAE's 8x downsampling would leave 8-16 px latents, too
+coarse for fingers and ears, and the part maps are flat colour regions that pixel-space
+diffusion models directly; pixel space also keeps CPU inference free of a decoder.
+``full``: SV4D 2.0-like widths (320, 640, 1280, 1280), 576 px images as a 72x72x4 latent
+of the shared VAE, 12 views x 4 frames. Instantiate it on the meta device only.
+"""
+
+COMPACT = dict(
+    sample_size=96, num_views=8, num_frames=1, in_channels=3, out_channels=3, cond_channels=16,
+    block_out_channels=(32, 64, 96, 128), layers_per_block=1,
+    spatial_attention=(False, False, True, True), axis_attention=(False, True, True, True),
+    attention_head_dim=32, ff_mult=2, norm_num_groups=16, camera_freqs=8, frame_freqs=4,
+    bidifuse=True, latent_space=False, sigma_data=1.0,
+)
+
+TINY = dict(COMPACT, sample_size=16, num_views=3, num_frames=2, block_out_channels=(32, 32),
+            spatial_attention=(False, True), axis_attention=(True, True), attention_head_dim=16,
+            norm_num_groups=8)
+
+# Latent-space conditioning of the full model: input-frame latent (4) + known-view
+# latents of RGB and normals (4 + 4) + depth/alpha downsampled (2) + view mask (1).
+FULL = dict(
+    sample_size=72, num_views=12, num_frames=4, in_channels=4, out_channels=4, cond_channels=15,
+    block_out_channels=(320, 640, 1280, 1280), layers_per_block=2,
+    spatial_attention=(True, True, True, False), axis_attention=(True, True, True, False),
+    attention_head_dim=64, ff_mult=4, norm_num_groups=32, camera_freqs=8, frame_freqs=4,
+    bidifuse=True, latent_space=True, sigma_data=1.0,
+)
+
+CONFIGS = {"compact": COMPACT, "tiny": TINY, "full": FULL}

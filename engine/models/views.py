@@ -1,0 +1,209 @@
+"""Meshes -> the images SP4D sees: conditioning renders, part-colour targets, part ids.
+
+One code path for training (GPU, thousands of images a second) and for inference on a
+user's mesh (``engine.pipelines.parts_for_mesh``), so the model never sees a render
+convention it was not trained on.
+
+Image conventions (all channels-last here, (I, H, W, C); the model wants channels-first):
+    rgb      [-1, 1], white background          (shaded albedo)
+    normal   [-1, 1], world space, 0 background
+    position [-1, 1] = 2 * normalised xyz, 0 background
+    depth    [-1, 1] toward the camera, -1 background
+    alpha    {0, 1}
+    part     [-1, 1] = 2 * colour - 1, colour = part centroid in the unit cube (SP4D's
+             spatial colour encoding), white background
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .raster import EXTENT, rasterize, vertex_normals
+
+COND_CHANNELS = 16
+
+
+def normalise_vertices(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """(N, 3) -> (normalised (N, 3) with bbox centred at 0 and longest side 1, centre, scale)."""
+    lo, hi = v.min(0), v.max(0)
+    c = 0.5 * (lo + hi)
+    s = float(max((hi - lo).max(), 1e-12))
+    return (v - c) / s, c, s
+
+
+def part_colours(vn: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """SP4D colour of every vertex: its part's centroid in the unit cube, (N, 3) in [0, 1].
+
+    vn: (N, 3) normalised vertices (first frame); labels: (N,) part ids."""
+    labels = np.asarray(labels)
+    k = int(labels.max()) + 1
+    cnt = np.bincount(labels, minlength=k).astype(np.float64)
+    cen = np.stack([np.bincount(labels, weights=vn[:, i], minlength=k) for i in range(3)], 1)
+    cen = cen / np.maximum(cnt, 1)[:, None]
+    return np.clip(cen[labels] + 0.5, 0, 1)
+
+
+def _encode(vn, faces, lab, known):
+    """Part colours of the known vertices through the project's shared encoding
+    (``engine.parts.encoding``: per-axis unit cube, area-weighted centroids)."""
+    try:
+        from ..parts.encoding import part_colors
+    except ImportError:  # encoding module not available: same idea, vertex means
+        return part_colours(vn[known], lab[known])
+    fk = faces[known[faces].all(1)] if len(faces) else None
+    pc = part_colors(vn, np.where(known, lab, 0), faces=fk)
+    return pc[lab[known]]
+
+
+@dataclass
+class MeshPool:
+    """Meshes packed into flat tensors on one device (B objects).
+
+    verts (Nv, 3) normalised; faces (F, 3) global vertex ids; vert_obj (Nv,); face_obj (F,);
+    colour (Nv, 3) part colour in [0, 1]; vert_part (Nv,) part id local to its object
+    (-1 unknown); n_parts (B,); normals (Nv, 3); albedo (Nv, 3) optional vertex colours.
+    """
+
+    verts: torch.Tensor
+    faces: torch.Tensor
+    vert_obj: torch.Tensor
+    face_obj: torch.Tensor
+    colour: torch.Tensor
+    vert_part: torch.Tensor
+    n_parts: torch.Tensor
+    normals: torch.Tensor = None
+    albedo: torch.Tensor = None
+
+    @classmethod
+    def from_arrays(cls, meshes, device="cpu") -> "MeshPool":
+        """meshes: list of (vertices (N,3), faces (F,3), labels (N,) or None); vertices are
+        normalised here."""
+        vs, fs, vo, fo, cs, ps, nps, off = [], [], [], [], [], [], [], 0
+        for i, (v, f, lab) in enumerate(meshes):
+            vn = normalise_vertices(np.asarray(v, np.float64))[0]
+            lab = np.zeros(len(vn), np.int64) if lab is None else np.asarray(lab, np.int64)
+            known = lab >= 0
+            col = np.zeros((len(vn), 3))
+            if known.any():
+                # relabel 0..k-1 so the colours and the contrastive loss see compact ids
+                u, inv = np.unique(lab[known], return_inverse=True)
+                lab = lab.copy()
+                lab[known] = inv
+                col[known] = _encode(vn, np.asarray(f, np.int64), lab, known)
+            vs.append(vn); fs.append(np.asarray(f, np.int64) + off); vo.append(np.full(len(vn), i))
+            fo.append(np.full(len(f), i)); cs.append(col); ps.append(lab); nps.append(int(lab.max()) + 1)
+            off += len(vn)
+        t = lambda a, dt: torch.as_tensor(np.concatenate(a), dtype=dt, device=device)
+        pool = cls(t(vs, torch.float32), t(fs, torch.int64), t(vo, torch.int64), t(fo, torch.int64),
+                   t(cs, torch.float32), t(ps, torch.int64), torch.tensor(nps, device=device))
+        pool.normals = vertex_normals(pool.verts, pool.faces)
+        return pool
+
+    @property
+    def n_objects(self) -> int:
+        return int(self.n_parts.numel())
+
+    def subset(self, idx) -> "MeshPool":
+        """A pool of the objects ``idx`` (distinct object ids), re-packed in that order."""
+        idx = torch.as_tensor(idx, device=self.verts.device)
+        remap = torch.full((self.n_objects,), -1, dtype=torch.int64, device=idx.device)
+        remap[idx] = torch.arange(len(idx), device=idx.device)
+        vm = remap[self.vert_obj] >= 0
+        fm = remap[self.face_obj] >= 0
+        new_id = torch.cumsum(vm.long(), 0) - 1
+        # objects must come out in idx order: sort packed entries by new object id
+        vsel = torch.nonzero(vm).squeeze(1)
+        vsel = vsel[torch.argsort(remap[self.vert_obj[vsel]], stable=True)]
+        vmap = torch.full_like(new_id, -1)
+        vmap[vsel] = torch.arange(len(vsel), device=vsel.device)
+        fsel = torch.nonzero(fm).squeeze(1)
+        fsel = fsel[torch.argsort(remap[self.face_obj[fsel]], stable=True)]
+        return MeshPool(self.verts[vsel], vmap[self.faces[fsel]], remap[self.vert_obj[vsel]],
+                        remap[self.face_obj[fsel]], self.colour[vsel], self.vert_part[vsel],
+                        self.n_parts[idx], self.normals[vsel],
+                        None if self.albedo is None else self.albedo[vsel])
+
+
+def render_views(pool: MeshPool, azimuth: torch.Tensor, elevation: torch.Tensor, size: int,
+                 albedo: torch.Tensor | None = None, light: torch.Tensor | None = None,
+                 verts: torch.Tensor | None = None) -> dict:
+    """Render every object of ``pool`` from V cameras.
+
+    azimuth, elevation: (B, V) radians. albedo: (Nv, 3) in [0, 1] per vertex (default
+    neutral grey: a user's mesh comes without our materials). light: (B, 3) unit light
+    direction (default from the upper front-left of each view's camera). verts: optional
+    posed (Nv, 3) vertices (the colours stay those of the first frame, as in SP4D).
+
+    Returns dict of (B, V, H, W, C) tensors: rgb, normal, position, depth, alpha, part, and
+    (B, V, H, W) int64: face (global face id or -1), part_id (-1 background).
+    """
+    b, v = azimuth.shape
+    dev = pool.verts.device
+    vv = pool.verts if verts is None else verts
+    nrm = pool.normals if verts is None else vertex_normals(vv, pool.faces)
+    obj_of_img = torch.arange(b, device=dev).repeat_interleave(v)
+    face, bary = rasterize(vv, pool.faces, pool.face_obj, obj_of_img, azimuth.reshape(-1).to(dev),
+                           elevation.reshape(-1).to(dev), size)
+    hit = face >= 0
+    fidx = face.clamp_min(0)
+    tri = pool.faces[fidx]                                        # (I, H, W, 3)
+
+    def interp(attr):
+        return (attr[tri] * bary[..., None]).sum(-2)
+
+    a = hit[..., None].float()
+    pos = interp(vv)
+    n = torch.nn.functional.normalize(interp(nrm), dim=-1)
+    from .raster import camera_frames
+    d, r, u = camera_frames(azimuth.reshape(-1).to(dev).float(), elevation.reshape(-1).to(dev).float())
+    # face the normal toward the camera (meshes may be open or inconsistently wound)
+    flip = ((n * d[:, None, None]).sum(-1, keepdim=True) < 0).float()
+    n = n * (1 - 2 * flip)
+    depth = (pos * d[:, None, None]).sum(-1, keepdim=True) / EXTENT
+    if light is None:
+        L = torch.nn.functional.normalize(d + 0.5 * u - 0.4 * r, dim=-1)[:, None, None]
+    else:
+        L = light.to(dev).repeat_interleave(v, 0)[:, None, None]
+    alb = torch.full_like(pos, 0.7) if albedo is None else interp(albedo)
+    shade = 0.35 + 0.65 * (n * L).sum(-1, keepdim=True).clamp_min(0)
+    rgb = (alb * shade).clamp(0, 1)
+    col = interp(pool.colour)
+    # part colour is constant per face in the ground truth: take the colour of the vertex
+    # with the largest barycentric weight so boundaries stay sharp
+    vmax = torch.gather(tri, -1, bary.argmax(-1, keepdim=True)).squeeze(-1)
+    col = pool.colour[vmax]
+    pid = torch.where(hit, pool.vert_part[vmax], torch.full_like(vmax, -1))
+    out = {
+        "rgb": (rgb * 2 - 1) * a + (1 - a),
+        "normal": n * a,
+        "position": pos * 2 * a,
+        "depth": depth * a - (1 - a),
+        "alpha": a,
+        "part": (col * 2 - 1) * a + (1 - a),
+    }
+    shape = (b, v, size, size)
+    out = {k: t.view(*shape, t.shape[-1]) for k, t in out.items()}
+    out["face"] = face.view(shape)
+    out["part_id"] = pid.view(shape)
+    return out
+
+
+def build_cond(views: dict, known: torch.Tensor, ref_view: int = 0, ref_rgba: torch.Tensor | None = None) -> torch.Tensor:
+    """Conditioning tensor (B, V, T=1, 16, H, W) from rendered views.
+
+    views: render_views output (B, V, H, W, C); known: (B, V) 0/1 which views' renders are
+    given (1 for every view of a known mesh; 0 for views to invent from footage).
+    ref_rgba: (B, H, W, 4) the input frame; default the RGB+alpha of view ``ref_view``.
+    Channel order: input frame rgba (4) | known rgb, normal, position, depth, alpha (11) | mask (1).
+    """
+    b, v = known.shape
+    if ref_rgba is None:
+        ref_rgba = torch.cat([views["rgb"][:, ref_view], views["alpha"][:, ref_view]], -1)
+    ref = ref_rgba[:, None].expand(b, v, *ref_rgba.shape[1:])
+    kn = torch.cat([views[k] for k in ("rgb", "normal", "position", "depth", "alpha")], -1)
+    m = known.to(kn.dtype)[:, :, None, None, None]
+    cond = torch.cat([ref, kn * m, m.expand(*kn.shape[:-1], 1)], -1)   # (B, V, H, W, 16)
+    return cond.permute(0, 1, 4, 2, 3)[:, :, None].contiguous()

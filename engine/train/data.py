@@ -1,0 +1,256 @@
+"""Training data: a pool of meshes built by CPU workers, rendered fresh on the GPU every step.
+
+CPU-side generation starves a GPU (a procedural creature costs ~0.1 s of marching cubes),
+so objects are generated ONCE per chunk by a process pool into a ``MeshPool`` that lives
+on the GPU; every step then draws objects, cameras, mirror/stretch augmentation and
+lighting on the GPU and renders all conditioning and target images there.
+
+Sources:
+- procedural objects from ``engine.synth`` (seeds below ``HELDOUT_SEED0``; evaluation uses
+  seeds from ``HELDOUT_SEED0`` on and never trains on them), each in its rest pose and a
+  random pose (two pool entries: the colour encoding is taken from the rendered frame,
+  which is the first frame of a one-frame clip);
+- real rigged models extracted from ``shared/train_assets`` (never ``shared/assets``):
+  part = argmax bone weight, exact ties broken towards the deeper bone, tiny bones merged
+  into their parent as the synth does (``bones_to_parts``).
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+import os
+import threading
+import time
+
+import numpy as np
+import torch
+
+from ..models.views import MeshPool, build_cond, render_views
+
+HELDOUT_SEED0 = 10_000_000
+
+
+# ----------------------------------------------------------------------- labels
+def bone_depths(parents: np.ndarray) -> np.ndarray:
+    """(B,) depth of every bone in its tree (roots 0)."""
+    parents = np.asarray(parents)
+    d = np.zeros(len(parents), np.int64)
+    for b in range(len(parents)):
+        p, k = parents[b], 0
+        while p >= 0 and k < 1000:
+            p, k = parents[p], k + 1
+        d[b] = k
+    return d
+
+
+def labels_from_weights(weights: np.ndarray, parents: np.ndarray) -> np.ndarray:
+    """(N, B) skin weights -> (N,) part = argmax bone; exact ties go to the deeper bone
+    (the Quaternius guns weight every moving piece 0.5 root / 0.5 own bone)."""
+    w = np.asarray(weights, np.float64)
+    vb = np.argmax(w + 1e-6 * bone_depths(parents)[None] * (w > 0), axis=1)
+    try:  # the synth's part convention: bones owning < 0.4% of the vertices join their parent
+        from ..synth.generator import bones_to_parts
+        return bones_to_parts(vb, np.asarray(parents))[vb]
+    except ImportError:
+        return vb
+
+
+def load_rigged_npz(path: str):
+    """(vertices, faces, labels) of a RiggedModel .npz."""
+    from ..eval.reference import RiggedModel
+
+    m = RiggedModel.load(path)
+    return m.mesh.vertices, m.mesh.faces, labels_from_weights(m.weights, m.skeleton.parents)
+
+
+# ----------------------------------------------------------------------- synth
+def synth_meshes(seed: int):
+    """One procedural object -> list of (vertices, faces, labels, albedo) (rest + posed)."""
+    from .. import synth
+
+    rng = np.random.default_rng(seed)
+    from ..synth.generator import generate
+
+    obj = generate(seed, n_frames=2)
+    return _object_entries(obj, rng)
+
+
+def _get(o, *names):
+    for n in names:
+        if isinstance(o, dict) and n in o:
+            return o[n]
+        if hasattr(o, n):
+            return getattr(o, n)
+    return None
+
+
+def _object_entries(obj, rng):
+    """Normalise whatever the synth returns into (v, f, labels, albedo) entries."""
+    v = np.asarray(_get(obj, "vertices", "verts"), np.float64)
+    f = np.asarray(_get(obj, "faces"), np.int64)
+    lab = _get(obj, "vertex_part", "labels", "parts")
+    if lab is None:
+        lab = labels_from_weights(_get(obj, "weights"), _get(obj, "parents"))
+    lab = np.asarray(lab, np.int64)
+    col = _get(obj, "colors", "vertex_colors", "albedo")
+    col = None if col is None else np.asarray(col, np.float32)
+    out = [(v, f, lab, col)]
+    frames = _get(obj, "frames", "posed_vertices")
+    if frames is not None and len(frames) > 1:
+        out.append((np.asarray(frames[-1], np.float64), f, lab, col))
+    return out
+
+
+def _worker(seed):
+    try:
+        return synth_meshes(seed)
+    except Exception as e:  # one bad object must not stop the pool
+        return ("error", seed, repr(e)[:200])
+
+
+class PoolBuilder:
+    """Generates procedural objects in background processes while training runs.
+
+    ``take()`` returns the entries produced since the last call. Start it first, train on
+    what is there, merge more in as it arrives.
+    """
+
+    def __init__(self, seeds, workers: int):
+        self.entries, self.errors, self.lock = [], [], threading.Lock()
+        self.done = False
+        self.thread = threading.Thread(target=self._run, args=(list(seeds), workers), daemon=True)
+        self.thread.start()
+
+    def _run(self, seeds, workers):
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        with ctx.Pool(workers) as p:
+            for r in p.imap_unordered(_worker, seeds, chunksize=4):
+                with self.lock:
+                    if isinstance(r, tuple) and r and r[0] == "error":
+                        self.errors.append(r)
+                    else:
+                        self.entries.extend(r)
+        self.done = True
+
+    def take(self):
+        with self.lock:
+            e, self.entries = self.entries, []
+        return e
+
+
+# ----------------------------------------------------------------------- GPU sampler
+class GPUData:
+    """Holds the mesh pools on the device and renders training batches.
+
+    batch(): dict with cond (B,V,1,16,H,W), rgb / part targets (B,V,1,3,H,W), alpha
+    (B,V,1,1,H,W), part_id (B,V,1,H,W), azimuth / elevation (B,V), known (B,V).
+    """
+
+    def __init__(self, device, size: int, n_views: int, p_real: float = 0.25, p_footage: float = 0.2,
+                 seed: int = 0):
+        self.device, self.size, self.v = device, size, n_views
+        self.p_real, self.p_footage = p_real, p_footage
+        self.g = torch.Generator(device=device).manual_seed(seed)
+        self.synth = None
+        self.real = None
+        self._synth_entries = []
+
+    def add_synth(self, entries, max_objects: int = 20000):
+        if not entries:
+            return
+        self._synth_entries = (self._synth_entries + entries)[-max_objects:]
+        self.synth = MeshPool.from_arrays([(v, f, l) for v, f, l, _ in self._synth_entries], self.device)
+        self.synth.albedo = self._albedo(self._synth_entries, self.synth)
+
+    def set_real(self, meshes):
+        """meshes: list of (v, f, labels)."""
+        self.real = MeshPool.from_arrays(meshes, self.device)
+
+    @staticmethod
+    def _albedo(entries, pool):
+        cols = [c if c is not None else np.full((len(v), 3), 0.7, np.float32) for v, _, _, c in entries]
+        return torch.as_tensor(np.concatenate(cols), dtype=torch.float32, device=pool.verts.device)
+
+    def _rand(self, *shape):
+        return torch.rand(*shape, device=self.device, generator=self.g)
+
+    def batch(self, b: int):
+        dev = self.device
+        n_real = 0
+        if self.real is not None:
+            n_real = int((self._rand(b) < self.p_real).sum()) if self.synth is not None else b
+        parts = []
+        if b - n_real > 0:
+            parts.append(("synth", b - n_real))
+        if n_real:
+            parts.append(("real", n_real))
+        outs = [self._render(src, n) for src, n in parts]
+        return {k: torch.cat([o[k] for o in outs]) for k in outs[0]}
+
+    def _render(self, src, n):
+        dev, v = self.device, self.v
+        pool = self.synth if src == "synth" else self.real
+        n = min(n, pool.n_objects)
+        idx = torch.randperm(pool.n_objects, device=dev, generator=self.g)[:n]
+        sub = pool.subset(idx)
+        # albedo: the synth's own vertex colours part of the time, else grey or a tint
+        alb = sub.albedo if sub.albedo is not None else torch.full_like(sub.verts, 0.7)
+        mode = self._rand(n)
+        tint = 0.35 + 0.6 * self._rand(n, 3)
+        per_obj = torch.where((mode < 0.3)[:, None], torch.full_like(tint, 0.7), tint)
+        use_own = (mode > 0.55) if src == "synth" else torch.zeros_like(mode, dtype=torch.bool)
+        base = per_obj[sub.vert_obj]
+        alb = torch.where(use_own[sub.vert_obj][:, None], alb, base)
+        alb = (alb + 0.04 * torch.randn(alb.shape, device=dev, generator=self.g)).clamp(0, 1)
+        # augmentation: mirror X and stretch axes, applied to geometry and colour alike
+        sub = self._augment(sub, n)
+        az0 = self._rand(n, 1) * 2 * math.pi
+        az = az0 + torch.arange(v, device=dev)[None] * (2 * math.pi / v) + (self._rand(n, v) - 0.5) * 0.15
+        el = (self._rand(n, 1) * 40 - 5 + (self._rand(n, v) - 0.5) * 10) * (math.pi / 180)
+        light = None
+        if self._rand(1).item() < 0.5:
+            light = torch.nn.functional.normalize(torch.randn(n, 3, device=dev, generator=self.g)
+                                                  + torch.tensor([0, -0.5, 1.2], device=dev), dim=-1)
+        views = render_views(sub, az, el, self.size, albedo=alb, light=light)
+        known = (self._rand(n, 1) >= self.p_footage).float().expand(n, v)
+        cond = build_cond(views, known)
+        ch = lambda t: t.permute(0, 1, 4, 2, 3)[:, :, None].contiguous()
+        return {"cond": cond, "rgb": ch(views["rgb"]), "part": ch(views["part"]), "alpha": ch(views["alpha"]),
+                "part_id": views["part_id"][:, :, None], "azimuth": az, "elevation": el, "known": known}
+
+    def _augment(self, sub: MeshPool, n: int) -> MeshPool:
+        dev = self.device
+        s = 0.8 + 0.4 * self._rand(n, 3)
+        flip = (self._rand(n) < 0.5).float()
+        s[:, 0] = s[:, 0] * (1 - 2 * flip)
+        vs = sub.verts * s[sub.vert_obj]
+        # renormalise each object to longest side 1, centred (the render convention)
+        big = torch.full((n, 3), 1e9, device=dev)
+        lo = big.clone().scatter_reduce(0, sub.vert_obj[:, None].expand(-1, 3), vs, "amin")
+        hi = (-big).scatter_reduce(0, sub.vert_obj[:, None].expand(-1, 3), vs, "amax")
+        c = 0.5 * (lo + hi)
+        sc = (hi - lo).max(1).values.clamp_min(1e-9)
+        vs = (vs - c[sub.vert_obj]) / sc[sub.vert_obj][:, None]
+        # colour: per-axis unit cube, so a stretch leaves it unchanged; a mirror flips x
+        col = sub.colour.clone()
+        fl = flip[sub.vert_obj].bool()
+        col[fl, 0] = 1 - col[fl, 0]
+        from ..models.raster import vertex_normals
+        out = MeshPool(vs, sub.faces, sub.vert_obj, sub.face_obj, col, sub.vert_part, sub.n_parts,
+                       albedo=sub.albedo)
+        out.normals = vertex_normals(vs, sub.faces)
+        return out
+
+
+def real_training_meshes(folder: str):
+    """All RiggedModel .npz in ``folder`` -> list of (v, f, labels)."""
+    out = []
+    for p in sorted(glob.glob(os.path.join(folder, "*.npz"))):
+        try:
+            out.append(load_rigged_npz(p))
+        except Exception:
+            continue
+    return out

@@ -1,0 +1,177 @@
+"""SP4D training loop: both branches jointly, EDM loss + part contrastive loss, bf16, EMA.
+
+Checkpoints (resumable, no pickle):
+- ``<ckpt_dir>/full/``: model, EMA and AdamW moments (safetensors) + ``state.json``
+  (step, RNG states, config): exact resume on the same machine;
+- ``<out_dir>/portable/``: EMA and model weights in fp16, sharded below 16 MB, +
+  ``state.json``: what travels back from the device (its file limits cannot carry the
+  ~180 MB of fp32 weights and moments); resuming from it restarts AdamW's moments
+  (logged as such).
+DDP: launch with ``torchrun --nproc_per_node=N``; each rank renders its own batches from
+its own generator seed, gradients are all-reduced by DistributedDataParallel.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+
+from ..models import SP4DDualUNet
+from .losses import edm_targets, part_contrastive_loss, sample_sigma
+
+
+@dataclass
+class TrainConfig:
+    model: dict = field(default_factory=dict)
+    size: int = 96
+    views: int = 8
+    batch: int = 16            # objects per step per GPU (x views images per branch)
+    lr: float = 4e-4
+    warmup: int = 300
+    steps: int = 4000          # total target (cosine decay over this)
+    minutes: float = 8.0       # wall-clock budget of this chunk
+    ema: float = 0.999
+    w_rgb: float = 0.5
+    w_part: float = 1.0
+    w_contrastive: float = 0.05
+    bg_weight: float = 0.2     # part-loss weight of background pixels (trivially white)
+    p_real: float = 0.25
+    p_footage: float = 0.2
+    log_every: int = 50
+    ckpt_every_min: float = 2.0
+    seed: int = 0
+
+
+def _dist():
+    if "RANK" in os.environ and torch.distributed.is_available():
+        if not torch.distributed.is_initialized():
+            torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def save_portable(out_dir, model, ema, step, extra):
+    os.makedirs(out_dir, exist_ok=True)
+    for name, sd in (("ema", ema), ("model", model.state_dict())):
+        tensors = {k: v.detach().to(torch.float16).cpu().contiguous() for k, v in sd.items()}
+        shard, size, i = {}, 0, 0
+        for k, v in tensors.items():
+            shard[k] = v
+            size += v.numel() * 2
+            if size > 14e6:
+                save_file(shard, os.path.join(out_dir, f"{name}-{i}.safetensors")); shard, size, i = {}, 0, i + 1
+        if shard:
+            save_file(shard, os.path.join(out_dir, f"{name}-{i}.safetensors"))
+    with open(os.path.join(out_dir, "state.json"), "w") as f:
+        json.dump(dict(extra, step=step), f)
+
+
+def load_portable(src):
+    sd = {"ema": {}, "model": {}}
+    for fn in sorted(os.listdir(src)):
+        if fn.endswith(".safetensors"):
+            sd[fn.split("-")[0]].update(load_file(os.path.join(src, fn)))
+    with open(os.path.join(src, "state.json")) as f:
+        st = json.load(f)
+    return sd["model"], sd["ema"], st
+
+
+def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=print, pool_builder=None):
+    """Train for ``cfg.minutes`` (or until cfg.steps). ``data``: GPUData. Returns summary dict."""
+    rank, world = _dist()
+    dev = data.device
+    torch.manual_seed(cfg.seed + rank)
+    model = SP4DDualUNet(**cfg.model).to(dev)
+    ema = {k: v.detach().clone().float() for k, v in model.state_dict().items()}
+    proj = torch.nn.Sequential(torch.nn.Linear(model.config.block_out_channels[0], 64), torch.nn.ReLU(),
+                               torch.nn.Linear(64, 32)).to(dev)
+    params = list(model.parameters()) + list(proj.parameters())
+    opt = torch.optim.AdamW(params, lr=cfg.lr, betas=(0.9, 0.99), weight_decay=0.01)
+    step, history = 0, []
+    if resume and os.path.isdir(resume):
+        msd, esd, st = load_portable(resume)
+        model.load_state_dict({k: v.float() for k, v in msd.items()})
+        ema = {k: v.float().to(dev) for k, v in esd.items()}
+        step = int(st["step"])
+        history = st.get("history", [])
+        log(f"resumed from {resume} at step {step} (portable: AdamW moments restart)")
+    ddp = model
+    if world > 1:
+        ddp = torch.nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+    t0 = time.time()
+    last_ckpt = t_log = t0
+    start_step = step
+    run = {"loss": 0.0, "rgb": 0.0, "part": 0.0, "con": 0.0, "n": 0}
+    amp = dict(device_type=dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda")
+    stop = False
+    while not stop:
+        if pool_builder is not None and step % 100 == 0:
+            new = pool_builder.take()
+            if new:
+                data.add_synth(new)
+        warm = min(1.0, (step - start_step + 1) / cfg.warmup) if start_step > 0 else min(1.0, (step + 1) / cfg.warmup)
+        lr = cfg.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step / cfg.steps, 1.0))))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        b = data.batch(cfg.batch)
+        n = b["rgb"].shape[0]
+        sigma = sample_sigma(n, dev)
+        noise_r = torch.randn_like(b["rgb"])
+        noise_p = torch.randn_like(b["part"])
+        x_r, c_noise, t_r = edm_targets(b["rgb"], noise_r, sigma)
+        x_p, _, t_p = edm_targets(b["part"], noise_p, sigma)
+        with torch.autocast(**amp):
+            out = ddp(x_r, x_p, b["cond"], c_noise, b["azimuth"], b["elevation"], return_features=True)
+        w = cfg.bg_weight + (1 - cfg.bg_weight) * b["alpha"]
+        l_rgb = ((out.rgb.float() - t_r) ** 2).mean()
+        l_part = (w * (out.part.float() - t_p) ** 2).sum() / (w.sum() * 3)
+        l_con = part_contrastive_loss(out.features, b["part_id"], proj) if cfg.w_contrastive > 0 else l_rgb * 0
+        loss = cfg.w_rgb * l_rgb + cfg.w_part * l_part + cfg.w_contrastive * l_con
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step += 1
+        with torch.no_grad():
+            d = min(cfg.ema, (1 + step - start_step) / (10 + step - start_step)) if start_step == 0 else cfg.ema
+            for k, v in model.state_dict().items():
+                if v.dtype.is_floating_point:
+                    ema[k].mul_(d).add_(v.float(), alpha=1 - d)
+                else:
+                    ema[k].copy_(v)
+        for k, val in (("loss", loss), ("rgb", l_rgb), ("part", l_part), ("con", l_con)):
+            run[k] += float(val.detach())
+        run["n"] += 1
+        el = time.time() - t0
+        if step % cfg.log_every == 0 and rank == 0:
+            rec = {k: round(run[k] / run["n"], 5) for k in ("loss", "rgb", "part", "con")}
+            rec.update(step=step, min=round(el / 60, 2), lr=round(lr, 6),
+                       img_s=round(run["n"] * n * cfg.views * world / max(time.time() - t_log, 1e-6), 1),
+                       pool=data.synth.n_objects if data.synth is not None else 0)
+            t_log = time.time()
+            history.append(rec)
+            log(json.dumps(rec))
+            run = {k: 0.0 for k in run}; run["n"] = 0
+        if el > cfg.minutes * 60 or step >= cfg.steps:
+            stop = True
+        if rank == 0 and (stop or time.time() - last_ckpt > cfg.ckpt_every_min * 60):
+            save_portable(os.path.join(out_dir, "portable"), model, ema, step,
+                          {"history": history, "config": asdict(cfg)})
+            last_ckpt = time.time()
+    return {"model": model, "ema": ema, "step": step, "history": history, "seconds": time.time() - t0,
+            "steps_this_chunk": step - start_step}
+
+
+def ema_model(model_cfg: dict, ema: dict) -> SP4DDualUNet:
+    m = SP4DDualUNet(**model_cfg)
+    m.load_state_dict({k: v.float().cpu() for k, v in ema.items()})
+    return m.eval()
