@@ -44,7 +44,9 @@ def existing_armatures(meshes) -> list:
         arms = [m.object for m in obj.modifiers if m.type == "ARMATURE" and m.object is not None]
         if obj.parent is not None and obj.parent.type == "ARMATURE":
             arms.append(obj.parent)
-        found += [a for a in arms if a not in found]
+        for arm in arms:
+            if arm not in found:
+                found.append(arm)
     return found
 
 

@@ -1,0 +1,159 @@
+"""Auto-Rig inside real Blender: one bound armature from a bare mesh, deformation of the
+expected region, undo, cancel, existing rigs, and the ``sp4d autorig`` command."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+bpy = pytest.importorskip("bpy")
+
+from tests.blender.conftest import (  # noqa: E402
+    assert_same_state, dense_weights, scene_state, select, world_vertices)
+from tests.conftest import ROOT, asset_path  # noqa: E402
+
+SEGMENTER = "geometric"  # switch to "sp4d" once the checkpoint ships
+
+
+def load_mesh_only(name: str):
+    """Reference model ``name`` with its rig removed (armature, groups, modifiers); the
+    meshes keep their world-space rest shape. Returns the selected, active meshes."""
+    from sp4d_blender import rigging, scene_io
+    from sp4d_blender.autorig import _unbind
+
+    objects = scene_io.load_file(asset_path(name))
+    meshes = rigging.input_meshes(objects)
+    for obj in meshes:
+        _unbind(obj)
+        obj.vertex_groups.clear()
+    rigging.remove_armatures([o for o in bpy.data.objects if o.type == "ARMATURE"])
+    for obj in [o for o in bpy.data.objects if o.type == "MESH" and o not in meshes]:
+        bpy.data.objects.remove(obj)
+    bpy.context.view_layer.update()
+    select(meshes, meshes[0])
+    return meshes
+
+
+def _armatures():
+    return [o for o in bpy.data.objects if o.type == "ARMATURE"]
+
+
+def test_autorig_fox_binds_one_armature_and_a_leg_bone_moves_the_foot(addon):
+    meshes = load_mesh_only("quadruped_khronos_Fox")
+    rest = np.concatenate([world_vertices(m) for m in meshes])
+    assert bpy.ops.sp4d.autorig(segmenter=SEGMENTER) == {"FINISHED"}
+    arms = _armatures()
+    assert len(arms) == 1
+    arm = arms[0]
+    roots = [b for b in arm.data.bones if b.parent is None]
+    assert len(roots) == 1
+    names = [b.name for b in arm.data.bones]
+    w = np.concatenate([dense_weights(m, names) for m in meshes])
+    assert (w > 0).sum(1).min() >= 1, "unweighted vertices"
+    assert (w > 0).sum(1).max() <= 4
+    np.testing.assert_allclose(w.sum(1), 1.0, atol=1e-4)
+    assert all(m.parent is arm and m.modifiers[0].type == "ARMATURE" for m in meshes)
+    assert all("sp4d_parts" in m.data.color_attributes for m in meshes)
+
+    # the bone that owns the lowest vertex (a paw) bends it; the top of the head stays
+    foot, top = int(np.argmin(rest[:, 2])), int(np.argmax(rest[:, 2]))
+    bone = names[int(np.argmax(w[foot]))]
+    assert arm.data.bones[bone].parent is not None, "the paw is driven by the root bone"
+    pb = arm.pose.bones[bone]
+    pb.rotation_mode = "XYZ"
+    pb.rotation_euler = (0.8, 0.0, 0.0)
+    bpy.context.view_layer.update()
+    posed = np.concatenate([world_vertices(m, evaluated=True) for m in meshes])
+    moved = np.linalg.norm(posed - rest, axis=1)
+    diag = np.linalg.norm(rest.max(0) - rest.min(0))
+    assert moved[foot] > 0.02 * diag
+    assert moved[top] < 0.002 * diag
+
+
+def test_autorig_is_one_undo_step(addon):
+    load_mesh_only("quadruped_khronos_Fox")
+    win = bpy.context.window_manager.windows[0]
+    ui = dict(window=win, screen=win.screen, area=win.screen.areas[0])
+    bpy.ops.ed.undo_push(message="before auto-rig")
+    before = scene_state()
+    assert bpy.ops.sp4d.autorig("EXEC_DEFAULT", True, segmenter=SEGMENTER) == {"FINISHED"}
+    assert len(_armatures()) == 1
+    with bpy.context.temp_override(**ui):
+        assert bpy.ops.ed.undo() == {"FINISHED"}
+    assert_same_state(scene_state(), before)
+
+
+def test_cancel_mid_run_leaves_scene_untouched(addon):
+    """Cancel while the engine runs on a worker thread (as Esc does in the modal
+    operator): the job stops with Cancelled and apply never runs."""
+    from engine.autorig import AutoRigOptions
+    from engine.errors import Cancelled
+    from sp4d_blender import autorig
+    from sp4d_blender.jobs import Job
+    from sp4d_blender.paths import bundled_model_dir
+
+    meshes = load_mesh_only("humanoid_khronos_CesiumMan")
+    before = scene_state()
+    job_input = autorig.prepare_autorig(meshes, AutoRigOptions(segmenter=SEGMENTER, model=bundled_model_dir()))
+    started = threading.Event()
+
+    def compute(progress):
+        def watched(fraction, text=""):
+            started.set()
+            progress(fraction, text)
+        return autorig.compute(job_input, watched)
+
+    job = Job(compute).start()
+    assert started.wait(60)
+    job.cancel()
+    job.thread.join(120)
+    assert job.done and isinstance(job.error, Cancelled)
+    assert_same_state(scene_state(), before)
+
+
+def test_already_rigged_mesh_asks_before_replacing(addon):
+    meshes = load_mesh_only("quadruped_khronos_Fox")
+    assert bpy.ops.sp4d.autorig(segmenter="geometric") == {"FINISHED"}
+    select(meshes, meshes[0])
+    before = scene_state()
+    with pytest.raises(RuntimeError, match="already rigged"):
+        bpy.ops.sp4d.autorig(segmenter="geometric")
+    assert_same_state(scene_state(), before)
+    select(meshes, meshes[0])
+    assert bpy.ops.sp4d.autorig(segmenter="geometric", existing="REPLACE") == {"FINISHED"}
+    assert len(_armatures()) == 1
+
+
+def test_sp4d_autorig_command_writes_rig_preview_and_report(tmp_path):
+    out, prev, rep = tmp_path / "cow.glb", tmp_path / "cow.png", tmp_path / "cow.json"
+    cmd = [sys.executable, "-m", "sp4d_blender.cli", "autorig", os.path.join(ROOT, "examples", "cow.glb"),
+           "-o", str(out), "--preview", str(prev), "--report", str(rep)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(rep.read_text())
+    assert report["bones"] >= 3 and report["parts"] >= 3
+    assert set(report["timings_s"]) == {"parts", "skeleton", "skinning"}
+    assert prev.stat().st_size > 10_000
+    from sp4d_blender import scene_io
+
+    objects = scene_io.load_file(str(out))
+    arms = [o for o in objects if o.type == "ARMATURE"]
+    assert len(arms) == 1 and len(arms[0].data.bones) == report["bones"]
+    mesh = next(o for o in objects if o.type == "MESH")
+    assert len(mesh.vertex_groups) >= 3
+
+
+def test_sp4d_autorig_command_bad_input_writes_nothing(tmp_path):
+    bad = tmp_path / "broken.glb"
+    bad.write_bytes(b"not a gltf file")
+    out = tmp_path / "out.glb"
+    proc = subprocess.run([sys.executable, "-m", "sp4d_blender.cli", "autorig", str(bad), "-o", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("sp4d: error:")]
+    assert len(lines) == 1 and "broken.glb" in lines[0]
+    assert not out.exists() and list(tmp_path.iterdir()) == [bad]
