@@ -111,9 +111,11 @@ def _frame(plane: SymmetryPlane | None, symmetric: bool) -> tuple[np.ndarray, np
 
 
 def _primary_child(part: int, head: np.ndarray, tree: PartTree, graph: PartGraph,
-                   mirror: np.ndarray | None) -> int:
-    """The child the bone points at: a child on the mirror plane if any (the neck, not
-    the shoulders), else the child whose joint is farthest from the head."""
+                   mirror: np.ndarray | None, up: np.ndarray | None = None,
+                   fwd: np.ndarray | None = None) -> int:
+    """The child the bone points at: for a central part a central child (the neck, not
+    the shoulders), the one furthest up/forward; otherwise the child whose joint is
+    farthest from the head."""
     ch = tree.children[part]
     if not ch:
         return -1
@@ -123,13 +125,18 @@ def _primary_child(part: int, head: np.ndarray, tree: PartTree, graph: PartGraph
         ch = [c for c in ch if mirror[c] == c]
         if not ch:
             return -1
-    d = [np.linalg.norm(graph.joint(part, c) - head) for c in ch]
+    if mirror is not None and mirror[part] == part and up is not None:
+        # along the plane: towards the head end (up / forward), not the tail
+        axis = up + fwd
+        d = [float((graph.joint(part, c) - head) @ axis) for c in ch]
+    else:
+        d = [np.linalg.norm(graph.joint(part, c) - head) for c in ch]
     return int(ch[int(np.argmax(d))])
 
 
 # chain rules (tuned on the training assets' GT parts, see benchmarks/eval_skeleton.py)
 BEND_RADII = 1.5      # bend tolerance in part radii
-BEND_LENGTH = 0.25    # ... and as a fraction of the part's medial length
+BEND_LENGTH = 0.12    # ... and as a fraction of the part's medial length
 LONG_RADII = 12.0     # a straight part longer than this many radii becomes a chain
 SEGMENT_RADII = 5.0   # ... of bones this many radii long
 
@@ -238,6 +245,7 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     bones: list[_Bone] = []
     first_bone = -np.ones(P, dtype=np.int64)
     last_bone = -np.ones(P, dtype=np.int64)
+    part_segs: dict[int, list] = {}
     for part in tree.order():
         pv = members[part]
         pts = V[pv]
@@ -267,13 +275,22 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
             # the body, inside (GT pelvis joints sit there too)
             head = np.mean([graph.joint(part, c) for c in ch], axis=0)
             allow_chain = False
-        prim = _primary_child(part, head, tree, graph, mirror if symmetric else None)
+        prim = _primary_child(part, head, tree, graph, mirror if symmetric else None, up, fwd)
         end = graph.joint(part, prim) if prim >= 0 else None
         if end is not None and np.linalg.norm(end - head) < 1e-9 * mesh.scale():
             end = None
         dist = part_distance(V, egraph, pv, head)
-        connected = connected_components(adj[pv][:, pv], directed=False)[0] == 1
-        segs = _part_bones(part, head, end, pts, dist, allow_chain, max_chain, connected)
+        mp = mirror[part]
+        copy_mirror = (symmetric and side[part] != 0 and mp in part_segs and par >= 0
+                       and mirror[par] == tree.parent[mp])
+        if copy_mirror:
+            # the second of a mirrored pair copies the first one's chain, so both sides
+            # get the same bones (then _symmetrize averages their positions)
+            segs = [(plane.reflect(h), plane.reflect(t)) for h, t in part_segs[mp]]
+        else:
+            connected = connected_components(adj[pv][:, pv], directed=False)[0] == 1
+            segs = _part_bones(part, head, end, pts, dist, allow_chain, max_chain, connected)
+        part_segs[part] = segs
         parent_bone = int(last_bone[par]) if par >= 0 else -1
         for k, (h, t) in enumerate(segs):
             bones.append(_Bone(part, np.asarray(h, float), np.asarray(t, float), parent_bone, k))

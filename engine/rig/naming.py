@@ -117,12 +117,17 @@ def part_names(tree: PartTree, heads: np.ndarray, tips: np.ndarray, mirror: np.n
         # number limbs of one kind top to bottom, front to back
         ss.sort(key=lambda s: (-round(float(heads[s] @ up), 6), -float(heads[s] @ fwd)))
         for i, s in enumerate(ss):
-            limb = kind if len(ss) == 1 else f"{kind}_{i + 1}"
+            if len(ss) == 1:
+                limb = kind
+            elif len(ss) == 2 and kind == "leg":
+                limb = f"leg_{'front' if i == 0 else 'back'}"
+            else:
+                limb = f"{kind}_{i + 1}"
             chain = _single_chain(tree, s)
             chain = [q for q in chain if paired[q]]
             tmpl = _TEMPLATES.get(kind, {}).get(len(chain)) if len(ss) <= 2 else None
             for k, q in enumerate(chain):
-                base = tmpl[k] if tmpl else f"{limb}_{k + 1:02d}"
+                base = tmpl[k] if tmpl else (limb if len(chain) == 1 else f"{limb}_{k + 1:02d}")
                 if tmpl and len(ss) == 2:
                     base = f"{base}_{'front' if i == 0 and kind == 'leg' else 'back' if kind == 'leg' else i + 1}"
                 names[q] = base

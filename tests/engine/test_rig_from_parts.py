@@ -1,0 +1,221 @@
+"""skeleton_from_parts on procedural capsule creatures (closed marching-cubes surfaces
+with known parts) and on real reference models with parts from the artist's weights."""
+
+import numpy as np
+import pytest
+from skimage.measure import marching_cubes
+
+from engine.errors import InputError
+from engine.eval.part_metrics import labels_from_weights
+from engine.eval.skeleton_metrics import skeleton_distances
+from engine.mesh import MeshData
+from engine.rig import PartRig, Skeleton, skeleton_from_parts
+from engine.rig.medial import winding_number
+
+
+def _seg_dist(p, a, b):
+    ab = b - a
+    t = np.clip(((p - a) @ ab) / (ab @ ab), 0, 1)
+    return np.linalg.norm(p - (a + t[:, None] * ab), axis=1)
+
+
+def capsule_creature(step=0.03):
+    """A quadruped made of capsules: torso (y axis), head, 4 legs, and a tail curving
+    up over an arc (several capsules, one part). Z up, facing -Y, mirrored about x=0.
+    Returns (MeshData, labels (N,), part names)."""
+    prims = [  # (a, b, radius, part)
+        ((0, -0.5, 1.0), (0, 0.5, 1.0), 0.3, 0),          # torso
+        ((0, -0.85, 1.25), (0, -0.95, 1.35), 0.22, 1),     # head
+        ((0.2, -0.35, 0.85), (0.22, -0.35, 0.15), 0.1, 2),  # front leg L
+        ((-0.2, -0.35, 0.85), (-0.22, -0.35, 0.15), 0.1, 3),
+        ((0.2, 0.35, 0.85), (0.22, 0.35, 0.15), 0.1, 4),    # back leg L
+        ((-0.2, 0.35, 0.85), (-0.22, 0.35, 0.15), 0.1, 5),
+    ]
+    arc = [(0, 0.7 + 0.6 * np.sin(t), 1.0 + 0.6 * (1 - np.cos(t))) for t in np.linspace(0, 1.6, 7)]
+    prims += [(arc[k], arc[k + 1], 0.075, 6) for k in range(len(arc) - 1)]
+    lo, hi = np.array([-0.6, -1.3, -0.05]), np.array([0.6, 1.45, 2.0])
+    axes = [np.arange(lo[d], hi[d] + step, step) for d in range(3)]
+    g = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+    sd = np.stack([_seg_dist(g, np.array(a, float), np.array(b, float)) - r for a, b, r, _ in prims], 1)
+    vol = sd.min(1).reshape([len(a) for a in axes])
+    v, f, _, _ = marching_cubes(vol, 0.0, spacing=(step, step, step))
+    v = v + lo
+    # label by the primitive whose surface is nearest
+    sdv = np.stack([np.abs(_seg_dist(v, np.array(a, float), np.array(b, float)) - r) for a, b, r, _ in prims], 1)
+    part_of = np.array([p for *_, p in prims])
+    labels = part_of[np.argmin(sdv, 1)]
+    return MeshData(v, f[:, ::-1].copy()), labels
+
+
+@pytest.fixture(scope="module")
+def creature():
+    return capsule_creature()
+
+
+@pytest.fixture(scope="module")
+def creature_rig(creature):
+    mesh, labels = creature
+    return skeleton_from_parts(mesh, labels * 7 + 3)  # arbitrary ids
+
+
+def test_structure(creature, creature_rig):
+    mesh, labels = creature
+    rig = creature_rig
+    sk = rig.skeleton
+    assert isinstance(rig, PartRig) and isinstance(sk, Skeleton)
+    assert len(sk.roots()) == 1
+    assert len(set(sk.names)) == sk.n_bones
+    assert rig.labels.shape == (mesh.n_vertices,)
+    assert set(np.unique(rig.labels)) == set(range(7))
+    assert rig.part_to_bone.shape == (7,)
+    # relabelled ids describe the same partition as the input
+    pairs = set(zip(labels.tolist(), rig.labels.tolist()))
+    assert len(pairs) == 7
+    # the torso (largest, central) is the root part
+    torso = rig.labels[np.argmax(np.bincount(labels))]
+    assert sk.parents[rig.part_to_bone[torso]] == -1
+    # every part's first bone starts at the joint with its parent part: near both parts
+    for p in range(7):
+        b = rig.part_to_bone[p]
+        if sk.parents[b] < 0:
+            continue
+        d = np.linalg.norm(mesh.vertices[rig.labels == p] - sk.heads[b], axis=1).min()
+        assert d < 0.35
+
+
+def test_symmetry_and_names(creature_rig):
+    rig = creature_rig
+    sk = rig.skeleton
+    assert rig.symmetric
+    assert abs(abs(rig.plane.normal[0]) - 1) < 1e-6 and abs(rig.plane.offset) < 0.02
+    left = [n for n in sk.names if n.endswith(".L")]
+    assert len(left) == 2  # a front and a back leg
+    for n in left:
+        r = n[:-2] + ".R"
+        assert r in sk.names
+        i, j = sk.names.index(n), sk.names.index(r)
+        # mirrored joints, +X is the .L side, and mirrored rolls
+        assert sk.heads[i, 0] > 0
+        assert np.allclose(sk.heads[i] * [-1, 1, 1], sk.heads[j], atol=1e-9)
+        assert np.allclose(sk.tails[i] * [-1, 1, 1], sk.tails[j], atol=1e-9)
+        assert np.isclose(sk.rolls[i], -sk.rolls[j], atol=1e-6)
+    assert "root" in sk.names and "head" in sk.names and any(n.startswith("tail") for n in sk.names)
+    assert set(left) == {"leg_front.L", "leg_back.L"}
+
+
+def test_bones_inside_volume(creature, creature_rig):
+    mesh, _ = creature
+    sk = creature_rig.skeleton
+    pts = np.concatenate([0.5 * (sk.heads + sk.tails), sk.heads, 0.25 * sk.heads + 0.75 * sk.tails])
+    wn = np.abs(winding_number(pts, mesh.vertices, mesh.faces))
+    assert (wn > 0.5).all(), f"{(wn <= 0.5).sum()} bone points outside the surface"
+
+
+def test_curved_tail_becomes_chain(creature, creature_rig):
+    mesh, labels = creature
+    rig = creature_rig
+    tail_part = rig.labels[labels == 6][0]
+    n_tail = int(sum(1 for n in rig.skeleton.names if n.startswith("tail")))
+    assert n_tail >= 2
+    # straight legs stay one bone each
+    assert sum(1 for n in rig.skeleton.names if n.startswith("leg")) == 4
+    # the chain hangs from the part's first bone, bone by bone
+    b = rig.part_to_bone[tail_part]
+    assert rig.skeleton.names[b] == "tail"
+
+
+def test_scale_independence(creature):
+    mesh, labels = creature
+    out = []
+    for s in (0.001, 1000.0):
+        r = skeleton_from_parts(MeshData(mesh.vertices * s, mesh.faces), labels)
+        out.append(r)
+        assert r.skeleton.n_bones == out[0].skeleton.n_bones
+    a, b = out
+    assert a.skeleton.names == b.skeleton.names
+    assert np.allclose(a.skeleton.heads / 0.001, b.skeleton.heads / 1000.0, atol=1e-6)
+    assert np.allclose(a.skeleton.rolls, b.skeleton.rolls, atol=1e-6)
+
+
+def test_single_part_long_axis():
+    mesh, _ = capsule_creature()
+    v = mesh.vertices
+    # keep only the torso-ish: relabel everything as one part
+    rig = skeleton_from_parts(mesh, np.zeros(mesh.n_vertices, dtype=int))
+    sk = rig.skeleton
+    assert len(sk.roots()) == 1 and rig.part_to_bone.tolist() == [0]
+    # a plain capsule: one bone along its long axis, spanning most of it
+    cap = _capsule_mesh()
+    r = skeleton_from_parts(cap, np.full(cap.n_vertices, 5))
+    assert r.skeleton.n_bones == 1
+    d = r.skeleton.tails[0] - r.skeleton.heads[0]
+    assert abs(d[2]) / np.linalg.norm(d) > 0.99 and np.linalg.norm(d) > 1.2
+    assert v.shape[1] == 3
+
+
+def _capsule_mesh(step=0.05, a=(0, 0, 0), b=(0, 0, 1.5), r=0.25, shift=(0, 0, 0)):
+    lo = np.minimum(a, b) - r - 2 * step
+    hi = np.maximum(a, b) + r + 2 * step
+    axes = [np.arange(lo[d], hi[d], step) for d in range(3)]
+    g = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+    vol = (_seg_dist(g, np.array(a, float), np.array(b, float)) - r).reshape([len(x) for x in axes])
+    v, f, _, _ = marching_cubes(vol, 0.0, spacing=(step,) * 3)
+    return MeshData(v + lo + np.array(shift), f)
+
+
+def test_disconnected_parts_are_attached():
+    body = _capsule_mesh()
+    hat = _capsule_mesh(a=(0, 0, 2.2), b=(0, 0, 2.6), r=0.15)
+    v = np.vstack([body.vertices, hat.vertices])
+    f = np.vstack([body.faces, hat.faces + body.n_vertices])
+    labels = np.r_[np.zeros(body.n_vertices, int), np.ones(hat.n_vertices, int)]
+    rig = skeleton_from_parts(MeshData(v, f), labels)
+    sk = rig.skeleton
+    assert sk.n_bones == 2 and len(sk.roots()) == 1
+    assert any("closest points" in w for w in rig.warnings)
+    # the floating piece's joint is on that piece, at its end facing the body
+    hb = rig.part_to_bone[1]
+    if sk.parents[hb] >= 0:
+        assert 2.0 < sk.heads[hb, 2] < 2.45
+
+
+def test_tiny_noise_parts_are_merged(creature):
+    mesh, labels = creature
+    noisy = labels.copy()
+    rng = np.random.default_rng(0)
+    idx = rng.choice(mesh.n_vertices, 5, replace=False)
+    noisy[idx] = 100 + np.arange(5)  # five one-vertex "parts"
+    rig = skeleton_from_parts(mesh, noisy)
+    assert len(np.unique(rig.labels)) == 7
+    assert rig.skeleton.n_bones == skeleton_from_parts(mesh, labels).skeleton.n_bones
+    assert any("merged" in w for w in rig.warnings)
+
+
+def test_bad_input():
+    mesh, labels = capsule_creature(step=0.06)
+    with pytest.raises(InputError):
+        skeleton_from_parts(mesh, labels[:-1])
+    with pytest.raises(InputError):
+        skeleton_from_parts(mesh, np.full(mesh.n_vertices, np.nan))
+    with pytest.raises(InputError):
+        skeleton_from_parts(MeshData(np.zeros((0, 3)), np.zeros((0, 3))), np.zeros(0, int))
+    v = mesh.vertices.copy()
+    v[3] = np.nan
+    with pytest.raises(InputError):
+        skeleton_from_parts(MeshData(v, mesh.faces), labels)
+
+
+@pytest.mark.parametrize("name,max_j2j", [("humanoid_khronos_CesiumMan", 3.0),
+                                          ("quadruped_khronos_Fox", 6.0)])
+def test_reference_models_from_gt_parts(reference_model, name, max_j2j):
+    m = reference_model(name)
+    gt, w = m.weighted_skeleton()
+    rig = skeleton_from_parts(m.mesh, labels_from_weights(w))
+    sk = rig.skeleton
+    assert len(sk.roots()) == 1 and rig.symmetric
+    # at least one bone per part kept (a GT part of a few vertices may merge away)
+    n_gt = len(np.unique(labels_from_weights(w)))
+    assert sk.n_bones >= len(np.unique(rig.labels)) >= 0.9 * n_gt
+    sc = skeleton_distances(sk, gt, m.mesh)
+    assert sc.j2j < max_j2j and sc.b2b < max_j2j
+    assert sum(n.endswith(".L") for n in sk.names) == sum(n.endswith(".R") for n in sk.names) >= 4
