@@ -12,3 +12,6 @@
 from .encoding import DecodedParts, decode_part_colors, normalise_unit_cube, part_colors
 
 __all__ = ["part_colors", "decode_part_colors", "DecodedParts", "normalise_unit_cube"]
+from .lift import LiftResult, lift_part_colors  # noqa: E402
+
+__all__ += ["LiftResult", "lift_part_colors"]

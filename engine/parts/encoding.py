@@ -83,7 +83,7 @@ def estimate_noise(images: np.ndarray, mask: np.ndarray) -> float:
 
 def decode_part_colors(images: np.ndarray, alpha: np.ndarray | None = None, bandwidth: float | None = None,
                        min_cluster_frac: float = 0.002, min_cluster_pixels: int = 8,
-                       alpha_threshold: float = 0.5) -> DecodedParts:
+                       alpha_threshold: float = 0.5, denoise: bool = True) -> DecodedParts:
     """Part-colour images -> consistent part labels.
 
     images: (...,H,W,3) float in [0,1] (any leading dims: views, frames), noisy/blurred OK.
@@ -93,12 +93,25 @@ def decode_part_colors(images: np.ndarray, alpha: np.ndarray | None = None, band
         the bandwidth in colour merge.
     min_cluster_frac / min_cluster_pixels: clusters smaller than max(frac x foreground,
         pixels) are absorbed into the nearest larger cluster.
+    denoise: bilateral filter per image before clustering (spatial sigma 1.5 px, colour
+        sigma from the estimated noise): part maps are piecewise constant, so an
+        edge-preserving filter that averages only similar colours removes most noise and
+        JPEG ringing without blending parts (a channel-wise median was measured to erase
+        2-3 px wide parts such as tentacles and legs).
     """
     images = np.asarray(images, np.float32)
     fg = np.ones(images.shape[:-1], bool) if alpha is None else np.asarray(alpha) > alpha_threshold
+    sigma = estimate_noise(images, fg)
+    if denoise and sigma > 1.0 / 255:
+        import cv2
+
+        flat = images.reshape(-1, *images.shape[-3:])
+        sc = float(max(3.0 * sigma, 0.02))
+        images = np.stack([cv2.bilateralFilter(np.ascontiguousarray(im), 5, sc, 1.5) for im in flat]
+                          ).reshape(images.shape)
     cols = np.clip(images[fg], 0, 1)
     if bandwidth is None:
-        bandwidth = max(0.03, 3.0 * estimate_noise(images, fg))
+        bandwidth = max(0.03, 3.0 * sigma)
     labels_full = np.full(fg.shape, -1, np.int64)
     if len(cols) == 0:
         return DecodedParts(labels_full, np.zeros((0, 3), np.float32), np.zeros(0, np.int64), bandwidth)
@@ -115,11 +128,13 @@ def decode_part_colors(images: np.ndarray, alpha: np.ndarray | None = None, band
     pts /= cnt[:, None]
     # kernel density at each bin (Gaussian, sigma = bandwidth/2, truncated at bandwidth)
     tree = cKDTree(pts)
-    D = tree.sparse_distance_matrix(tree, bandwidth, output_type="coo_matrix")
+    # link radius 1.5 x bandwidth: bridges of blurred boundary colours with small bumps
+    # still hang off a main mode instead of becoming modes of their own
+    D = tree.sparse_distance_matrix(tree, 1.5 * bandwidth, output_type="coo_matrix")
     i, j, d = D.row, D.col, D.data
     self_pairs = np.arange(len(pts))
     i, j, d = np.concatenate([i, self_pairs]), np.concatenate([j, self_pairs]), np.concatenate([d, np.zeros(len(pts))])
-    k = np.exp(-0.5 * (d / (0.5 * bandwidth)) ** 2)
+    k = np.exp(-0.5 * (d / (0.5 * bandwidth)) ** 2) * (d <= bandwidth)
     dens = np.bincount(i, weights=k * cnt[j], minlength=len(pts))
     # quick shift: link to the nearest strictly denser bin within the bandwidth
     # (ties broken by index so the forest has no cycles)

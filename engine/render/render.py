@@ -41,7 +41,7 @@ def vertex_normals(verts: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
 
 def render_batch(objects, cameras: Cameras | list[Cameras], device: str | torch.device = "cpu",
                  light_dirs=None, ambient: float | torch.Tensor = 0.35, background=1.0,
-                 max_candidates: int | None = None) -> dict[str, torch.Tensor]:
+                 max_candidates: int | None = None, return_bary: bool = False) -> dict[str, torch.Tensor]:
     """Render B objects x V views x T frames in one rasterisation pass.
 
     objects: list of SynthObject or MeshBatchItem (same T for all).
@@ -53,7 +53,8 @@ def render_batch(objects, cameras: Cameras | list[Cameras], device: str | torch.
       rgb (3, float [0,1], composited), alpha (1, float {0,1}), normals (3, world space,
       unit, facing the camera, 0 = background), depth (1, view depth, 0 = background),
       face_ids (1, int64 face index of the object, -1), part_ids (1, int64, -1),
-      part_colors (3, float [0,1], 0 = background).
+      part_colors (3, float [0,1], 0 = background); with return_bary also bary (3,
+      perspective-correct barycentrics of the pixel in its face, for lifting).
     """
     dev = torch.device(device)
     items = [_item(o) for o in objects]
@@ -137,7 +138,7 @@ def render_batch(objects, cameras: Cameras | list[Cameras], device: str | torch.
     def out(x, c):  # (I,H,W,C) -> (B,V,T,C,H,W)
         return x.reshape(B, V, T, H, W, c).permute(0, 1, 2, 5, 3, 4).contiguous()
 
-    return {
+    res = {
         "rgb": out(rgb, 3),
         "alpha": out(a, 1),
         "normals": out(nrm * a, 3),
@@ -146,6 +147,9 @@ def render_batch(objects, cameras: Cameras | list[Cameras], device: str | torch.
         "part_ids": out(torch.where(hit, pid, torch.full_like(pid, -1))[..., None], 1),
         "part_colors": out(pcol * a, 3),
     }
+    if return_bary:
+        res["bary"] = out(frag.bary, 3)
+    return res
 
 
 def render_mesh(frames, faces, cameras: Cameras, colors=None, vertex_part=None, part_colors=None,
