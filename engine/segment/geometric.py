@@ -4,7 +4,7 @@ This is the "geometric baseline" the SP4D model is compared against, and the fal
 that lets `sp4d autorig` run before a model exists. It follows the minima rule (parts
 meet at concave creases): mesh edges are weighted by how convex they are, shells
 (separate pieces) are tied to their neighbours by weak proximity edges, the smallest
-eigenvectors of the normalised graph Laplacian embed the vertices (Ng-Jordan-Weiss),
+eigenvectors of the normalised graph Laplacian embed the vertices (commute-time scaling),
 k-means clusters the embedding, and stray islands are cleaned like predicted labels.
 
 Shapes: N original vertices, M welded vertices. Everything is scale-free.
@@ -108,6 +108,14 @@ def _auto_k(vals: np.ndarray) -> int:
     return int(np.argmax(rel) + 2) if len(rel) else 2
 
 
+def _embed(vals: np.ndarray, vecs: np.ndarray, k: int) -> np.ndarray:
+    """Commute-time embedding (M, k-1): eigenvectors 1..k-1 scaled by 1/sqrt(lambda), so
+    the smoothest modes (a limb against the body, across a narrow concave neck) dominate
+    the k-means distances; the constant mode 0 is dropped."""
+    k = max(k, 2)
+    return vecs[:, 1:k] / np.sqrt(np.maximum(vals[1:k], 1e-12))
+
+
 def _kmeans(x: np.ndarray, k: int, seed: int, restarts: int = 4) -> np.ndarray:
     best, best_cost = None, np.inf
     for r in range(restarts):
@@ -138,10 +146,7 @@ def segment_geometric(mesh: MeshData, n_parts: int | None = None, seed: int = 0)
     k_eig = (MAX_AUTO_PARTS + 2) if n_parts is None else int(n_parts) + 1
     vals, vecs = spectral_embedding(W, min(k_eig, m - 1), seed)
     k = _auto_k(vals) if n_parts is None else min(int(n_parts), m)
-    # Ng-Jordan-Weiss: first k eigenvectors, rows normalised
-    x = vecs[:, :k]
-    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-300)
-    lab = _kmeans(x, k, seed)
+    lab = _kmeans(_embed(vals, vecs, k), k, seed)
     adj = vertex_adjacency(m, F)
     lab = clean_labels(V, adj, lab, min_part=max(3, int(0.002 * m)))
     lab, _ = relabel(lab)

@@ -1,0 +1,112 @@
+"""Skeleton (CD-J2J/J2B/B2B) and part (ARI, mIoU) metrics on real reference models and
+on checks derived from their definitions."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from engine.eval.part_metrics import adjusted_rand_index, contingency, labels_from_weights, matched_miou
+from engine.eval.skeleton_metrics import normalisation, sample_bones, skeleton_distances
+from engine.mesh import MeshData
+from engine.rig import Skeleton
+
+
+def _ari_pairs(a, b):
+    """ARI by explicit pair counting (O(N^2)), the textbook definition."""
+    n = len(a)
+    pairs = list(itertools.combinations(range(n), 2))
+    sa = np.array([a[i] == a[j] for i, j in pairs])
+    sb = np.array([b[i] == b[j] for i, j in pairs])
+    idx = (sa & sb).sum()
+    exp = sa.sum() * sb.sum() / len(pairs)
+    mx = 0.5 * (sa.sum() + sb.sum())
+    return (idx - exp) / (mx - exp)
+
+
+def test_ari_matches_pair_counting():
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        a = rng.integers(0, 4, 60)
+        b = np.where(rng.random(60) < 0.6, a, rng.integers(0, 5, 60))
+        assert np.isclose(adjusted_rand_index(a, b), _ari_pairs(a, b))
+
+
+def test_ari_and_miou_invariances(reference_model):
+    m = reference_model("humanoid_khronos_CesiumMan")
+    _, w = m.weighted_skeleton()
+    gt = labels_from_weights(w)
+    perm = np.random.default_rng(0).permutation(gt.max() + 1) * 3 + 10
+    assert np.isclose(adjusted_rand_index(perm[gt], gt), 1.0)
+    assert np.isclose(matched_miou(perm[gt], gt), 1.0)
+    # one label for everything: ARI 0, mIoU = IoU of the best single part / n parts
+    one = np.zeros_like(gt)
+    assert abs(adjusted_rand_index(one, gt)) < 1e-12
+    sizes = np.bincount(gt)
+    assert np.isclose(matched_miou(one, gt), sizes.max() / len(gt) / len(np.unique(gt)))
+    rnd = np.random.default_rng(0).integers(0, gt.max() + 1, len(gt))
+    assert abs(adjusted_rand_index(rnd, gt)) < 0.02
+
+
+def test_miou_split_part():
+    gt = np.array([0] * 10 + [1] * 10)
+    pred = np.array([0] * 10 + [1] * 5 + [2] * 5)
+    # part 1 best matched by a half: IoU 0.5
+    assert np.isclose(matched_miou(pred, gt), (1.0 + 0.5) / 2)
+    assert contingency(pred, gt).sum() == 20
+
+
+def test_labels_from_weights(reference_model):
+    m = reference_model("quadruped_khronos_Fox")
+    lab = labels_from_weights(m.weights)
+    assert lab.shape == (m.mesh.n_vertices,)
+    assert (m.weights[np.arange(len(lab)), lab] == m.weights.max(1)).all()
+    with pytest.raises(ValueError):
+        labels_from_weights(np.zeros(5))
+
+
+def test_sample_bones_spacing():
+    h = np.array([[0, 0, 0], [1, 1, 1.0], [0, 0, 0.0]])
+    t = np.array([[0.1, 0, 0], [1, 1, 1.0], [0, 0.0123, 0]])
+    s = sample_bones(h, t, 0.005)
+    assert np.allclose(s[0], h[0]) and any(np.allclose(x, t[0]) for x in s)
+    # bone 0 (length 0.1) -> 21 samples 0.005 apart, a zero-length bone -> 2 equal points
+    seg0 = s[:21]
+    assert np.allclose(seg0[:, 1:], 0) and np.allclose(np.diff(seg0[:, 0]), 0.005)
+    assert np.allclose(s[21], h[1]) and np.allclose(s[22], h[1])
+    seg2 = s[23:]
+    assert np.linalg.norm(np.diff(seg2, axis=0), axis=1).max() <= 0.005 + 1e-12
+    assert np.allclose(seg2[-1], t[2])
+
+
+def test_skeleton_distances_real_model(reference_model):
+    m = reference_model("humanoid_khronos_CesiumMan")
+    gt, _ = m.weighted_skeleton()
+    z = skeleton_distances(gt, gt, m.mesh)
+    assert z.j2j == 0 and z.j2b == 0 and z.b2b == 0
+    # shifting every bone by 0.01 of the bbox's largest side: J2J and B2B become 1.0
+    # (x10^-2) as long as each joint's nearest neighbour is its own shifted copy
+    c, s = normalisation(m.mesh)
+    shift = np.array([0.01 / s, 0, 0])
+    moved = Skeleton(gt.names, gt.heads + shift, gt.tails + shift, gt.parents)
+    d = skeleton_distances(moved, gt, m.mesh)
+    hn = (gt.heads - c) * s
+    nn = np.sort(np.linalg.norm(hn[:, None] - hn[None], axis=2), axis=1)[:, 1]
+    if nn.min() > 0.02:
+        assert np.isclose(d.j2j, 1.0, atol=1e-6)
+    assert 0 < d.j2b <= 1.0 + 1e-9 and 0 < d.b2b <= 1.0 + 1e-9
+    # scale free: the same skeleton and mesh in millimetres
+    mm = MeshData(m.mesh.vertices * 1000, m.mesh.faces)
+    d2 = skeleton_distances(Skeleton(gt.names, moved.heads * 1000, moved.tails * 1000, gt.parents),
+                            Skeleton(gt.names, gt.heads * 1000, gt.tails * 1000, gt.parents), mm)
+    assert np.allclose([d.j2j, d.j2b, d.b2b], [d2.j2j, d2.j2b, d2.b2b])
+
+
+def test_non_deform_bones_are_ignored(reference_model):
+    m = reference_model("quadruped_khronos_Fox")
+    gt, _ = m.weighted_skeleton()
+    extra = Skeleton(gt.names + ["ik_target"], np.vstack([gt.heads, [[1e3, 1e3, 1e3]]]),
+                     np.vstack([gt.tails, [[1e3, 1e3, 1e3 + 1]]]), np.r_[gt.parents, -1],
+                     deform=np.r_[np.ones(gt.n_bones, bool), False])
+    d = skeleton_distances(extra, gt, m.mesh)
+    assert d.j2j == 0 and d.b2b == 0
