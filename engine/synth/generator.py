@@ -137,7 +137,9 @@ def generate(seed: int, category: str | None = None, n_frames: int = 4, resoluti
         sw[:, 0] = 1
         idx, w = np.concatenate([idx, si]), np.concatenate([w, sw])
 
-    vertex_bone = idx[:, 0].copy()
+    # dominant bone exactly as a consumer computes it from the stored float32 weights
+    # (argmax of the dense matrix: ties go to the lower bone index)
+    vertex_bone = SkinWeights(idx, w).to_dense(n_b).argmax(1)
     bone_part = bones_to_parts(vertex_bone, parents)
     vertex_part = bone_part[vertex_bone]
 
