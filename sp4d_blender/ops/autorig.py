@@ -56,12 +56,4 @@ class SP4D_OT_autorig(JobOperator, bpy.types.Operator):
 
 classes = (SP4D_OT_autorig,)
 
-
-def register():
-    for c in classes:
-        bpy.utils.register_class(c)
-
-
-def unregister():
-    for c in reversed(classes):
-        bpy.utils.unregister_class(c)
+register, unregister = bpy.utils.register_classes_factory(classes)

@@ -42,12 +42,4 @@ class SP4D_OT_export(bpy.types.Operator, ExportHelper):
 
 classes = (SP4D_OT_export,)
 
-
-def register():
-    for c in classes:
-        bpy.utils.register_class(c)
-
-
-def unregister():
-    for c in reversed(classes):
-        bpy.utils.unregister_class(c)
+register, unregister = bpy.utils.register_classes_factory(classes)

@@ -59,9 +59,4 @@ class SP4D_OT_rebind(bpy.types.Operator):
         return {"FINISHED"}
 
 
-def register():
-    bpy.utils.register_class(SP4D_OT_rebind)
-
-
-def unregister():
-    bpy.utils.unregister_class(SP4D_OT_rebind)
+register, unregister = bpy.utils.register_classes_factory((SP4D_OT_rebind,))

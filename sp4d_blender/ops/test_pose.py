@@ -91,12 +91,4 @@ class SP4D_OT_clear_test_pose(bpy.types.Operator):
 
 classes = (SP4D_OT_test_pose, SP4D_OT_clear_test_pose)
 
-
-def register():
-    for c in classes:
-        bpy.utils.register_class(c)
-
-
-def unregister():
-    for c in reversed(classes):
-        bpy.utils.unregister_class(c)
+register, unregister = bpy.utils.register_classes_factory(classes)

@@ -37,9 +37,4 @@ class SP4D_PT_main(bpy.types.Panel):
         col.operator("sp4d.export", icon="EXPORT")
 
 
-def register():
-    bpy.utils.register_class(SP4D_PT_main)
-
-
-def unregister():
-    bpy.utils.unregister_class(SP4D_PT_main)
+register, unregister = bpy.utils.register_classes_factory((SP4D_PT_main,))

@@ -72,12 +72,4 @@ def engine_settings(context) -> dict:
 
 classes = (SP4DPreferences,)
 
-
-def register():
-    for c in classes:
-        bpy.utils.register_class(c)
-
-
-def unregister():
-    for c in reversed(classes):
-        bpy.utils.unregister_class(c)
+register, unregister = bpy.utils.register_classes_factory(classes)
