@@ -21,7 +21,10 @@ SEGMENTERS = ("sp4d", "geometric")
 class AutoRigOptions:
     """segmenter: 'sp4d' (the diffusion model) or 'geometric' (model-free baseline).
     model: local folder or hub id of SP4D weights (None = the bundled checkpoint).
-    steps: diffusion sampling steps; max_influences: skinning influences per vertex."""
+    steps: diffusion sampling steps; max_influences: skinning influences per vertex.
+    proxy_above: meshes with more vertices than this are rigged on a decimated proxy of
+    about ``proxy_vertices`` vertices and the labels/weights carried back to every
+    vertex (0 or None = never); proxy_neighbours: proxy vertices blended per vertex."""
 
     segmenter: str = "sp4d"
     model: str | None = None
@@ -30,6 +33,9 @@ class AutoRigOptions:
     seed: int = 0
     max_influences: int = 4
     allow_download: bool = False
+    proxy_above: int | None = 300_000
+    proxy_vertices: int = 100_000
+    proxy_neighbours: int = 4
 
 
 @dataclass
@@ -37,7 +43,8 @@ class AutoRigResult:
     """skeleton: the new bones (world space); weights: per original vertex (N rows);
     labels: (N,) part id per vertex; part_to_bone: (P,) bone driving each part;
     timings: stage -> seconds; parts: the SP4D generation result (frames, part maps,
-    cameras) when the model ran, else None."""
+    cameras) when the model ran, else None (for a mesh rigged on a proxy, its labels
+    are per proxy vertex)."""
 
     skeleton: Skeleton
     weights: SkinWeights
@@ -87,6 +94,11 @@ def autorig(mesh: MeshData, options: AutoRigOptions | None = None,
             progress: ProgressFn | None = None) -> AutoRigResult:
     """Rig ``mesh`` (all objects together): parts, skeleton, weights.
 
+    Meshes above ``options.proxy_above`` vertices are rigged on a vertex-clustering proxy
+    (``engine.mesh.proxy``) and the part labels and weights transferred back to every
+    original vertex (``engine.skin.transfer``); the result then carries the warning
+    "rigged on a N-vertex proxy" and the extra stages "proxy" and "transfer" in timings.
+
     Raises InputError for unusable meshes, ModelError for missing weights, and whatever
     ``progress`` raises (e.g. Cancelled) between steps.
     """
@@ -95,12 +107,40 @@ def autorig(mesh: MeshData, options: AutoRigOptions | None = None,
 
     options = options or AutoRigOptions()
     mesh.validate()
-    stages = StagedProgress(progress, {"parts": 6.0, "skeleton": 1.0, "skinning": 3.0})
-    labels, parts = stages.run("parts", segment_parts, mesh, options)
-    rig = stages.run("skeleton", lambda progress: skeleton_from_parts(mesh, labels))
+    use_proxy = bool(options.proxy_above) and mesh.n_vertices > options.proxy_above
+    weights_by_stage = {"parts": 6.0, "skeleton": 1.0, "skinning": 3.0}
+    if use_proxy:
+        weights_by_stage = {"proxy": 0.3, **weights_by_stage, "transfer": 0.3}
+    stages = StagedProgress(progress, weights_by_stage)
+    proxy, work = None, mesh
+    if use_proxy:
+        from .mesh.proxy import decimate
+
+        proxy = stages.run("proxy", lambda progress: decimate(mesh, options.proxy_vertices))
+        work = proxy.mesh
+    labels, parts = stages.run("parts", segment_parts, work, options)
+    rig = stages.run("skeleton", lambda progress: skeleton_from_parts(work, labels))
     weights = stages.run(
-        "skinning", compute_weights, mesh, rig.skeleton,
+        "skinning", compute_weights, work, rig.skeleton,
         SkinOptions(max_influences=options.max_influences),
         part_labels=rig.labels, part_to_bone=rig.part_to_bone)
-    return AutoRigResult(rig.skeleton, weights, rig.labels, rig.part_to_bone, rig.symmetric,
-                         stages.timings, list(rig.warnings), parts)
+    labels, warnings = rig.labels, list(rig.warnings)
+    if proxy is not None:
+        weights, labels = stages.run("transfer", lambda progress: _from_proxy(proxy, mesh, weights, labels, options))
+        warnings.append(f"rigged on a {proxy.n_vertices}-vertex proxy of the {mesh.n_vertices}-vertex mesh")
+    return AutoRigResult(rig.skeleton, weights, labels, rig.part_to_bone, rig.symmetric,
+                         stages.timings, warnings, parts)
+
+
+def _from_proxy(proxy, mesh: MeshData, weights: SkinWeights, labels: np.ndarray,
+                options: AutoRigOptions) -> tuple[SkinWeights, np.ndarray]:
+    """Proxy weights and labels -> per original vertex (N rows)."""
+    from .skin.transfer import transfer_labels, transfer_weights
+
+    pv = proxy.mesh.vertices
+    # a tenth of a cell: vertices on a proxy vertex still blend smoothly with its neighbours
+    eps = 0.1 * proxy.cell_size
+    w = transfer_weights(weights, pv, proxy.shell_ids, mesh.vertices, proxy.source_shell,
+                         k=options.proxy_neighbours, max_influences=options.max_influences, eps=eps)
+    lab = transfer_labels(labels, pv, proxy.shell_ids, mesh.vertices, proxy.source_shell)
+    return w, lab
