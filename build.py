@@ -1,6 +1,6 @@
 """Build the installable Blender extension zip and validate it with Blender's own tool.
 
-    python build.py [--out-dir dist] [--deps] [--platforms linux-x64 ...]
+    python build.py [--out-dir dist] [--deps] [--platforms linux-x64 ...] [--stage-dir DIR]
 
 The zip holds the add-on package (``sp4d_blender``) at its root, the shipped SP4D
 checkpoint under ``models/``, and wheels: the engine as a pure-Python wheel, plus (with
@@ -102,9 +102,11 @@ def main(argv=None) -> int:
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "dist"))
     ap.add_argument("--deps", action="store_true", help="bundle dependency wheels (downloads with pip)")
     ap.add_argument("--platforms", nargs="+", default=["linux-x64"], choices=sorted(PLATFORM_TAGS))
+    ap.add_argument("--stage-dir", default=os.path.join(ROOT, "build", "extension"),
+                    help="scratch folder for the extension source (emptied first)")
     a = ap.parse_args(argv)
     tool = blender_ext_tool()
-    stage_dir = os.path.join(ROOT, "build", "extension")
+    stage_dir = os.path.abspath(a.stage_dir)
     stage(stage_dir, a.deps, a.platforms)
     os.makedirs(a.out_dir, exist_ok=True)
     cmd = [sys.executable, tool, "build", "--source-dir", stage_dir, "--output-dir", a.out_dir]

@@ -108,7 +108,9 @@ with open(out_path, "w") as f:
 def extension_zip(tmp_path_factory):
     """Build the extension (no dependency wheels: the venv has them) into a temp dir."""
     out_dir = tmp_path_factory.mktemp("dist")
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, "build.py"), "--out-dir", str(out_dir)],
+    stage_dir = tmp_path_factory.mktemp("stage") / "extension"  # not the shared build/
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "build.py"), "--out-dir", str(out_dir),
+                           "--stage-dir", str(stage_dir)],
                           capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     zips = glob.glob(str(out_dir / f"{EXT_ID}-*.zip"))
