@@ -83,11 +83,34 @@ def segment_parts(mesh: MeshData, options: AutoRigOptions, progress: ProgressFn 
         raise InputError(f"unknown segmenter '{options.segmenter}': use one of {', '.join(SEGMENTERS)}")
     from .pipelines.parts_for_mesh import predict_parts
 
-    kwargs = dict(model_dir=options.model, device=options.device, seed=options.seed, progress=progress)
+    kwargs = dict(model_dir=options.model, seed=options.seed, progress=progress)
     if options.steps:
         kwargs["steps"] = options.steps
-    result = predict_parts(mesh, **kwargs)
+    device, warnings = resolve_device(options.device)
+    try:
+        result = predict_parts(mesh, device=device, **kwargs)
+    except torch_oom_error() as exc:
+        # the GPU is busy or too small: the CPU is slower but always has room
+        warnings.append(f"CUDA ran out of memory ({str(exc).splitlines()[0][:80]}); ran SP4D on the CPU")
+        result = predict_parts(mesh, device="cpu", **kwargs)
+    result.warnings = list(getattr(result, "warnings", []) or []) + warnings
     return result.labels, result
+
+
+def resolve_device(device: str) -> tuple[str, list[str]]:
+    """The torch device to use and warnings: 'cuda' falls back to 'cpu' when unavailable."""
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            return "cpu", ["CUDA was requested but no CUDA device is available; ran SP4D on the CPU"]
+    return device, []
+
+
+def torch_oom_error() -> type:
+    import torch
+
+    return torch.cuda.OutOfMemoryError
 
 
 def autorig(mesh: MeshData, options: AutoRigOptions | None = None,
@@ -124,7 +147,7 @@ def autorig(mesh: MeshData, options: AutoRigOptions | None = None,
         "skinning", compute_weights, work, rig.skeleton,
         SkinOptions(max_influences=options.max_influences),
         part_labels=rig.labels, part_to_bone=rig.part_to_bone)
-    labels, warnings = rig.labels, list(rig.warnings)
+    labels, warnings = rig.labels, list(getattr(parts, "warnings", None) or []) + list(rig.warnings)
     if proxy is not None:
         weights, labels = stages.run("transfer", lambda progress: _from_proxy(proxy, mesh, weights, labels, options))
         warnings.append(f"rigged on a {proxy.n_vertices}-vertex proxy of the {mesh.n_vertices}-vertex mesh")
