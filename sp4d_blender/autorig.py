@@ -57,7 +57,7 @@ def prepare_autorig(mesh_objects, options: AutoRigOptions, existing: str = "CANC
     if arms and existing == "CANCEL":
         names = ", ".join(f"'{a.name}'" for a in arms)
         raise InputError(f"already rigged to {names}: choose Replace (remove that rig) or "
-                         "Keep (add a second rig) in the Auto-Rig options")
+                         "Keep (leave that armature, bind to the new rig) in the Auto-Rig options")
     return AutoRigInput(meshes, rigging.read_mesh(meshes), options, arms)
 
 
@@ -79,13 +79,13 @@ def apply_autorig(job_input: AutoRigInput, result: AutoRigResult, existing: str 
                   name: str = "SP4D_Rig", collection=None):
     """Write the result into the scene; returns the new armature object."""
     meshes = job_input.meshes
-    for obj in meshes:  # the artist may have deleted objects while the job ran
+    counts = np.bincount(job_input.mesh.object_ids, minlength=len(meshes))
+    for obj, n in zip(meshes, counts):  # the artist may have edited or deleted objects meanwhile
         try:
-            alive = obj.name in bpy.data.objects and len(obj.data.vertices) == len(
-                job_input.mesh.object_ids[job_input.mesh.object_ids == meshes.index(obj)])
+            unchanged = len(obj.data.vertices) == n
         except ReferenceError:
-            alive = False
-        if not alive:
+            unchanged = False
+        if not unchanged:
             raise InputError("a selected mesh was deleted or edited while Auto-Rig ran; "
                              "nothing was changed")
     if existing == "REPLACE":

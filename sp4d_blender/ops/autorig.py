@@ -26,7 +26,7 @@ class SP4D_OT_autorig(JobOperator, bpy.types.Operator):
         name="Existing Rig", default="CANCEL",
         items=[("CANCEL", "Ask", "Stop if a selected mesh is already rigged"),
                ("REPLACE", "Replace", "Remove the existing rig of the selected meshes"),
-               ("KEEP", "Keep", "Add the new rig beside the existing one")])
+               ("KEEP", "Keep", "Leave the existing armature in the scene; bind the meshes to the new rig")])
     seed: bpy.props.IntProperty(name="Seed", default=0, min=0)
     max_influences: bpy.props.IntProperty(name="Max Influences", default=4, min=1, max=8)
 
