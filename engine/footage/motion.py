@@ -138,6 +138,17 @@ def part_motion(part_maps: np.ndarray, alphas: np.ndarray, colors: np.ndarray, c
     return PartMotion(centers, axes_pts, sizes)
 
 
+def align_rotation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(3, 3) smallest rotation turning direction ``a`` onto direction ``b`` (Rodrigues)."""
+    a = a / max(np.linalg.norm(a), 1e-12)
+    b = b / max(np.linalg.norm(b), 1e-12)
+    v, c = np.cross(a, b), float(a @ b)
+    if c < -1 + 1e-9:  # opposite: any half turn (cannot happen with consistent signs)
+        return -np.eye(3)
+    K = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
+    return np.eye(3) + K + K @ K / (1 + c)
+
+
 def fit_pivot(rel_points: np.ndarray, prior: np.ndarray, reg: float = 0.05) -> tuple[np.ndarray, float]:
     """Least-squares centre of spheres through point tracks.
 
@@ -166,7 +177,7 @@ def fit_pivot(rel_points: np.ndarray, prior: np.ndarray, reg: float = 0.05) -> t
 
 
 def estimate_pivots(motion: PartMotion, parent_of: np.ndarray, interface: np.ndarray,
-                    min_motion: float = 0.03, max_residual: float = 0.03, max_shift: float = 0.12) -> MotionRig:
+                    min_motion: float = 0.05, max_residual: float = 0.015, max_shift: float = 0.06) -> MotionRig:
     """Pivot of every (parent, child) part pair that moved.
 
     parent_of: (P,) parent part of each part (-1 root); interface: (P, 3) the joint of each
@@ -183,7 +194,12 @@ def estimate_pivots(motion: PartMotion, parent_of: np.ndarray, interface: np.nda
         if ok.sum() < 3 or not ok[0]:
             rig.estimates.append(PivotEstimate(int(p), k, interface[k], False, 0.0, np.inf, "part not seen in enough frames"))
             continue
-        rel = np.stack([C[ok, k] - C[ok, p], A[ok, k] - C[ok, p]])    # (2, T', 3)
+        # undo the parent's swing (the turn of its principal axis since frame 0; its
+        # twist about that axis is unobservable from two points)
+        ap = A[ok, p] - C[ok, p]
+        Rb = np.stack([align_rotation(a, ap[0]) for a in ap])             # (T', 3, 3)
+        rel = np.stack([np.einsum("tij,tj->ti", Rb, C[ok, k] - C[ok, p]),
+                        np.einsum("tij,tj->ti", Rb, A[ok, k] - C[ok, p])])  # (2, T', 3)
         mov = float(np.linalg.norm(rel - rel[:, :1], axis=-1).max())
         prior = interface[k] - C[0, p]
         q, res = fit_pivot(rel, prior)

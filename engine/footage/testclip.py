@@ -25,12 +25,13 @@ from .generate import GeneratedViews
 @dataclass
 class TestClip:
     """obj: the SynthObject; video: .mp4 path; frames_dir: PNG folder; frames: (T, H, W, 3)
-    uint8 as rendered; azimuth_deg / elevation_deg: the footage camera."""
+    uint8 as rendered; alphas: (T, H, W) true object masks; azimuth_deg / elevation_deg: the footage camera."""
 
     obj: object
     video: str
     frames_dir: str
     frames: np.ndarray
+    alphas: np.ndarray
     azimuth_deg: float
     elevation_deg: float
 
@@ -57,7 +58,8 @@ def write_clip(seed: int, out_dir: str, n_frames: int = 8, size: int = 192, azim
         wr.write(f[..., ::-1])
         cv2.imwrite(os.path.join(out_dir, "frames", f"frame_{t + 1:04d}.png"), f[..., ::-1])
     wr.release()
-    return TestClip(obj, video, os.path.join(out_dir, "frames"), frames, azimuth_deg, elevation_deg)
+    alphas = out["alpha"][0, :, 0].numpy() > 0.5
+    return TestClip(obj, video, os.path.join(out_dir, "frames"), frames, alphas, azimuth_deg, elevation_deg)
 
 
 def true_views(obj, cameras: OrthoCameras, frame_ids, scale_to=None) -> GeneratedViews:

@@ -1,8 +1,8 @@
-"""Operators: Auto-Rig, Rebind, Test Pose, Export."""
+"""Operators: Auto-Rig, Auto-Rig from Footage, Rebind, Test Pose, Export."""
 
-from . import autorig, export, rebind, test_pose
+from . import autorig, export, footage, rebind, test_pose
 
-_modules = [autorig, rebind, test_pose, export]
+_modules = [autorig, footage, rebind, test_pose, export]
 
 
 def register():

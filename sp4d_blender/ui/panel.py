@@ -22,6 +22,7 @@ class SP4D_PT_main(bpy.types.Panel):
         col = layout.column(align=True)
         col.label(text="Rig", icon="OUTLINER_OB_ARMATURE")
         col.operator("sp4d.autorig", icon="ARMATURE_DATA")
+        col.operator("sp4d.autorig_footage", icon="CLIP")
         col.separator()
         col.label(text="Skinning", icon="MOD_ARMATURE")
         col.operator("sp4d.rebind", icon="MOD_ARMATURE")

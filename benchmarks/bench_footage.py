@@ -1,0 +1,167 @@
+"""Footage benchmark: held-out procedural clips -> SP4D views -> reconstruction.
+
+For each seed (>= 10_000_000, never trained on) a clip is rendered from ONE fixed
+perspective camera (``engine.footage.testclip``), read back through the footage intake
+and given to SP4D. Reported, in the normalised unit cube:
+
+- silhouette IoU of the generated views against the true renders (same orthographic
+  cameras; the truth is scaled so its input-view silhouette has the size the intake
+  gave the object, the one scale a monocular clip cannot tell), over the novel views
+  (1..V-1) of all T frames, and for the input view 0;
+- Chamfer distance (mean of both directions, surface samples) of the reconstructed mesh
+  against the true mesh of the reference frame, each normalised by its own bounding box
+  to [-0.5, 0.5]^3 (footage has no scale);
+- the same for the trivial baseline: the input mask extruded along the view direction
+  to a depth equal to its width;
+- and for "oracle" views (true renders through the same reconstruction): the upper bound
+  of the reconstruction step alone.
+
+    python benchmarks/bench_footage.py [--seeds 4] [--steps 12] [--oracle-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from engine.footage.cameras import OrthoCameras  # noqa: E402
+from engine.footage.intake import load_footage  # noqa: E402
+from engine.footage.reconstruct import (extract_surface, grid_points, rasterize_views,  # noqa: E402
+                                        reconstruct)
+from engine.footage.testclip import true_views, write_clip  # noqa: E402
+
+SEED0 = 10_000_000
+
+
+def sample_surface(v: np.ndarray, f: np.ndarray, n: int = 20000, seed: int = 0) -> np.ndarray:
+    """(n, 3) area-uniform points on a triangle mesh."""
+    rng = np.random.default_rng(seed)
+    a = np.linalg.norm(np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]]), axis=1)
+    fi = rng.choice(len(f), n, p=a / a.sum())
+    u = rng.random((n, 2))
+    flip = u.sum(1) > 1
+    u[flip] = 1 - u[flip]
+    p0 = v[f[fi, 0]]
+    return p0 + u[:, :1] * (v[f[fi, 1]] - p0) + u[:, 1:] * (v[f[fi, 2]] - p0)
+
+
+def unit_cube(v: np.ndarray) -> np.ndarray:
+    lo, hi = v.min(0), v.max(0)
+    return (v - 0.5 * (lo + hi)) / max((hi - lo).max(), 1e-12)
+
+
+def chamfer(v1, f1, v2, f2) -> float:
+    """Symmetric mean Chamfer distance of two meshes, each normalised to its own unit cube."""
+    from scipy.spatial import cKDTree
+
+    a, b = sample_surface(unit_cube(v1), f1), sample_surface(unit_cube(v2), f2)
+    return 0.5 * float(cKDTree(b).query(a)[0].mean() + cKDTree(a).query(b)[0].mean())
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a > 0.5, b > 0.5
+    u = (a | b).sum()
+    return float((a & b).sum() / u) if u else 1.0
+
+
+def extruded_baseline(mask: np.ndarray, cameras: OrthoCameras, resolution: int = 64):
+    """The trivial baseline: the input-view mask (S, S) extruded along view 0's direction
+    to a depth equal to its width. Returns (vertices, faces) in the normalised frame."""
+    from scipy.ndimage import map_coordinates
+
+    pts, h = grid_points(resolution)
+    one = OrthoCameras(cameras.azimuth[:1], cameras.elevation[:1], cameras.size)
+    px, depth = one.project(pts)
+    inside = map_coordinates(mask.astype(np.float32), [px[0, :, 1] - 0.5, px[0, :, 0] - 0.5], order=1)
+    ys, xs = np.nonzero(mask > 0.5)
+    half_depth = 0.5 * (xs.ptp() + 1) / cameras.size * 2 * cameras.extent
+    field = np.where(np.abs(depth[0]) <= half_depth, inside, 0.0).reshape((resolution,) * 3)
+    return extract_surface(field, h)
+
+
+def truth_scale(obj, frame: int, cams: OrthoCameras, input_alpha: np.ndarray) -> float:
+    """Scale of the unit-cube truth that gives its view-0 silhouette the input's size."""
+    g = true_views(obj, OrthoCameras(cams.azimuth[:1], cams.elevation[:1], cams.size), [frame])
+    ext = lambda m: max(np.ptp(np.nonzero(m > 0.5)[0]) + 1, np.ptp(np.nonzero(m > 0.5)[1]) + 1)
+    return ext(input_alpha) / ext(g.alpha[0, 0])
+
+
+def evaluate(seed: int, model=None, steps: int | None = None, oracle_only: bool = False, work: str | None = None,
+             azimuth_deg: float = 0.0, elevation_deg: float = 15.0, resolution: int = 64) -> dict:
+    """All numbers for one held-out clip (see the module docstring)."""
+    work = work or tempfile.mkdtemp(prefix="sp4d-footage-")
+    clip = write_clip(seed, work, azimuth_deg=azimuth_deg, elevation_deg=elevation_deg)
+    size = 96 if model is None else int(model.config.sample_size)
+    n_views = 8 if model is None else int(model.config.num_views)
+    foot = load_footage(clip.video, 4, size=size)
+    cams = OrthoCameras.orbit(n_views, size, azimuth_deg, elevation_deg)
+    scales = [truth_scale(clip.obj, int(t), cams, foot.rgba[i, ..., 3]) for i, t in enumerate(foot.indices)]
+    truth = true_views(clip.obj, cams, foot.indices, scales)
+    gt_v, gt_f = clip.obj.frames[int(foot.indices[0])], clip.obj.faces
+    out = {"seed": seed, "category": clip.obj.category}
+
+    # baseline: extruded input mask
+    bv, bf = extruded_baseline(foot.rgba[0, ..., 3], cams)
+    b_alpha = (rasterize_views(bv, bf, cams)[0] >= 0).astype(np.float32)
+    out["iou_baseline"] = float(np.mean([iou(b_alpha[v], truth.alpha[0, v]) for v in range(1, n_views)]))
+    out["chamfer_baseline"] = chamfer(bv, bf, gt_v, gt_f)
+
+    # oracle: true views through the reconstruction
+    rec = reconstruct(truth.rgb[0], truth.alpha[0], cams, resolution)
+    out["chamfer_oracle"] = chamfer(rec.mesh.vertices, rec.mesh.faces, gt_v, gt_f)
+    if oracle_only:
+        return out
+
+    from engine.footage.generate import generate_views
+
+    t0 = time.perf_counter()
+    gen = generate_views(foot.rgba, model, steps=steps, azimuth_deg=azimuth_deg, elevation_deg=elevation_deg)
+    out["generate_s"] = time.perf_counter() - t0
+    T = len(foot.indices)
+    out["iou_model"] = float(np.mean([iou(gen.alpha[t, v], truth.alpha[t, v]) for t in range(T) for v in range(1, n_views)]))
+    out["iou_model_view0"] = float(np.mean([iou(gen.alpha[t, 0], truth.alpha[t, 0]) for t in range(T)]))
+    t0 = time.perf_counter()
+    try:
+        rec = reconstruct(gen.rgb[0], gen.alpha[0], cams, resolution)
+        out["chamfer_model"] = chamfer(rec.mesh.vertices, rec.mesh.faces, gt_v, gt_f)
+    except Exception as e:  # an empty hull is a result too: report it, do not crash
+        out["chamfer_model"] = float("nan")
+        out["error"] = str(e)
+    out["reconstruct_s"] = time.perf_counter() - t0
+    out["_gen"], out["_foot"], out["_truth"] = gen, foot, truth
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=4)
+    ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--oracle-only", action="store_true")
+    a = ap.parse_args()
+    model = None
+    if not a.oracle_only:
+        from engine.models import load_sp4d
+
+        model = load_sp4d(a.model)
+    cols = ["seed", "category", "iou_model", "iou_model_view0", "iou_baseline", "chamfer_model", "chamfer_baseline",
+            "chamfer_oracle", "generate_s"]
+    print(" | ".join(cols))
+    rows = []
+    for i in range(a.seeds):
+        r = evaluate(SEED0 + 100 + i, model, a.steps, a.oracle_only)
+        rows.append(r)
+        print(" | ".join(f"{r[c]:.3f}" if isinstance(r.get(c), float) else str(r.get(c, "-")) for c in cols), flush=True)
+    num = [c for c in cols[2:] if all(isinstance(r.get(c), float) for r in rows)]
+    print("mean | " + " | ".join(f"{c} {np.nanmean([r[c] for r in rows]):.3f}" for c in num))
+
+
+if __name__ == "__main__":
+    main()
