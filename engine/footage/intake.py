@@ -108,6 +108,8 @@ def read_frames(source: str, count: int = 4, indices=None) -> tuple[np.ndarray, 
 
     Returns (frames (T, H, W, 3) uint8 RGB, indices (T,), frames in the clip, fps).
     Raises InputError (one line) for a missing/unreadable source or too few frames."""
+    # FFmpeg's own log lines ("moov atom not found") would break the one-line error rule
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     import cv2
 
     if not source or not os.path.exists(source):

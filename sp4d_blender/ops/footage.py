@@ -48,7 +48,6 @@ def _material(name: str):
     """A material showing the vertex colours (also what the glTF exporter writes as
     the mesh's COLOR_0)."""
     mat = bpy.data.materials.new(name)
-    mat.use_nodes = True
     nodes = mat.node_tree.nodes
     bsdf = next(n for n in nodes if n.type == "BSDF_PRINCIPLED")
     attr = nodes.new("ShaderNodeVertexColor")
@@ -106,6 +105,8 @@ class SP4D_OT_autorig_footage(JobOperator, bpy.types.Operator):
     use_motion: bpy.props.BoolProperty(name="Joints From Motion", default=True,
                                        description="Put joints at pivots seen moving between frames")
     seed: bpy.props.IntProperty(name="Seed", default=0, min=0)
+    steps: bpy.props.IntProperty(name="Steps", default=0, min=0, max=200,
+                                 description="Diffusion sampling steps (0 = from the preferences)")
 
     @classmethod
     def poll(cls, context):
@@ -119,7 +120,7 @@ class SP4D_OT_autorig_footage(JobOperator, bpy.types.Operator):
         source = clip_source(clip)
         self._name = bpy.path.clean_name(clip.name.rsplit(".", 1)[0]) or "Footage"
         options = FootageOptions(frames=self.frames, model=settings["model"], device=settings["device"],
-                                 steps=settings["steps"], seed=self.seed, azimuth_deg=self.azimuth,
+                                 steps=self.steps or settings["steps"], seed=self.seed, azimuth_deg=self.azimuth,
                                  elevation_deg=self.elevation, size=self.size, use_motion=self.use_motion)
         return lambda progress: rig_footage(source, options, progress)
 
