@@ -139,13 +139,64 @@ def evaluate(seed: int, model=None, steps: int | None = None, oracle_only: bool 
     return out
 
 
+def _sheet(rows, path, scale=1):
+    import cv2
+
+    img = np.concatenate([np.concatenate(list(r), 1) for r in rows], 0)
+    img = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+    if scale != 1:
+        img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    cv2.imwrite(path, img[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    return path
+
+
+def pictures(out_dir: str, seed: int = SEED0 + 7, model=None, steps: int | None = None) -> list[str]:
+    """docs/images/footage_*.png: input frames and crops, the views the rig was built
+    from (SP4D's when a model is given, else the true renders, named 'oracle'), and a
+    Workbench render of the rigged result in a test pose (needs bpy)."""
+    from engine.footage.pipeline import FootageOptions, rig_views
+    from engine.footage.generate import generate_views
+
+    work = tempfile.mkdtemp(prefix="sp4d-footage-pics-")
+    clip = write_clip(seed, work, size=160, category="quadruped", azimuth_deg=-30)
+    foot = load_footage(clip.video, 4, size=96)
+    cams = OrthoCameras.orbit(8, 96, clip.azimuth_deg, clip.elevation_deg)
+    paths = [_sheet([clip.frames[foot.indices] / 255.0], os.path.join(out_dir, "footage_input_frames.png")),
+             _sheet([foot.rgba[..., :3]], os.path.join(out_dir, "footage_input_crops.png"))]
+    if model is not None:
+        gen, tag = generate_views(foot.rgba, model, steps=steps, azimuth_deg=clip.azimuth_deg), "generated"
+    else:
+        gen, tag = true_views(clip.obj, cams, foot.indices), "oracle"
+    paths.append(_sheet([gen.rgb[0], gen.part[0]], os.path.join(out_dir, f"footage_{tag}_views.png")))
+    res = rig_views(gen, FootageOptions(), footage=foot)
+    from sp4d_blender import preview, scene_io
+    from sp4d_blender.ops.footage import apply_footage
+
+    scene_io.reset_scene()
+    obj, arm = apply_footage(res, "Footage")
+    p = os.path.join(out_dir, f"footage_rigged_{tag}.png")
+    preview.render_test_pose_preview(p, [obj], arm)
+    paths.append(p)
+    return paths
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=4)
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--model", default=None)
     ap.add_argument("--oracle-only", action="store_true")
+    ap.add_argument("--pictures", metavar="DIR", help="write footage_*.png pictures there and stop")
     a = ap.parse_args()
+    if a.pictures:
+        model = None
+        if not a.oracle_only:
+            from engine.models import load_sp4d
+
+            model = load_sp4d(a.model)
+        for p in pictures(a.pictures, model=model, steps=a.steps):
+            print(p, f"{os.path.getsize(p) / 1024:.0f} KB")
+        return
     model = None
     if not a.oracle_only:
         from engine.models import load_sp4d

@@ -115,7 +115,7 @@ def test_operator_rigs_a_movie_clip(addon, clip):
 
     scene_io.reset_scene()
     bpy.context.scene.active_clip = bpy.data.movieclips.load(clip.video)
-    assert bpy.ops.sp4d.autorig_footage(steps=6) == {"FINISHED"}
+    assert bpy.ops.sp4d.autorig_footage(steps=3) == {"FINISHED"}
     arms = [o for o in bpy.data.objects if o.type == "ARMATURE"]
     meshes = [o for o in bpy.data.objects if o.type == "MESH"]
     assert len(arms) == 1 and len(meshes) == 1
@@ -126,7 +126,7 @@ def test_operator_rigs_a_movie_clip(addon, clip):
 @pytest.mark.skipif(not _has_checkpoint(), reason="the compact SP4D checkpoint has not shipped yet")
 def test_cli_footage_video_to_rigged_glb(clip, tmp_path):
     out = tmp_path / "rigged.glb"
-    r = _sp4d("footage", clip.video, "-o", str(out), "--steps", "6", "--report", str(tmp_path / "r.json"))
+    r = _sp4d("footage", clip.video, "-o", str(out), "--steps", "3", "--report", str(tmp_path / "r.json"))
     assert r.returncode == 0, r.stderr
     arms, meshes = _read_glb(str(out))
     assert len(arms) == 1 and len(meshes) == 1
