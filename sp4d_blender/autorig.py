@@ -24,6 +24,7 @@ from . import bridge, rigging
 from .attributes import write_vertex_colors
 
 PART_COLOR_ATTRIBUTE = "sp4d_parts"
+PARTS_IMAGE_PROPERTY = "sp4d_parts_image"  # armature custom property: the generated frames
 EXISTING_RIG_CHOICES = ("CANCEL", "REPLACE", "KEEP")
 
 
@@ -97,6 +98,12 @@ def apply_autorig(job_input: AutoRigInput, result: AutoRigResult, existing: str 
     bridge.write_weights(meshes, result.skeleton.names, result.weights)
     write_vertex_colors(meshes, PART_COLOR_ATTRIBUTE, part_colors(result.labels)[result.labels])
     bridge.bind(meshes, arm)
+    if result.parts is not None:
+        from engine.parts.io import parts_sheet
+
+        from .images import image_from_array
+
+        arm[PARTS_IMAGE_PROPERTY] = image_from_array(f"SP4D Parts {arm.name}", parts_sheet(result.parts)).name
     return arm
 
 

@@ -1,8 +1,8 @@
-"""Operators: Auto-Rig, Auto-Rig from Footage, Rebind, Test Pose, Export."""
+"""Operators: Auto-Rig, Auto-Rig from Footage, Show Parts, Rebind, Test Pose, Export."""
 
-from . import autorig, export, footage, rebind, test_pose
+from . import autorig, export, footage, rebind, show_parts, test_pose
 
-_modules = [autorig, footage, rebind, test_pose, export]
+_modules = [autorig, footage, show_parts, rebind, test_pose, export]
 
 
 def register():

@@ -31,6 +31,7 @@ class SP4D_PT_main(bpy.types.Panel):
             col.label(text="Rebind: select meshes, then the armature", icon="INFO")
         col.separator()
         col.label(text="Check", icon="POSE_HLT")
+        col.operator("sp4d.show_parts", icon="COLOR")
         row = col.row(align=True)
         row.operator("sp4d.test_pose", icon="PLAY")
         row.operator("sp4d.clear_test_pose", text="", icon="X")
