@@ -10,6 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from engine.errors import InputError  # noqa: E402
 from sp4d_blender.reference import read_rigged_file  # noqa: E402
 
 
@@ -21,7 +22,11 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     for path in sorted(glob.glob(os.path.join(a.assets, "*.gl*"))):
-        m = read_rigged_file(path)
+        try:
+            m = read_rigged_file(path)
+        except InputError as e:  # e.g. two armatures: not usable as one rigged model
+            print(f"skipped {os.path.basename(path)}: {e}")
+            continue
         m.save(os.path.join(a.out, m.name + ".npz"))
         used = int((m.weights.sum(0) > 0).sum())
         unw = int((m.weights.sum(1) == 0).sum())

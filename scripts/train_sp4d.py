@@ -38,11 +38,18 @@ def main():
     ap.add_argument("--n-seeds", type=int, default=20000)
     ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 2))
     ap.add_argument("--warm-objects", type=int, default=400, help="wait for this many before step 1")
+    ap.add_argument("--warm-seconds", type=float, default=120.0, help="longest wait for the warm pool")
     ap.add_argument("--real-dir", default=".cache/train_assets")
     ap.add_argument("--p-real", type=float, default=0.25)
     ap.add_argument("--p-footage", type=float, default=0.2)
     ap.add_argument("--w-contrastive", type=float, default=0.05)
     ap.add_argument("--bench", action="store_true")
+    ap.add_argument("--compile", action="store_true")
+    ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--schedule", choices=("steps", "time"), default="steps")
+    ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--ckpt-every-min", type=float, default=2.0)
+    ap.add_argument("--warmup", type=int, default=300)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     logf = open(os.path.join(a.out, "log.txt"), "a")
@@ -72,7 +79,7 @@ def main():
         data.set_real(real)
     log(f"device {dev} world {world} real meshes {len(real)} workers {a.workers}")
     entries = []
-    while len(entries) < a.warm_objects and time.time() - t0 < 120:
+    while len(entries) < a.warm_objects and time.time() - t0 < a.warm_seconds:
         time.sleep(1.0)
         entries += pb.take()
     data.add_synth(entries)
@@ -92,7 +99,8 @@ def main():
 
     cfg = TrainConfig(model=model_cfg, size=size, views=model_cfg["num_views"], batch=a.batch, lr=a.lr,
                       steps=a.steps, minutes=a.minutes, p_real=a.p_real, p_footage=a.p_footage,
-                      w_contrastive=a.w_contrastive, seed=a.seed0)
+                      w_contrastive=a.w_contrastive, seed=a.seed0, compile=a.compile, log_every=a.log_every,
+                      schedule=a.schedule, ema=a.ema, ckpt_every_min=a.ckpt_every_min, warmup=a.warmup)
     res = train(cfg, data, a.out, resume=a.resume, log=log, pool_builder=pb)
     summ = {"steps_total": res["step"], "steps_chunk": res["steps_this_chunk"], "train_seconds": round(res["seconds"], 1),
             "last": res["history"][-1] if res["history"] else None, "synth_entries": data.synth.n_objects if data.synth else 0,
@@ -103,6 +111,8 @@ def main():
     if rank == 0:
         with open(os.path.join(a.out, "summary.json"), "w") as f:
             json.dump(summ, f)
+    pb.close()
+    logf.close()
     os._exit(0)  # the generator pool may still be running: do not wait for it
 
 

@@ -110,7 +110,9 @@ class SP4DBranch(nn.Module):
                 lv.stage.append(_Stage(ch, attention_head_dim, spatial_attention[i], axis_attention[i], ff_mult))
                 prev = ch
                 skip_ch.append(ch)
-            lv.sample = Downsample2D(ch, use_conv=True) if i < n_lv - 1 else None
+            # name="op": diffusers otherwise registers the conv twice (conv + Conv2d_0 alias),
+            # which safetensors refuses to save as shared tensors
+            lv.sample = Downsample2D(ch, use_conv=True, name="op") if i < n_lv - 1 else None
             if lv.sample is not None:
                 skip_ch.append(ch)
             self.down.append(lv)

@@ -102,6 +102,15 @@ class MeshPool:
         pool.normals = vertex_normals(pool.verts, pool.faces)
         return pool
 
+    def concat(self, other: "MeshPool") -> "MeshPool":
+        """Both pools' objects in one pool (self's first)."""
+        nv, no = self.verts.shape[0], self.n_objects
+        alb = None if self.albedo is None or other.albedo is None else torch.cat([self.albedo, other.albedo])
+        return MeshPool(torch.cat([self.verts, other.verts]), torch.cat([self.faces, other.faces + nv]),
+                        torch.cat([self.vert_obj, other.vert_obj + no]), torch.cat([self.face_obj, other.face_obj + no]),
+                        torch.cat([self.colour, other.colour]), torch.cat([self.vert_part, other.vert_part]),
+                        torch.cat([self.n_parts, other.n_parts]), torch.cat([self.normals, other.normals]), alb)
+
     @property
     def n_objects(self) -> int:
         return int(self.n_parts.numel())

@@ -102,6 +102,15 @@ def _object_entries(obj, rng):
     return out
 
 
+def _init_worker():
+    # one thread per worker: 14 workers x N BLAS/OpenMP threads would oversubscribe
+    os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        torch.set_num_threads(1)
+    except Exception:
+        pass
+
+
 def _worker(seed):
     try:
         return synth_meshes(seed)
@@ -119,21 +128,31 @@ class PoolBuilder:
     def __init__(self, seeds, workers: int):
         self.entries, self.errors, self.lock = [], [], threading.Lock()
         self.done = False
+        self.pool = None
         self.thread = threading.Thread(target=self._run, args=(list(seeds), workers), daemon=True)
         self.thread.start()
 
     def _run(self, seeds, workers):
         import multiprocessing as mp
 
-        ctx = mp.get_context("fork")
-        with ctx.Pool(workers) as p:
-            for r in p.imap_unordered(_worker, seeds, chunksize=4):
+        # spawn, not fork: forking from this thread while the main thread holds CUDA /
+        # OpenMP locks deadlocked every worker on the device (0 objects in 120 s)
+        ctx = mp.get_context("spawn")
+        self.pool = ctx.Pool(workers, initializer=_init_worker)
+        with self.pool as p:
+            for r in p.imap_unordered(_worker, seeds, chunksize=2):
                 with self.lock:
                     if isinstance(r, tuple) and r and r[0] == "error":
                         self.errors.append(r)
                     else:
                         self.entries.extend(r)
         self.done = True
+
+    def close(self):
+        """Stop the workers (they hold the parent's stdout open)."""
+        p = getattr(self, "pool", None)
+        if p is not None:
+            p.terminate()
 
     def take(self):
         with self.lock:
@@ -156,14 +175,19 @@ class GPUData:
         self.g = torch.Generator(device=device).manual_seed(seed)
         self.synth = None
         self.real = None
-        self._synth_entries = []
 
-    def add_synth(self, entries, max_objects: int = 20000):
+    def add_synth(self, entries, max_objects: int = 12000):
+        """Append new procedural entries to the GPU pool (incrementally: only the new
+        meshes are packed); stops growing at ``max_objects``."""
         if not entries:
             return
-        self._synth_entries = (self._synth_entries + entries)[-max_objects:]
-        self.synth = MeshPool.from_arrays([(v, f, l) for v, f, l, _ in self._synth_entries], self.device)
-        self.synth.albedo = self._albedo(self._synth_entries, self.synth)
+        have = 0 if self.synth is None else self.synth.n_objects
+        entries = entries[: max(0, max_objects - have)]
+        if not entries:
+            return
+        new = MeshPool.from_arrays([(v, f, l) for v, f, l, _ in entries], self.device)
+        new.albedo = self._albedo(entries, new)
+        self.synth = new if self.synth is None else self.synth.concat(new)
 
     def set_real(self, meshes):
         """meshes: list of (v, f, labels)."""

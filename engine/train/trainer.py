@@ -49,6 +49,10 @@ class TrainConfig:
     log_every: int = 50
     ckpt_every_min: float = 2.0
     seed: int = 0
+    compile: bool = False
+    # "time": the cosine decays over ``minutes`` (a single chunk whose step rate is not
+    # known in advance still ends at a low learning rate); "steps": over ``steps``
+    schedule: str = "steps"
 
 
 def _dist():
@@ -82,6 +86,11 @@ def load_portable(src):
             sd[fn.split("-")[0]].update(load_file(os.path.join(src, fn)))
     with open(os.path.join(src, "state.json")) as f:
         st = json.load(f)
+    # checkpoints from before Downsample2D(name="op") also hold the Conv2d_0 alias
+    for k in sd:
+        sd[k] = {n: t for n, t in sd[k].items() if ".Conv2d_0." not in n}
+    if not sd["model"]:  # EMA-only checkpoint (lighter to carry): continue from the EMA
+        sd["model"] = dict(sd["ema"])
     return sd["model"], sd["ema"], st
 
 
@@ -107,6 +116,9 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
     ddp = model
     if world > 1:
         ddp = torch.nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+    fwd = ddp
+    if cfg.compile and dev.type == "cuda":
+        fwd = torch.compile(ddp)
     t0 = time.time()
     last_ckpt = t_log = t0
     start_step = step
@@ -119,7 +131,11 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
             if new:
                 data.add_synth(new)
         warm = min(1.0, (step - start_step + 1) / cfg.warmup) if start_step > 0 else min(1.0, (step + 1) / cfg.warmup)
-        lr = cfg.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step / cfg.steps, 1.0))))
+        if cfg.schedule == "time":
+            frac = min((time.time() - t0) / (cfg.minutes * 60), 1.0)
+        else:
+            frac = min(step / cfg.steps, 1.0)
+        lr = cfg.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = lr
         b = data.batch(cfg.batch)
@@ -129,8 +145,16 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
         noise_p = torch.randn_like(b["part"])
         x_r, c_noise, t_r = edm_targets(b["rgb"], noise_r, sigma)
         x_p, _, t_p = edm_targets(b["part"], noise_p, sigma)
-        with torch.autocast(**amp):
-            out = ddp(x_r, x_p, b["cond"], c_noise, b["azimuth"], b["elevation"], return_features=True)
+        try:
+            with torch.autocast(**amp):
+                out = fwd(x_r, x_p, b["cond"], c_noise, b["azimuth"], b["elevation"], return_features=True)
+        except Exception as e:  # torch.compile problems must not cost the chunk
+            if fwd is ddp:
+                raise
+            log(f"torch.compile failed ({type(e).__name__}: {str(e)[:200]}); running eager")
+            fwd = ddp
+            with torch.autocast(**amp):
+                out = fwd(x_r, x_p, b["cond"], c_noise, b["azimuth"], b["elevation"], return_features=True)
         w = cfg.bg_weight + (1 - cfg.bg_weight) * b["alpha"]
         l_rgb = ((out.rgb.float() - t_r) ** 2).mean()
         l_part = (w * (out.part.float() - t_p) ** 2).sum() / (w.sum() * 3)

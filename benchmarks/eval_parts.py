@@ -1,0 +1,152 @@
+"""Part segmentation quality of the SP4D model vs the geometric baseline.
+
+    python benchmarks/eval_parts.py [--model-dir DIR] [--device cpu|cuda] [--steps 1,2,4]
+        [--n-synth 24] [--no-ref] [--no-synth] [--no-baseline] [--json OUT.json]
+
+Sets:
+- held-out procedural: ``engine.synth.generator.generate(seed)`` for seeds from
+  ``engine.train.data.HELDOUT_SEED0`` (training only ever used seeds below it);
+- reference models: ``.cache/assets/*.npz`` (from ``shared/assets``; evaluation only),
+  GT part = argmax of the original weights (design.md section 4).
+Metrics: 3D = per-vertex ARI and Hungarian-matched mIoU (``engine.eval.part_metrics``);
+2D = the same over foreground pixels of each of the 8 views (labels decoded from the
+predicted part maps over all views at once; baseline: its vertex labels seen through the
+rendered face ids), averaged over views.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from engine.eval.part_metrics import adjusted_rand_index, labels_from_weights, matched_miou  # noqa: E402
+from engine.mesh import MeshData  # noqa: E402
+from engine.models.raster import default_cameras  # noqa: E402
+from engine.models.views import MeshPool, render_views  # noqa: E402
+from engine.parts.encoding import decode_part_colors  # noqa: E402
+from engine.pipelines.parts_for_mesh import BANDWIDTH, predict_parts  # noqa: E402
+from engine.train.data import HELDOUT_SEED0  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def heldout_objects(n: int):
+    from engine.synth.generator import generate
+
+    for i in range(n):
+        o = generate(HELDOUT_SEED0 + i, n_frames=1)
+        yield f"{o.category}_{HELDOUT_SEED0 + i}", MeshData(o.frames[0], o.faces), o.vertex_part
+
+
+def reference_objects(folder: str):
+    from engine.eval.reference import RiggedModel
+
+    for p in sorted(glob.glob(os.path.join(folder, "*.npz"))):
+        m = RiggedModel.load(p)
+        yield m.name, m.mesh, labels_from_weights(m.weights)
+
+
+def gt_views(mesh: MeshData, gt: np.ndarray, n_views: int, size: int):
+    """GT pixel labels (V, H, W) (-1 background) and face ids, in the model's cameras."""
+    pool = MeshPool.from_arrays([(mesh.vertices, mesh.faces, gt)])
+    az, el = default_cameras(n_views)
+    v = render_views(pool, az[None], el[None], size)
+    # part_id is compacted by MeshPool: map back through np.unique of the labels
+    u = np.unique(gt)
+    pid = v["part_id"][0].numpy()
+    return np.where(pid >= 0, u[np.clip(pid, 0, len(u) - 1)], -1), v["face"][0].numpy()
+
+
+def metrics_2d(pred: np.ndarray, gt: np.ndarray):
+    """pred, gt (V, H, W) labels (-1 background): mean over views of ARI / mIoU on GT foreground."""
+    a, m = [], []
+    for p, g in zip(pred, gt):
+        fg = g >= 0
+        if fg.sum() < 10:
+            continue
+        a.append(adjusted_rand_index(p[fg], g[fg]))
+        m.append(matched_miou(p[fg], g[fg]))
+    return float(np.mean(a)), float(np.mean(m))
+
+
+def evaluate(objects, model_dir, device, steps_list, baseline: bool, bandwidth: float, log=print):
+    rows = []
+    for name, mesh, gt in objects:
+        row = {"name": name, "n_vertices": int(mesh.n_vertices), "gt_parts": int(len(np.unique(gt)))}
+        gpix = None
+        for st in steps_list:
+            t = time.time()
+            r = predict_parts(mesh, model_dir=model_dir, device=device, steps=st, bandwidth=bandwidth)
+            row[f"time_s{st}"] = round(time.time() - t, 2)
+            if gpix is None:
+                gpix, _ = gt_views(mesh, gt, r.part_maps.shape[0], r.part_maps.shape[1])
+            row[f"ari3d_s{st}"] = adjusted_rand_index(r.labels, gt)
+            row[f"miou3d_s{st}"] = matched_miou(r.labels, gt)
+            dec = decode_part_colors(r.part_maps, r.alpha, bandwidth=bandwidth)
+            row[f"ari2d_s{st}"], row[f"miou2d_s{st}"] = metrics_2d(dec.labels, gpix)
+            row[f"parts_s{st}"] = int(r.n_parts)
+        if baseline:
+            from engine.segment.geometric import segment_geometric
+
+            t = time.time()
+            bl = segment_geometric(mesh)
+            row["time_geo"] = round(time.time() - t, 2)
+            row["ari3d_geo"] = adjusted_rand_index(bl, gt)
+            row["miou3d_geo"] = matched_miou(bl, gt)
+            if gpix is None:
+                gpix, face = gt_views(mesh, gt, 8, 96)
+            else:
+                _, face = gt_views(mesh, gt, gpix.shape[0], gpix.shape[1])
+            bpix = np.where(face >= 0, bl[mesh.faces[np.clip(face, 0, None), 0]], -1)
+            row["ari2d_geo"], row["miou2d_geo"] = metrics_2d(bpix, gpix)
+        log(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}))
+        rows.append(row)
+    return rows
+
+
+def summarise(rows, keys):
+    return {k: round(float(np.mean([r[k] for r in rows if k in r])), 3) for k in keys if any(k in r for r in rows)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model-dir", default=None)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--steps", default="1,2,4")
+    ap.add_argument("--n-synth", type=int, default=24)
+    ap.add_argument("--assets", default=os.path.join(ROOT, ".cache", "assets"))
+    ap.add_argument("--no-ref", action="store_true")
+    ap.add_argument("--no-synth", action="store_true")
+    ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--bandwidth", type=float, default=BANDWIDTH)
+    ap.add_argument("--json", default=None)
+    a = ap.parse_args()
+    steps = [int(s) for s in a.steps.split(",") if s]
+    out = {"steps": steps, "device": a.device, "bandwidth": a.bandwidth}
+    keys = [f"{m}_s{s}" for s in steps for m in ("ari3d", "miou3d", "ari2d", "miou2d", "time")]
+    keys += ["ari3d_geo", "miou3d_geo", "ari2d_geo", "miou2d_geo", "time_geo"]
+    sets = []
+    if not a.no_synth:
+        sets.append(("procedural_heldout", heldout_objects(a.n_synth)))
+    if not a.no_ref:
+        sets.append(("reference", reference_objects(a.assets)))
+    for name, objs in sets:
+        rows = evaluate(objs, a.model_dir, a.device, steps, not a.no_baseline, a.bandwidth)
+        out[name] = {"rows": rows, "mean": summarise(rows, keys)}
+        print(f"== {name} ({len(rows)} objects) " + json.dumps(out[name]["mean"]), flush=True)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Part colours -> vertex labels by averaging colours ON THE MESH before clustering.
+
+``engine.parts.lift`` clusters pixel colours first and votes labels onto vertices; with
+few-step diffusion samples the pixel colours carry speckle noise, its automatic bandwidth
+then merges neighbouring parts (measured: ARI 0.18-0.68 vs 0.44-0.92 with a fixed one).
+Averaging every vertex's pixels first (each vertex is seen by many pixels over 8 views)
+removes most of that noise, so colour clustering (the same mode seeking,
+``decode_part_colors``) runs on clean per-vertex colours; mesh connectivity then cleans
+fragments (``lift._clean_fragments``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..mesh import MeshData, clean_mesh, vertex_adjacency
+from ..parts.encoding import decode_part_colors
+from ..parts.lift import _clean_fragments, _row_normalised
+
+
+def lift_vertex_colours(mesh: MeshData, face_ids: np.ndarray, part_maps: np.ndarray, alpha: np.ndarray,
+                        bandwidth: float = 0.04, smooth_iters: int = 2, min_part_frac: float = 0.002,
+                        min_fragment_frac: float = 0.2):
+    """face_ids (V, H, W) faces of ``mesh`` (-1 background); part_maps (V, H, W, 3) in [0, 1];
+    alpha (V, H, W). Returns (labels (N,) int64 0..P-1, vertex colours (N, 3))."""
+    cm = clean_mesh(mesh)
+    M = cm.mesh.n_vertices
+    face_ids = np.asarray(face_ids)
+    ok = (face_ids >= 0) & (np.asarray(alpha) > 0.5)
+    wv = cm.vertex_map[mesh.faces[face_ids[ok]]].ravel()              # (n*3,)
+    col = np.repeat(np.asarray(part_maps, np.float64)[ok], 3, axis=0)   # (n*3, 3)
+    w = np.bincount(wv, minlength=M).astype(np.float64)
+    C = np.stack([np.bincount(wv, weights=col[:, k], minlength=M) for k in range(3)], 1)
+    seen = w > 0
+    C[seen] /= w[seen, None]
+    A = vertex_adjacency(M, cm.mesh.faces)
+    An = _row_normalised(A)
+    filled = seen.copy()
+    for _ in range(256):  # unseen vertices: average of filled neighbours, ring by ring
+        if filled.all():
+            break
+        s = An @ filled.astype(np.float64)
+        prop = (An @ (C * filled[:, None])) / np.maximum(s, 1e-12)[:, None]
+        new = ~filled & (s > 0)
+        if not new.any():
+            break
+        C[new] = prop[new]
+        filled |= new
+    if not filled.all():
+        from scipy.spatial import cKDTree
+        src = np.flatnonzero(filled)
+        if len(src):
+            _, nn = cKDTree(cm.mesh.vertices[src]).query(cm.mesh.vertices[~filled])
+            C[~filled] = C[src[nn]]
+    C0 = C.copy()
+    for _ in range(smooth_iters):
+        C = 0.5 * C0 + 0.5 * (An @ C)
+    dec = decode_part_colors(C[:, None, :].astype(np.float32), None, bandwidth=bandwidth, denoise=False,
+                             min_cluster_frac=min_part_frac, min_cluster_pixels=3)
+    labels = dec.labels[:, 0].astype(np.int64)
+    P = int(labels.max()) + 1
+    labels = _clean_fragments(labels, A, cm.shell_ids, P, min_part_frac, min_fragment_frac)
+    _, labels = np.unique(labels, return_inverse=True)
+    return cm.to_original(labels).astype(np.int64), cm.to_original(C)

@@ -1,0 +1,123 @@
+"""Kinematic parts of a KNOWN mesh: render -> SP4D part branch -> decode -> lift to vertices.
+
+The main product path: the artist's mesh is known, so every view is conditioned on its
+real renders (RGB, normals, position, depth, alpha; mask = 1) and the model only has to
+produce the part-colour maps of those exact pixels; the face id of every pixel then
+carries the prediction back to the vertices (``engine.parts.lift``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..errors import InputError
+from ..mesh import MeshData
+from ..models.raster import EXTENT, default_cameras
+from ..models.views import MeshPool, build_cond, normalise_vertices, render_views
+
+_PIPES: dict = {}
+BANDWIDTH = 0.04  # measured on held-out procedural objects (notes/TRAINING.md)
+
+
+@dataclass
+class PartsResult:
+    """labels: (N,) int64 part per vertex of the input mesh (0..P-1).
+    images: (V, H, W, 3) float [0, 1] generated RGB (frame 0); part_maps: (V, H, W, 3)
+    float [0, 1] generated part colours; renders: (V, H, W, 3) the conditioning RGB render;
+    alpha: (V, H, W); face_ids: (V, H, W) int64 face of the input mesh at each pixel (-1
+    background); cameras: list of dicts (azimuth_deg, elevation_deg, ortho_half_extent,
+    centre, scale: the mesh's normalisation, world = centre + scale * normalised)."""
+
+    labels: np.ndarray
+    images: np.ndarray
+    part_maps: np.ndarray
+    renders: np.ndarray
+    alpha: np.ndarray
+    face_ids: np.ndarray
+    cameras: list = field(default_factory=list)
+    n_parts: int = 0
+
+
+def get_pipeline(model_dir=None, device="cpu", dtype=torch.float32):
+    """Cached SP4DPipeline (loading costs ~0.5 s; the add-on calls this repeatedly)."""
+    from .pipeline_sp4d import SP4DPipeline
+
+    key = (model_dir, str(device), dtype)
+    if key not in _PIPES:
+        _PIPES[key] = SP4DPipeline.from_model_dir(model_dir, device=device, dtype=dtype)
+    return _PIPES[key]
+
+
+def render_mesh_views(meshes: list[MeshData], n_views: int, size: int, device="cpu", elevation_deg: float = 15.0):
+    """Render meshes (each normalised to the unit cube) from the standard orbit.
+
+    Returns (views dict of (B, V, H, W, C) tensors, azimuth (B, V), elevation (B, V),
+    face offsets (B,) to turn global face ids into per-mesh ones)."""
+    pool = MeshPool.from_arrays([(m.vertices, m.faces, None) for m in meshes], device)
+    az, el = default_cameras(n_views, elevation_deg)
+    b = len(meshes)
+    az, el = az[None].repeat(b, 1).to(device), el[None].repeat(b, 1).to(device)
+    views = render_views(pool, az, el, size)
+    offs = np.cumsum([0] + [len(m.faces) for m in meshes])[:-1]
+    return views, az, el, offs
+
+
+def predict_parts(mesh: MeshData, model_dir: str | None = None, device: str = "cpu", steps: int = 2,
+                  seed: int = 0, progress=None, n_views: int | None = None, size: int | None = None,
+                  dtype: torch.dtype | None = None, bandwidth: float = BANDWIDTH) -> PartsResult:
+    """Per-vertex kinematic part labels of ``mesh`` with the SP4D model.
+
+    steps: sampling steps (1-4 keep quality with full conditioning; see notes/TRAINING.md);
+    progress: optional callable(fraction in [0, 1], message); bandwidth: colour distance
+    (unit cube) under which two parts' colour codes merge.
+    """
+    return predict_parts_batch([mesh], model_dir, device, steps, seed, progress, n_views, size, dtype,
+                               bandwidth)[0]
+
+
+def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", steps: int = 2, seed: int = 0,
+                        progress=None, n_views=None, size=None, dtype=None,
+                        bandwidth: float = BANDWIDTH) -> list[PartsResult]:
+    """predict_parts for several meshes in one batch (one denoising run)."""
+    from .lift_colours import lift_vertex_colours
+
+    for m in meshes:
+        m.validate()
+    dev = torch.device(device)
+    if dtype is None:
+        dtype = torch.bfloat16 if dev.type == "cuda" else torch.float32
+    say = progress or (lambda f, msg: None)
+    say(0.0, "loading the SP4D model")
+    pipe = get_pipeline(model_dir, dev, dtype)
+    cfg = pipe.unet.config
+    v = int(n_views or cfg.num_views)
+    s = int(size or cfg.sample_size)
+    say(0.1, f"rendering {v} views at {s} px")
+    with torch.no_grad():
+        views, az, el, offs = render_mesh_views(meshes, v, s, dev)
+    known = torch.ones(az.shape, device=dev)
+    cond = build_cond(views, known)
+    g = torch.Generator(device=dev).manual_seed(int(seed))
+    say(0.2, f"sampling ({steps} steps)")
+    out = pipe(cond, az, el, num_inference_steps=steps, generator=g,
+               callback=lambda i, n: say(0.2 + 0.6 * i / n, f"step {i}/{n}"))
+    say(0.85, "lifting parts to vertices")
+    res = []
+    for i, m in enumerate(meshes):
+        face = views["face"][i].cpu().numpy()
+        face = np.where(face >= 0, face - offs[i], -1)
+        alpha = views["alpha"][i, ..., 0].cpu().numpy()
+        part = out.part[i, :, 0]
+        labels, _ = lift_vertex_colours(m, face, part, alpha, bandwidth=bandwidth)
+        _, c, sc = normalise_vertices(np.asarray(m.vertices, np.float64))
+        cams = [dict(azimuth_deg=float(math.degrees(az[i, k])), elevation_deg=float(math.degrees(el[i, k])),
+                     ortho_half_extent=EXTENT, centre=c.tolist(), scale=float(sc)) for k in range(v)]
+        res.append(PartsResult(labels=labels, images=out.rgb[i, :, 0], part_maps=part,
+                               renders=((views["rgb"][i].cpu().float().numpy() + 1) / 2).clip(0, 1),
+                               alpha=alpha, face_ids=face, cameras=cams, n_parts=int(labels.max()) + 1))
+    say(1.0, "done")
+    return res
