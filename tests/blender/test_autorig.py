@@ -16,7 +16,7 @@ from tests.blender.conftest import (  # noqa: E402
     assert_same_state, dense_weights, scene_state, select, world_vertices)
 from tests.conftest import ROOT, asset_path  # noqa: E402
 
-SEGMENTER = "geometric"  # switch to "sp4d" once the checkpoint ships
+SEGMENTER = "sp4d"  # the shipped compact checkpoint (models/sp4d-compact)
 
 
 def load_mesh_only(name: str):
@@ -117,14 +117,14 @@ def test_cancel_mid_run_leaves_scene_untouched(addon):
 
 def test_already_rigged_mesh_asks_before_replacing(addon):
     meshes = load_mesh_only("quadruped_khronos_Fox")
-    assert bpy.ops.sp4d.autorig(segmenter="geometric") == {"FINISHED"}
+    assert bpy.ops.sp4d.autorig(segmenter=SEGMENTER) == {"FINISHED"}
     select(meshes, meshes[0])
     before = scene_state()
     with pytest.raises(RuntimeError, match="already rigged"):
-        bpy.ops.sp4d.autorig(segmenter="geometric")
+        bpy.ops.sp4d.autorig(segmenter=SEGMENTER)
     assert_same_state(scene_state(), before)
     select(meshes, meshes[0])
-    assert bpy.ops.sp4d.autorig(segmenter="geometric", existing="REPLACE") == {"FINISHED"}
+    assert bpy.ops.sp4d.autorig(segmenter=SEGMENTER, existing="REPLACE") == {"FINISHED"}
     assert len(_armatures()) == 1
 
 
