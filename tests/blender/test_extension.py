@@ -75,7 +75,7 @@ for obj in bpy.context.view_layer.objects:
     obj.select_set(obj in meshes)
 bpy.context.view_layer.objects.active = meshes[0]
 
-out["autorig"] = sorted(bpy.ops.sp4d.autorig(segmenter="geometric"))
+out["autorig"] = sorted(bpy.ops.sp4d.autorig(segmenter="sp4d"))
 arms = [o for o in bpy.data.objects if o.type == "ARMATURE"]
 out["armatures"] = len(arms)
 out["bones"] = len(arms[0].data.bones) if arms else 0

@@ -71,7 +71,7 @@ def test_autorigged_glb_passes_the_khronos_validator(addon, tmp_path, name):
     _node()  # skip before the (slower) rigging when the validator is not installed
     meshes = load_mesh_only(name)
     n_vertices = sum(len(m.data.vertices) for m in meshes)
-    assert bpy.ops.sp4d.autorig(segmenter="geometric") == {"FINISHED"}
+    assert bpy.ops.sp4d.autorig(segmenter="sp4d") == {"FINISHED"}
     arms = [o for o in bpy.data.objects if o.type == "ARMATURE"]
     assert len(arms) == 1
     n_bones = len(arms[0].data.bones)
