@@ -10,9 +10,8 @@ as a batch of T independent one-frame samples (B = T): frame attention over 4 fr
 would be a regime it never saw. Part colours are 3D positions, so labels stay consistent
 across independently generated frames.
 
-Sampling: EDM / SV4D (Karras sigmas 700 -> 0.002, rho 7, Euler steps, v-prediction
-preconditioning of ``engine.train.losses.edm_coeffs``). When ``engine.pipelines`` ships a
-footage entry point this adapter should call it instead (see docs/footage.md).
+Sampling: the same ``SP4DPipeline`` as the mesh path (diffusers ``EDMEulerScheduler``,
+Karras sigmas 700 -> 0.002, rho 7, v-prediction), only the conditioning differs.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from ..errors import InputError
 from ..progress import ProgressFn
 from .cameras import OrthoCameras
 
-SIGMA_MIN, SIGMA_MAX, RHO = 0.002, 700.0, 7.0
 DEFAULT_STEPS = 12
 
 
@@ -50,14 +48,6 @@ class GeneratedViews:
     seconds: float
 
 
-def karras_sigmas(steps: int, sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX,
-                  rho: float = RHO) -> torch.Tensor:
-    """(steps + 1,) decreasing noise levels ending with 0 (EDM's schedule)."""
-    r = torch.linspace(0, 1, steps, dtype=torch.float64)
-    s = (sigma_max ** (1 / rho) + r * (sigma_min ** (1 / rho) - sigma_max ** (1 / rho))) ** rho
-    return torch.cat([s, torch.zeros(1, dtype=torch.float64)])
-
-
 def footage_condition(rgba: torch.Tensor, n_views: int) -> torch.Tensor:
     """(B, S, S, 4) input frames in [0, 1] -> (B, V, 1, 16, S, S) conditioning through the
     model code's ``build_cond`` (known = 0: every view is to be invented)."""
@@ -69,32 +59,6 @@ def footage_condition(rgba: torch.Tensor, n_views: int) -> torch.Tensor:
     # the model's image convention: rgb in [-1, 1] on white, alpha in {0, 1}
     ref = torch.cat([rgba[..., :3] * 2 - 1, rgba[..., 3:]], -1)
     return build_cond(views, torch.zeros(b, n_views), ref_view=0, ref_rgba=ref)
-
-
-@torch.no_grad()
-def sample_edm(model, cond: torch.Tensor, azimuth: torch.Tensor, elevation: torch.Tensor, steps: int,
-               generator: torch.Generator, progress: ProgressFn | None = None):
-    """Euler sampling of both branches. cond (B, V, 1, C, S, S); azimuth/elevation (B, V)
-    -> (rgb, part) each (B, V, 1, 3, S, S) in about [-1, 1]."""
-    from ..train.losses import edm_coeffs
-
-    b, v, t, _, h, w = cond.shape
-    shape = (b, v, t, model.config.out_channels, h, w)
-    sig = karras_sigmas(steps)
-    dev = cond.device
-    # noise drawn on the CPU generator (same images on any device), stepped in float64
-    x = {k: (torch.randn(shape, generator=generator, dtype=torch.float64) * sig[0]).to(dev) for k in ("rgb", "part")}
-    den = x
-    for i in range(steps):
-        s, s_next = sig[i], sig[i + 1]
-        c_skip, c_out, c_in, c_noise = edm_coeffs(s)
-        out = model(x["rgb"].float() * float(c_in), x["part"].float() * float(c_in), cond,
-                    torch.full((b,), float(c_noise), device=dev), azimuth, elevation)
-        den = {k: c_skip * x[k] + c_out * getattr(out, k).double() for k in x}
-        x = {k: x[k] + (s_next - s) * (x[k] - den[k]) / s for k in x}  # Euler step of dx/ds
-        if progress:
-            progress((i + 1) / steps, f"generating views: step {i + 1}/{steps}")
-    return den["rgb"].float(), den["part"].float()
 
 
 def silhouettes(rgb: np.ndarray, part: np.ndarray | None = None, threshold: float = 0.08) -> np.ndarray:
@@ -127,6 +91,7 @@ def generate_views(rgba: np.ndarray, model=None, device: str = "cpu", steps: int
     n_views: V (default: the model's ``num_views``).
     """
     from ..models import SP4DDualUNet, load_sp4d
+    from ..pipelines.pipeline_sp4d import SP4DPipeline, sp4d_scheduler
 
     t0 = time.perf_counter()
     net = model if isinstance(model, SP4DDualUNet) else load_sp4d(model, device=device)
@@ -142,9 +107,10 @@ def generate_views(rgba: np.ndarray, model=None, device: str = "cpu", steps: int
     cond = footage_condition(torch.from_numpy(rgba), v).to(dev)
     az = torch.as_tensor(cams.azimuth, dtype=torch.float32, device=dev)[None].expand(T, v)
     el = torch.as_tensor(cams.elevation, dtype=torch.float32, device=dev)[None].expand(T, v)
+    # noise from a CPU generator: the same images for a seed on any device
     gen = torch.Generator().manual_seed(int(seed))
-    rgb, part = sample_edm(net, cond, az, el, steps, gen, progress)
-    # (T, V, 1, 3, S, S) in [-1, 1] -> (T, V, S, S, 3) in [0, 1]
-    to_img = lambda x: ((x[:, :, 0].permute(0, 1, 3, 4, 2).cpu().numpy() + 1) / 2).clip(0, 1).astype(np.float32)
-    rgb, part = to_img(rgb), to_img(part)
+    say = (lambda i, n: progress(i / n, f"generating views: step {i}/{n}")) if progress else None
+    out = SP4DPipeline(unet=net, scheduler=sp4d_scheduler())(
+        cond, az, el, num_inference_steps=steps, generator=gen, callback=say)
+    rgb, part = out.rgb[:, :, 0].astype(np.float32), out.part[:, :, 0].astype(np.float32)
     return GeneratedViews(rgb, part, silhouettes(rgb, part), cams, steps, time.perf_counter() - t0)
