@@ -20,7 +20,9 @@ from ..models.raster import EXTENT, default_cameras
 from ..models.views import MeshPool, build_cond, normalise_vertices, render_views
 
 _PIPES: dict = {}
-BANDWIDTH = 0.04  # measured on held-out procedural objects (notes/TRAINING.md)
+BANDWIDTH = 0.04  # best of 0.03..0.1 on procedural seeds 10_000_100.. and train assets (notes/TRAINING.md)
+# 4 steps: best 3D ARI of 1/2/4 on the held-out sets (notes/TRAINING.md), ~8 s on a 2-core CPU
+DEFAULT_STEPS = 4
 
 
 @dataclass
@@ -66,12 +68,12 @@ def render_mesh_views(meshes: list[MeshData], n_views: int, size: int, device="c
     return views, az, el, offs
 
 
-def predict_parts(mesh: MeshData, model_dir: str | None = None, device: str = "cpu", steps: int = 2,
+def predict_parts(mesh: MeshData, model_dir: str | None = None, device: str = "cpu", steps: int = DEFAULT_STEPS,
                   seed: int = 0, progress=None, n_views: int | None = None, size: int | None = None,
                   dtype: torch.dtype | None = None, bandwidth: float = BANDWIDTH) -> PartsResult:
     """Per-vertex kinematic part labels of ``mesh`` with the SP4D model.
 
-    steps: sampling steps (1-4 keep quality with full conditioning; see notes/TRAINING.md);
+    steps: sampling steps (1, 2 and 4 measured; 4 is best, notes/TRAINING.md);
     progress: optional callable(fraction in [0, 1], message); bandwidth: colour distance
     (unit cube) under which two parts' colour codes merge.
     """
@@ -79,7 +81,7 @@ def predict_parts(mesh: MeshData, model_dir: str | None = None, device: str = "c
                                bandwidth)[0]
 
 
-def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", steps: int = 2, seed: int = 0,
+def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", steps: int = DEFAULT_STEPS, seed: int = 0,
                         progress=None, n_views=None, size=None, dtype=None,
                         bandwidth: float = BANDWIDTH) -> list[PartsResult]:
     """predict_parts for several meshes in one batch (one denoising run)."""

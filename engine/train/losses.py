@@ -34,7 +34,8 @@ def sample_sigma(n: int, device, p_mean: float = 0.5, p_std: float = 1.4, p_max:
     ln = torch.randn(n, device=device, generator=generator) * p_std + p_mean
     hi = torch.rand(n, device=device, generator=generator) * (math.log(sigma_max) - math.log(20.0)) + math.log(20.0)
     pick = torch.rand(n, device=device, generator=generator) < p_max
-    return torch.where(pick, hi, ln).exp()
+    # the lognormal tail beyond sigma_max is never sampled at inference
+    return torch.where(pick, hi, ln).exp().clamp(max=sigma_max)
 
 
 def edm_targets(x0: torch.Tensor, noise: torch.Tensor, sigma: torch.Tensor):

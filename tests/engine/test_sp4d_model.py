@@ -1,0 +1,215 @@
+"""The SP4D engine: architecture at any scale, loading (safetensors only, offline),
+losses, a real training chunk with resume, sampling, and the shipped checkpoint."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from engine.errors import ModelError
+from engine.models import COMPACT, FULL, TINY, SP4DDualUNet, build_on_meta, load_sp4d
+from engine.models.loading import DEFAULT_MODEL_DIR, WEIGHTS
+
+
+def _inputs(cfg, b=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    v, t, s = cfg["num_views"], cfg["num_frames"], cfg["sample_size"]
+    r = lambda *sh: torch.randn(*sh, generator=g)
+    return dict(sample_rgb=r(b, v, t, cfg["out_channels"], s, s), sample_part=r(b, v, t, cfg["out_channels"], s, s),
+                cond=r(b, v, t, cfg["cond_channels"], s, s), c_noise=r(b) * 0.5,
+                azimuth=torch.rand(b, v, generator=g) * 6.28, elevation=torch.rand(b, v, generator=g) * 0.5)
+
+
+def test_full_size_config_instantiates_on_meta_with_sv4d_like_widths():
+    model, counts = build_on_meta(FULL)
+    assert next(model.parameters()).device.type == "meta"
+    # two SV4D-width UNets (320..1280 channels) plus BiDiFuse: over a billion parameters
+    assert counts["rgb"] == counts["part"] > 4e8
+    assert counts["total"] == counts["rgb"] + counts["part"] + counts["bidifuse"]
+    assert model.config.sample_size == 72 and model.config.num_views == 12 and model.config.num_frames == 4
+    _, compact = build_on_meta(COMPACT)
+    assert 10e6 < compact["total"] < 12e6
+
+
+def test_bidifuse_starts_as_identity_so_the_rgb_branch_is_unchanged():
+    torch.manual_seed(0)
+    model = SP4DDualUNet(**TINY).eval()
+    x = _inputs(TINY)
+    with torch.no_grad():
+        both = model(**x)
+        alone = model(**x, branches=("rgb",))
+        unfused = model(**x, fuse=False)
+    torch.testing.assert_close(both.rgb, alone.rgb)
+    torch.testing.assert_close(both.part, unfused.part)
+    # once BiDiFuse learns something the branches do exchange information
+    with torch.no_grad():
+        for f in model.fuse_rgb:
+            for p in f.parameters():
+                p.add_(0.05 * torch.randn_like(p))
+        assert not torch.allclose(model(**x).rgb, alone.rgb)
+
+
+def test_views_are_a_set_permuting_them_permutes_the_output():
+    torch.manual_seed(0)
+    model = SP4DDualUNet(**TINY).eval()
+    with torch.no_grad():  # make the (zero-initialised) view attention active
+        for m in model.modules():
+            if type(m).__name__ == "AxisAttention":
+                m.attn.to_out[0].weight.normal_(0, 0.2)
+    x = _inputs(TINY, b=1)
+    perm = torch.tensor([2, 0, 1])
+    px = {k: (v[:, perm] if v.dim() >= 2 and v.shape[1] == TINY["num_views"] and k != "c_noise" else v)
+          for k, v in x.items()}
+    with torch.no_grad():
+        a, b = model(**x), model(**px)
+    torch.testing.assert_close(a.part[:, perm], b.part, atol=2e-5, rtol=1e-4)
+
+
+def test_random_checkpoint_round_trips_through_safetensors(tmp_path):
+    torch.manual_seed(1)
+    model = SP4DDualUNet(**TINY).eval()
+    model.save_pretrained(tmp_path / "m", safe_serialization=True)
+    assert (tmp_path / "m" / WEIGHTS).is_file()
+    assert not any(f.endswith(".bin") for f in os.listdir(tmp_path / "m"))
+    loaded = load_sp4d(str(tmp_path / "m"))
+    x = _inputs(TINY)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(**x).part, model(**x).part)
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["block_out_channels"] == [32, 32]
+
+
+def test_missing_or_pickled_weights_give_one_clear_line(tmp_path):
+    with pytest.raises(ModelError, match="folder not found"):
+        load_sp4d(str(tmp_path / "nowhere"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="weights missing: .*config.json"):
+        load_sp4d(str(tmp_path / "empty"))
+    # a pickled checkpoint next to a config is refused: only safetensors are read
+    pk = tmp_path / "pickled"
+    SP4DDualUNet(**TINY).save_pretrained(pk, safe_serialization=False)
+    assert (pk / "diffusion_pytorch_model.bin").is_file()
+    with pytest.raises(ModelError) as e:
+        load_sp4d(str(pk))
+    assert "\n" not in str(e.value)
+    # a hub id that is not cached: offline, nothing is downloaded
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    try:
+        with pytest.raises(ModelError, match="hub id"):
+            load_sp4d("stabilityai/sp4d-not-cached-here")
+    finally:
+        os.environ.pop("HF_HUB_OFFLINE")
+
+
+def test_edm_targets_recover_the_clean_image_and_cover_the_few_step_end():
+    from engine.train.losses import edm_coeffs, edm_targets, sample_sigma
+
+    g = torch.Generator().manual_seed(0)
+    x0, noise = torch.randn(64, 3, 8, 8, generator=g), torch.randn(64, 3, 8, 8, generator=g)
+    sigma = sample_sigma(64, "cpu", generator=g)
+    x_in, c_noise, target = edm_targets(x0, noise, sigma)
+    s = sigma.view(-1, 1, 1, 1)
+    c_skip, c_out, c_in, _ = edm_coeffs(s)
+    # the denoiser D = c_skip x + c_out F with the ideal F gives back x0 exactly
+    torch.testing.assert_close(c_skip * (x_in / c_in) + c_out * target, x0, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(c_noise, 0.25 * sigma.log())
+    many = sample_sigma(20000, "cpu", generator=g)
+    assert (many > 20).float().mean() > 0.15 and many.max() <= 700.0 + 1e-3
+
+
+def test_contrastive_loss_prefers_features_that_are_consistent_per_part():
+    from engine.train.losses import part_contrastive_loss
+
+    g = torch.Generator().manual_seed(0)
+    b, v, t, c, h, w = 2, 4, 1, 8, 8, 8
+    pid = torch.zeros(b, v, t, h, w, dtype=torch.long)
+    pid[..., 4:] = 1
+    pid[..., :2, :] = -1
+    proto = torch.randn(b, 2, c, generator=g)
+    good = proto[torch.arange(b)[:, None, None, None, None], pid.clamp_min(0)].permute(0, 1, 2, 5, 3, 4)
+    good = good + 0.01 * torch.randn(good.shape, generator=g)
+    bad = torch.randn(b, v, t, c, h, w, generator=g)
+    assert part_contrastive_loss(good, pid) < part_contrastive_loss(bad, pid) - 0.3
+
+
+def test_a_training_chunk_runs_checkpoints_and_resumes(tmp_path):
+    from engine.synth.generator import generate
+    from engine.train.data import GPUData
+    from engine.train.export import export_portable
+    from engine.train.trainer import TrainConfig, train
+
+    data = GPUData(torch.device("cpu"), TINY["sample_size"], TINY["num_views"], p_real=0.0, p_footage=0.5)
+    objs = [generate(s, n_frames=1) for s in (3, 4)]
+    data.add_synth([(o.frames[0], o.faces, o.vertex_part, None) for o in objs])
+    b = data.batch(2)
+    assert b["cond"].shape == (2, 3, 1, 16, 16, 16) and b["part"].shape == (2, 3, 1, 3, 16, 16)
+    assert set(b["known"].unique().tolist()) <= {0.0, 1.0}
+    cfg = TrainConfig(model=dict(TINY), size=16, views=3, batch=2, steps=3, minutes=5, warmup=1, log_every=1,
+                      w_contrastive=0.05)
+    logs = []
+    r1 = train(cfg, data, str(tmp_path / "a"), log=logs.append)
+    assert r1["step"] == 3 and len(r1["history"]) == 3
+    assert all(np.isfinite(h["loss"]) for h in r1["history"])
+    port = tmp_path / "a" / "portable"
+    assert json.loads((port / "state.json").read_text())["step"] == 3
+    cfg.steps = 5
+    r2 = train(cfg, data, str(tmp_path / "b"), resume=str(port), log=logs.append)
+    assert r2["step"] == 5 and r2["steps_this_chunk"] == 2
+    assert any("resumed" in m for m in logs)
+    m = export_portable(str(tmp_path / "b" / "portable"), str(tmp_path / "ship"), dict(TINY))
+    assert isinstance(load_sp4d(str(tmp_path / "ship")), SP4DDualUNet) and m.dtype == torch.float16
+
+
+def test_pipeline_sampling_is_seeded_and_in_range():
+    from engine.pipelines.pipeline_sp4d import SP4DPipeline, sp4d_scheduler
+
+    torch.manual_seed(0)
+    pipe = SP4DPipeline(unet=SP4DDualUNet(**TINY).eval(), scheduler=sp4d_scheduler())
+    x = _inputs(TINY, b=1)
+    steps = []
+    run = lambda seed: pipe(x["cond"], x["azimuth"], x["elevation"], num_inference_steps=3,
+                            generator=torch.Generator().manual_seed(seed), callback=lambda i, n: steps.append(i))
+    a, b, c = run(1), run(1), run(2)
+    assert a.part.shape == (1, 3, 2, 16, 16, 3) and 0 <= a.part.min() and a.part.max() <= 1
+    np.testing.assert_array_equal(a.part, b.part)
+    assert not np.array_equal(a.part, c.part)
+    assert steps[:3] == [1, 2, 3]
+
+
+@pytest.fixture(scope="module")
+def heldout_object():
+    from engine.mesh import MeshData
+    from engine.synth.generator import generate
+    from engine.train.data import HELDOUT_SEED0
+
+    o = generate(HELDOUT_SEED0 + 4, n_frames=1)
+    return MeshData(o.frames[0], o.faces), o.vertex_part
+
+
+def _colour_error(result, mesh, gt):
+    from engine.parts.encoding import part_colors
+
+    _, gi = np.unique(gt, return_inverse=True)
+    truth = part_colors(mesh.vertices, gi, faces=mesh.faces)
+    face = result.face_ids
+    ok = (face >= 0) & (result.alpha > 0.5)
+    tv = truth[gi[mesh.faces[face[ok], 0]]]
+    return float(np.median(np.linalg.norm(result.part_maps[ok] - tv, axis=1)))
+
+
+def test_shipped_checkpoint_is_trained_and_beats_a_random_model(heldout_object, tmp_path):
+    from engine.eval.part_metrics import adjusted_rand_index
+    from engine.pipelines.parts_for_mesh import predict_parts
+
+    assert os.path.getsize(os.path.join(DEFAULT_MODEL_DIR, WEIGHTS)) < 40e6
+    mesh, gt = heldout_object
+    shipped = predict_parts(mesh, steps=2)
+    torch.manual_seed(0)
+    SP4DDualUNet(**COMPACT).save_pretrained(tmp_path / "random", safe_serialization=True)
+    random = predict_parts(mesh, model_dir=str(tmp_path / "random"), steps=2)
+    assert shipped.labels.shape == (mesh.n_vertices,) and shipped.n_parts >= 2
+    assert len(shipped.cameras) == shipped.part_maps.shape[0] == 8
+    e_ship, e_rand = _colour_error(shipped, mesh, gt), _colour_error(random, mesh, gt)
+    assert e_ship < 0.6 * e_rand, (e_ship, e_rand)
+    assert adjusted_rand_index(shipped.labels, gt) > adjusted_rand_index(random.labels, gt) + 0.1
