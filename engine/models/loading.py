@@ -36,7 +36,8 @@ def load_sp4d(model_dir: str | None = None, device: str | torch.device = "cpu",
                 raise ModelError(f"SP4D weights missing: {os.path.join(src, f)} does not exist")
     try:
         model = SP4DDualUNet.from_pretrained(
-            src, use_safetensors=True, local_files_only=not allow_download, torch_dtype=dtype)
+            src, use_safetensors=True, local_files_only=not allow_download, torch_dtype=dtype,
+            low_cpu_mem_usage=False)  # no accelerate dependency (and no warning about it)
     except ModelError:
         raise
     except Exception as e:  # diffusers/huggingface_hub raise many types; keep one line

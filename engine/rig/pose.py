@@ -22,11 +22,14 @@ def wiggle_pose(skeleton: Skeleton, phase: float, amplitude_deg: float = 25.0) -
 
     Each non-root bone swings about its own local x and z axes with a phase that depends on
     its depth in the tree, so chains curl like a wave and limbs visibly bend at their
-    joints. Returns (B, 4) unit quaternions (w, x, y, z) in each bone's local frame; the
-    root stays still so the object does not drift.
+    joints. ``amplitude_deg`` is the swing of a bone next to the root; deeper bones swing
+    less (1/sqrt(depth)): rotations compound down a chain, and a full amplitude on every
+    link of a long spine curls the whole object up. Returns (B, 4) unit quaternions
+    (w, x, y, z) in each bone's local frame; the root stays still so the object does not
+    drift.
     """
     depth = _depth(skeleton.parents)
-    a = np.deg2rad(amplitude_deg)
+    a = np.deg2rad(amplitude_deg) / np.sqrt(np.maximum(depth, 1))
     ang_x = a * np.sin(phase + 0.9 * depth)
     ang_z = 0.5 * a * np.sin(0.5 * phase + 1.7 * depth + np.arange(skeleton.n_bones))
     ang_x[skeleton.parents < 0] = 0.0
