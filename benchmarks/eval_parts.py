@@ -1,7 +1,7 @@
 """Part segmentation quality of the SP4D model vs the geometric baseline.
 
     python benchmarks/eval_parts.py [--model-dir DIR] [--device cpu|cuda] [--steps 1,2,4]
-        [--n-synth 24] [--no-ref] [--no-synth] [--no-baseline] [--json OUT.json]
+        [--n-synth 24] [--no-ref] [--no-synth] [--no-baseline] [--no-snap] [--json OUT.json]
 
 Sets:
 - held-out procedural: ``engine.synth.generator.generate(seed)`` for seeds from
@@ -78,14 +78,14 @@ def metrics_2d(pred: np.ndarray, gt: np.ndarray):
     return float(np.mean(a)), float(np.mean(m))
 
 
-def evaluate(objects, model_dir, device, steps_list, baseline: bool, bandwidth: float, log=print):
+def evaluate(objects, model_dir, device, steps_list, baseline: bool, bandwidth: float, snap: bool = True, log=print):
     rows = []
     for name, mesh, gt in objects:
         row = {"name": name, "n_vertices": int(mesh.n_vertices), "gt_parts": int(len(np.unique(gt)))}
         gpix = None
         for st in steps_list:
             t = time.time()
-            r = predict_parts(mesh, model_dir=model_dir, device=device, steps=st, bandwidth=bandwidth)
+            r = predict_parts(mesh, model_dir=model_dir, device=device, steps=st, bandwidth=bandwidth, snap=snap)
             row[f"time_s{st}"] = round(time.time() - t, 2)
             if gpix is None:
                 gpix, _ = gt_views(mesh, gt, r.part_maps.shape[0], r.part_maps.shape[1])
@@ -128,10 +128,11 @@ def main():
     ap.add_argument("--no-synth", action="store_true")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--bandwidth", type=float, default=BANDWIDTH)
+    ap.add_argument("--no-snap", action="store_true", help="colour clustering only (no crease snapping)")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     steps = [int(s) for s in a.steps.split(",") if s]
-    out = {"steps": steps, "device": a.device, "bandwidth": a.bandwidth}
+    out = {"steps": steps, "device": a.device, "bandwidth": a.bandwidth, "snap": not a.no_snap}
     keys = [f"{m}_s{s}" for s in steps for m in ("ari3d", "miou3d", "ari2d", "miou2d", "time")]
     keys += ["ari3d_geo", "miou3d_geo", "ari2d_geo", "miou2d_geo", "time_geo"]
     sets = []
@@ -140,7 +141,7 @@ def main():
     if not a.no_ref:
         sets.append(("reference", reference_objects(a.assets)))
     for name, objs in sets:
-        rows = evaluate(objs, a.model_dir, a.device, steps, not a.no_baseline, a.bandwidth)
+        rows = evaluate(objs, a.model_dir, a.device, steps, not a.no_baseline, a.bandwidth, not a.no_snap)
         out[name] = {"rows": rows, "mean": summarise(rows, keys)}
         print(f"== {name} ({len(rows)} objects) " + json.dumps(out[name]["mean"]), flush=True)
     if a.json:

@@ -31,7 +31,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import InputError
-from ..mesh import MeshData
+from ..mesh import MeshData, vertex_normals
 from .cameras import OrthoCameras
 
 BOUND = 0.56  # half-side of the carved cube: the normalised object lies in [-0.5, 0.5]^3
@@ -170,15 +170,6 @@ def rasterize_views(vertices: np.ndarray, faces: np.ndarray, cameras: OrthoCamer
     dv = depth_v[np.arange(V)[:, None, None, None], tri]            # (V, S, S, 3) corner depths
     depth = np.where(face >= 0, (dv * bary).sum(-1), -np.inf).astype(np.float32)
     return face, bary.astype(np.float32), depth
-
-
-def vertex_normals(v: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """(N, 3) unit area-weighted vertex normals."""
-    fn = np.cross(v[faces[:, 1]] - v[faces[:, 0]], v[faces[:, 2]] - v[faces[:, 0]])
-    n = np.zeros_like(v)
-    for k in range(3):
-        np.add.at(n, faces[:, k], fn)
-    return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
 
 
 def project_colors(vertices: np.ndarray, faces: np.ndarray, images: np.ndarray, cameras: OrthoCameras,

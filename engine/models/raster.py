@@ -5,11 +5,9 @@ was trained on (camera convention, normalisation, shading, background), so train
 ``predict_parts`` share this one function. It is also what makes training GPU-bound: a
 pool of meshes stays on the GPU and every step renders fresh views of it.
 
-Method: every triangle of every image enumerates the pixels of its screen bounding box
-(triangles are bucketed by box size, so a 2-pixel triangle tests 4 pixels, a 60-pixel
-one 4096), keeps the covered ones, and a z-buffer is resolved with one ``scatter_reduce``
-(amin) over 64-bit keys ``depth << 32 | triangle``. Orthographic cameras: the object is
-normalised into the unit cube, so there is no perspective ambiguity to learn.
+Method: the project's one triangle rasteriser (``engine.render.rasterize``, bucketed
+bounding boxes and a 64-bit z-buffer ``scatter_reduce``) in its orthographic mode: the
+object is normalised into the unit cube, so there is no perspective ambiguity to learn.
 
 Conventions (Blender's): Z up; azimuth 0 looks at the object's front from -Y, positive
 azimuth turns the camera counter-clockwise seen from above; elevation positive from above.
@@ -20,6 +18,9 @@ from __future__ import annotations
 import math
 
 import torch
+
+from ..render.rasterize import rasterize as _rasterize
+from ..render.render import vertex_normals as _normals
 
 EXTENT = 0.62  # half-width of the view, normalised units: the longest side (1.0) fits at any azimuth
 
@@ -36,18 +37,13 @@ def camera_frames(azimuth: torch.Tensor, elevation: torch.Tensor):
 
 def vertex_normals(verts: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
     """verts (N, 3), faces (F, 3) -> (N, 3) unit area-weighted vertex normals."""
-    a, b, c = verts[faces[:, 0]], verts[faces[:, 1]], verts[faces[:, 2]]
-    fn = torch.cross(b - a, c - a, dim=-1)
-    n = torch.zeros_like(verts)
-    for k in range(3):
-        n.index_add_(0, faces[:, k], fn)
-    return torch.nn.functional.normalize(n, dim=-1, eps=1e-12)
+    return _normals(verts[None], faces)[0]
 
 
 def rasterize(verts: torch.Tensor, faces: torch.Tensor,
               face_obj: torch.Tensor, obj_of_img: torch.Tensor, azimuth: torch.Tensor,
               elevation: torch.Tensor, size: int):
-    """Rasterise packed meshes into many views.
+    """Rasterise packed meshes into many views (orthographic, ``engine.render.rasterize``).
 
     verts: (Nv, 3) packed vertices of all objects (normalised coordinates).
     faces: (F, 3) packed faces, global vertex indices.
@@ -72,56 +68,13 @@ def rasterize(verts: torch.Tensor, faces: torch.Tensor,
     half = size / 2.0
     sx = ((tv * rr).sum(-1) / EXTENT + 1) * half                 # (Ft, 3) pixel x
     sy = (1 - (tv * uu).sum(-1) / EXTENT) * half                 # (Ft, 3) pixel y (row)
-    sz = (tv * dd).sum(-1)                                       # toward the camera
-    x0 = torch.floor(sx.min(1).values).clamp(0, size - 1)
-    y0 = torch.floor(sy.min(1).values).clamp(0, size - 1)
-    x1 = torch.ceil(sx.max(1).values).clamp(0, size)
-    y1 = torch.ceil(sy.max(1).values).clamp(0, size)
-    ext = torch.maximum(x1 - x0, y1 - y0)
-    area = (sx[:, 1] - sx[:, 0]) * (sy[:, 2] - sy[:, 0]) - (sx[:, 2] - sx[:, 0]) * (sy[:, 1] - sy[:, 0])
-    ok = (area.abs() > 1e-9) & (x1 > x0) & (y1 > y0)
-    zbuf = torch.full((n_img * size * size,), torch.iinfo(torch.int64).max, dtype=torch.int64, device=dev)
-    lo = 0
-    for s in (1, 2, 4, 8, 16, 32, 64, 128, 256):
-        sel = torch.nonzero(ok & (ext <= s) & (ext > lo)).squeeze(1)
-        lo = s
-        if sel.numel() == 0:
-            continue
-        off = torch.arange(s, device=dev, dtype=torch.float32)
-        ox, oy = torch.meshgrid(off, off, indexing="xy")
-        ox, oy = ox.reshape(-1), oy.reshape(-1)
-        chunk = max(1, (1 << 24) // (s * s))
-        for c0 in range(0, sel.numel(), chunk):
-            t = sel[c0:c0 + chunk]
-            px = x0[t][:, None] + ox[None]                       # (n, s*s)
-            py = y0[t][:, None] + oy[None]
-            cx, cy = px + 0.5, py + 0.5
-            X, Y, A = sx[t], sy[t], area[t][:, None]
-            w0 = ((X[:, 1:2] - cx) * (Y[:, 2:3] - cy) - (X[:, 2:3] - cx) * (Y[:, 1:2] - cy)) / A
-            w1 = ((X[:, 2:3] - cx) * (Y[:, 0:1] - cy) - (X[:, 0:1] - cx) * (Y[:, 2:3] - cy)) / A
-            w2 = 1 - w0 - w1
-            inside = (w0 >= -1e-5) & (w1 >= -1e-5) & (w2 >= -1e-5) & (px < size) & (py < size)
-            depth = w0 * sz[t, 0:1] + w1 * sz[t, 1:2] + w2 * sz[t, 2:3]
-            # closer (larger depth) -> smaller key; depth in about [-1, 1]
-            q = ((1.5 - depth).clamp(0, 3) * (2 ** 28)).long()
-            key = (q << 32) | t[:, None]
-            pix = img_ids[t][:, None] * (size * size) + py.long().clamp(0, size - 1) * size + px.long().clamp(0, size - 1)
-            zbuf.scatter_reduce_(0, pix[inside], key[inside], reduce="amin")
-    hit = zbuf != torch.iinfo(torch.int64).max
-    tri = torch.where(hit, zbuf & 0xFFFFFFFF, torch.zeros_like(zbuf))
-    # barycentrics of the winning triangle at each pixel centre
-    pidx = torch.arange(zbuf.numel(), device=dev)
-    cx = (pidx % size).float() + 0.5
-    cy = ((pidx // size) % size).float() + 0.5
-    X, Y = sx[tri], sy[tri]
-    A = area[tri]
-    A = torch.where(A.abs() < 1e-12, torch.full_like(A, 1e-12), A)
-    w0 = ((X[:, 1] - cx) * (Y[:, 2] - cy) - (X[:, 2] - cx) * (Y[:, 1] - cy)) / A
-    w1 = ((X[:, 2] - cx) * (Y[:, 0] - cy) - (X[:, 0] - cx) * (Y[:, 2] - cy)) / A
-    bary = torch.stack([w0, w1, 1 - w0 - w1], -1).clamp(0, 1)
-    bary = bary / bary.sum(-1, keepdim=True).clamp_min(1e-8)
-    face = torch.where(hit, face_ids[tri], torch.full_like(tri, -1))
-    return face.view(n_img, size, size), bary.view(n_img, size, size, 3)
+    # distance from a plane in front of the unit cube: positive, smaller = closer
+    w = 2.0 - (tv * dd).sum(-1)
+    screen = torch.stack([sx, sy, w], -1).reshape(-1, 3)
+    tris = torch.arange(screen.shape[0], device=dev).view(-1, 3)
+    frag = _rasterize(screen, tris, img_ids, n_img, size, size, max_candidates=1 << 24, perspective=False)
+    face = torch.where(frag.tri >= 0, face_ids[frag.tri.clamp_min(0)], torch.full_like(frag.tri, -1))
+    return face, frag.bary
 
 
 def default_cameras(n_views: int, elevation_deg: float = 15.0, azimuth0: float = 0.0):

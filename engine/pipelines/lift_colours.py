@@ -7,6 +7,13 @@ Averaging every vertex's pixels first (each vertex is seen by many pixels over 8
 removes most of that noise, so colour clustering (the same mode seeking,
 ``decode_part_colors``) runs on clean per-vertex colours; mesh connectivity then cleans
 fragments (``lift._clean_fragments``).
+
+``snap_to_creases`` then regroups the parts along the mesh's own concave creases: the
+model's colours are right about which regions belong together but blurry at the
+boundaries, the geometric segmentation (``engine.segment``) has crisp boundaries but no
+idea of grouping; over-segment geometrically, give every segment its mean predicted
+colour and cluster those (measured on procedural seeds 10_000_100.. and 10 train assets:
+ARI 0.487 -> 0.545 and 0.393 -> 0.462, mIoU 0.380 -> 0.430 and 0.276 -> 0.295).
 """
 
 from __future__ import annotations
@@ -62,3 +69,25 @@ def lift_vertex_colours(mesh: MeshData, face_ids: np.ndarray, part_maps: np.ndar
     labels = _clean_fragments(labels, A, cm.shell_ids, P, min_part_frac, min_fragment_frac)
     _, labels = np.unique(labels, return_inverse=True)
     return cm.to_original(labels).astype(np.int64), cm.to_original(C)
+
+
+def snap_to_creases(mesh: MeshData, colours: np.ndarray, n_parts: int, oversegment: float = 1.5,
+                    bandwidth: float = 0.05, min_part_frac: float = 0.002) -> np.ndarray | None:
+    """Labels (N,) int64 from per-vertex part colours (N, 3) regrouped on geometric
+    segments: ``segment_geometric`` into ``oversegment * n_parts`` pieces (at least 8),
+    each piece coloured by the mean colour of its vertices, pieces clustered by colour.
+    None when the mesh is too small to over-segment (fewer than 16 vertices)."""
+    from ..segment.geometric import segment_geometric
+
+    if mesh.n_vertices < 16:
+        return None
+    k = int(min(max(8, round(oversegment * n_parts)), mesh.n_vertices // 4))
+    seg = segment_geometric(mesh, n_parts=k)
+    s = int(seg.max()) + 1
+    cnt = np.bincount(seg, minlength=s).astype(np.float64)
+    mean = np.stack([np.bincount(seg, weights=colours[:, c], minlength=s) for c in range(3)], 1)
+    mean /= np.maximum(cnt, 1)[:, None]
+    dec = decode_part_colors(mean[seg][:, None, :].astype(np.float32), None, bandwidth=bandwidth, denoise=False,
+                             min_cluster_frac=min_part_frac, min_cluster_pixels=3)
+    _, labels = np.unique(dec.labels[:, 0], return_inverse=True)
+    return labels.astype(np.int64)

@@ -70,22 +70,23 @@ def render_mesh_views(meshes: list[MeshData], n_views: int, size: int, device="c
 
 def predict_parts(mesh: MeshData, model_dir: str | None = None, device: str = "cpu", steps: int = DEFAULT_STEPS,
                   seed: int = 0, progress=None, n_views: int | None = None, size: int | None = None,
-                  dtype: torch.dtype | None = None, bandwidth: float = BANDWIDTH) -> PartsResult:
+                  dtype: torch.dtype | None = None, bandwidth: float = BANDWIDTH, snap: bool = True) -> PartsResult:
     """Per-vertex kinematic part labels of ``mesh`` with the SP4D model.
 
     steps: sampling steps (1, 2 and 4 measured; 4 is best, notes/TRAINING.md);
     progress: optional callable(fraction in [0, 1], message); bandwidth: colour distance
-    (unit cube) under which two parts' colour codes merge.
+    (unit cube) under which two parts' colour codes merge; snap: regroup the parts along
+    the mesh's concave creases (``lift_colours.snap_to_creases``).
     """
     return predict_parts_batch([mesh], model_dir, device, steps, seed, progress, n_views, size, dtype,
-                               bandwidth)[0]
+                               bandwidth, snap)[0]
 
 
 def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", steps: int = DEFAULT_STEPS, seed: int = 0,
                         progress=None, n_views=None, size=None, dtype=None,
-                        bandwidth: float = BANDWIDTH) -> list[PartsResult]:
+                        bandwidth: float = BANDWIDTH, snap: bool = True) -> list[PartsResult]:
     """predict_parts for several meshes in one batch (one denoising run)."""
-    from .lift_colours import lift_vertex_colours
+    from .lift_colours import lift_vertex_colours, snap_to_creases
 
     for m in meshes:
         m.validate()
@@ -114,7 +115,10 @@ def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", st
         face = np.where(face >= 0, face - offs[i], -1)
         alpha = views["alpha"][i, ..., 0].cpu().numpy()
         part = out.part[i, :, 0]
-        labels, _ = lift_vertex_colours(m, face, part, alpha, bandwidth=bandwidth)
+        labels, colours = lift_vertex_colours(m, face, part, alpha, bandwidth=bandwidth)
+        if snap:
+            snapped = snap_to_creases(m, colours, int(labels.max()) + 1)
+            labels = labels if snapped is None else snapped
         _, c, sc = normalise_vertices(np.asarray(m.vertices, np.float64))
         cams = [dict(azimuth_deg=float(math.degrees(az[i, k])), elevation_deg=float(math.degrees(el[i, k])),
                      ortho_half_extent=EXTENT, centre=c.tolist(), scale=float(sc)) for k in range(v)]

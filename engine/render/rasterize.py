@@ -63,11 +63,14 @@ def _edge_bary(x, y, cx, cy):
 
 
 def rasterize(screen: torch.Tensor, tris: torch.Tensor, tri_image: torch.Tensor, n_images: int,
-              height: int, width: int, max_candidates: int | None = None) -> Fragments:
+              height: int, width: int, max_candidates: int | None = None, perspective: bool = True) -> Fragments:
     """Rasterise triangles into I images.
 
     screen:    (M,3) float32 per-vertex (pixel x, pixel y, w) from ``to_screen``; w is the
                view depth (> 0 in front of the camera).
+    perspective: True: depth and barycentrics interpolate perspective-correctly (1/w);
+               False (orthographic projections, w any positive distance along the view
+               axis): both interpolate linearly in screen space.
     tris:      (K,3) int64 vertex indices into ``screen``.
     tri_image: (K,) int64 image each triangle is drawn into (0..n_images-1).
     max_candidates: candidate pixels tested per pass (memory bound; default 4M on CUDA,
@@ -116,8 +119,10 @@ def rasterize(screen: torch.Tensor, tris: torch.Tensor, tri_image: torch.Tensor,
                 b0, b1, b2, _ = _edge_bary(x[idx, None, :], y[idx, None, :], px + 0.5, py + 0.5)
                 inside = inbox & (b0 >= -1e-6) & (b1 >= -1e-6) & (b2 >= -1e-6)  # no cracks on shared edges
                 wi = w[idx]
-                inv_w = b0 / wi[:, 0:1] + b1 / wi[:, 1:2] + b2 / wi[:, 2:3]
-                depth = 1.0 / inv_w.clamp_min(1e-12)
+                if perspective:
+                    depth = 1.0 / (b0 / wi[:, 0:1] + b1 / wi[:, 1:2] + b2 / wi[:, 2:3]).clamp_min(1e-12)
+                else:
+                    depth = b0 * wi[:, 0:1] + b1 * wi[:, 1:2] + b2 * wi[:, 2:3]
                 q = (depth / zmax).clamp(0, 1) * float((1 << _DEPTH_BITS) - 1)
                 key = (q.long() << 32) | idx[:, None]
                 key = torch.where(inside, key, torch.full_like(key, _SENTINEL))
@@ -135,8 +140,16 @@ def rasterize(screen: torch.Tensor, tris: torch.Tensor, tri_image: torch.Tensor,
     cy, cx = torch.meshgrid(torch.arange(H, device=dev) + 0.5, torch.arange(W, device=dev) + 0.5, indexing="ij")
     b0, b1, b2, _ = _edge_bary(v[..., 0], v[..., 1], cx.float(), cy.float())
     wv = v[..., 2].clamp_min(1e-9)
-    pb = torch.stack([b0 / wv[..., 0], b1 / wv[..., 1], b2 / wv[..., 2]], -1)
-    s = pb.sum(-1, keepdim=True)
-    bary = torch.where(hit.view(n_images, H, W, 1), pb / s.clamp_min(1e-12), torch.zeros_like(pb))
-    depth = torch.where(hit.view(n_images, H, W), 1.0 / s.squeeze(-1).clamp_min(1e-12), torch.zeros_like(s.squeeze(-1)))
+    on = hit.view(n_images, H, W)
+    if perspective:
+        pb = torch.stack([b0 / wv[..., 0], b1 / wv[..., 1], b2 / wv[..., 2]], -1)
+        s = pb.sum(-1, keepdim=True)
+        bary = pb / s.clamp_min(1e-12)
+        depth = 1.0 / s.squeeze(-1).clamp_min(1e-12)
+    else:  # pixel centres on an edge may sit a hair outside: clamp, renormalise
+        lb = torch.stack([b0, b1, b2], -1).clamp(0, 1)
+        bary = lb / lb.sum(-1, keepdim=True).clamp_min(1e-8)
+        depth = (bary * wv).sum(-1)
+    bary = torch.where(on[..., None], bary, torch.zeros_like(bary))
+    depth = torch.where(on, depth, torch.zeros_like(depth))
     return Fragments(tri, bary.float(), depth.float())

@@ -20,7 +20,7 @@ from scipy.sparse.linalg import eigsh
 from scipy.spatial import cKDTree
 
 from ..errors import InputError
-from ..mesh import MeshData, clean_mesh, vertex_adjacency
+from ..mesh import MeshData, clean_mesh, vertex_adjacency, vertex_normals
 from ..rig.parts_graph import clean_labels, relabel
 
 # concavity sharpness: an edge whose normals converge by this much (per unit length,
@@ -29,15 +29,6 @@ CONCAVITY_SIGMA = 0.1
 # weight of proximity edges between shells, relative to a flat mesh edge
 SHELL_LINK = 0.5
 MAX_AUTO_PARTS = 24
-
-
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted unit vertex normals (M, 3)."""
-    fn = np.cross(vertices[faces[:, 1]] - vertices[faces[:, 0]], vertices[faces[:, 2]] - vertices[faces[:, 0]])
-    vn = np.zeros_like(vertices)
-    for k in range(3):
-        np.add.at(vn, faces[:, k], fn)
-    return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-300)
 
 
 def affinity(vertices: np.ndarray, faces: np.ndarray, shell_ids: np.ndarray) -> sp.csr_matrix:

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
+from ..mesh import vertex_normals
 from .bones import nearest_bones
 from .laplacian import robust_laplacian
 from .visibility import segments_visible, voxelize
@@ -28,16 +29,6 @@ class HeatSources:
 
     H: np.ndarray
     P: sp.csr_matrix
-
-
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """(M, 3) unit area-weighted vertex normals (zero for vertices without faces)."""
-    fn = np.cross(vertices[faces[:, 1]] - vertices[faces[:, 0]], vertices[faces[:, 2]] - vertices[faces[:, 0]])
-    n = np.zeros_like(vertices)
-    for c in range(3):
-        np.add.at(n, faces[:, c], fn)
-    ln = np.linalg.norm(n, axis=1, keepdims=True)
-    return np.divide(n, ln, out=np.zeros_like(n), where=ln > 0)
 
 
 def heat_sources(vertices: np.ndarray, faces: np.ndarray, heads: np.ndarray, tails: np.ndarray,
