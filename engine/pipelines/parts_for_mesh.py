@@ -118,7 +118,10 @@ def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", st
         labels, colours = lift_vertex_colours(m, face, part, alpha, bandwidth=bandwidth)
         if snap:
             snapped = snap_to_creases(m, colours, int(labels.max()) + 1)
-            labels = labels if snapped is None else snapped
+            # a mesh too coarse for its creases to separate parts (a 96-vertex box pair)
+            # can snap into one piece: keep the colour clusters then
+            if snapped is not None and (snapped.max() > 0 or labels.max() == 0):
+                labels = snapped
         _, c, sc = normalise_vertices(np.asarray(m.vertices, np.float64))
         cams = [dict(azimuth_deg=float(math.degrees(az[i, k])), elevation_deg=float(math.degrees(el[i, k])),
                      ortho_half_extent=EXTENT, centre=c.tolist(), scale=float(sc)) for k in range(v)]
