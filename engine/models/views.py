@@ -59,6 +59,37 @@ def _encode(vn, faces, lab, known):
 
 
 @dataclass
+class PackedMesh:
+    """One mesh prepared for a ``MeshPool`` (all the per-mesh numpy work done, so CPU
+    workers can do it and the training thread only concatenates).
+
+    vertices (N, 3) float32 normalised (bbox centred, longest side 1); faces (F, 3) int64
+    local ids; part (N,) int64 compact part ids (-1 unknown); colour (N, 3) float32 part
+    colour in [0, 1]; albedo (N, 3) float32 vertex colours or None."""
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    part: np.ndarray
+    colour: np.ndarray
+    albedo: np.ndarray | None = None
+
+
+def pack_mesh(v: np.ndarray, f: np.ndarray, labels: np.ndarray | None, albedo: np.ndarray | None = None) -> PackedMesh:
+    """vertices (N, 3), faces (F, 3), labels (N,) or None -> PackedMesh (normalised, part
+    ids relabelled 0..k-1 so the colours and the contrastive loss see compact ids)."""
+    vn = normalise_vertices(np.asarray(v, np.float64))[0]
+    f = np.asarray(f, np.int64)
+    lab = np.zeros(len(vn), np.int64) if labels is None else np.asarray(labels, np.int64).copy()
+    known = lab >= 0
+    col = np.zeros((len(vn), 3))
+    if known.any():
+        _, lab[known] = np.unique(lab[known], return_inverse=True)
+        col[known] = _encode(vn, f, lab, known)
+    alb = None if albedo is None else np.asarray(albedo, np.float32)
+    return PackedMesh(vn.astype(np.float32), f, lab, col.astype(np.float32), alb)
+
+
+@dataclass
 class MeshPool:
     """Meshes packed into flat tensors on one device (B objects).
 
@@ -81,25 +112,24 @@ class MeshPool:
     def from_arrays(cls, meshes, device="cpu") -> "MeshPool":
         """meshes: list of (vertices (N,3), faces (F,3), labels (N,) or None); vertices are
         normalised here."""
-        vs, fs, vo, fo, cs, ps, nps, off = [], [], [], [], [], [], [], 0
-        for i, (v, f, lab) in enumerate(meshes):
-            vn = normalise_vertices(np.asarray(v, np.float64))[0]
-            lab = np.zeros(len(vn), np.int64) if lab is None else np.asarray(lab, np.int64)
-            known = lab >= 0
-            col = np.zeros((len(vn), 3))
-            if known.any():
-                # relabel 0..k-1 so the colours and the contrastive loss see compact ids
-                u, inv = np.unique(lab[known], return_inverse=True)
-                lab = lab.copy()
-                lab[known] = inv
-                col[known] = _encode(vn, np.asarray(f, np.int64), lab, known)
-            vs.append(vn); fs.append(np.asarray(f, np.int64) + off); vo.append(np.full(len(vn), i))
-            fo.append(np.full(len(f), i)); cs.append(col); ps.append(lab); nps.append(int(lab.max()) + 1)
-            off += len(vn)
+        return cls.from_packed([pack_mesh(v, f, lab) for v, f, lab in meshes], device)
+
+    @classmethod
+    def from_packed(cls, items: list[PackedMesh], device="cpu") -> "MeshPool":
+        """Concatenate PackedMesh items (albedo: theirs, 0.7 grey where missing, or None
+        when no item has one)."""
+        offs = np.cumsum([0] + [len(it.vertices) for it in items])[:-1]
         t = lambda a, dt: torch.as_tensor(np.concatenate(a), dtype=dt, device=device)
-        pool = cls(t(vs, torch.float32), t(fs, torch.int64), t(vo, torch.int64), t(fo, torch.int64),
-                   t(cs, torch.float32), t(ps, torch.int64), torch.tensor(nps, device=device))
+        pool = cls(t([it.vertices for it in items], torch.float32),
+                   t([it.faces + o for it, o in zip(items, offs)], torch.int64),
+                   t([np.full(len(it.vertices), i) for i, it in enumerate(items)], torch.int64),
+                   t([np.full(len(it.faces), i) for i, it in enumerate(items)], torch.int64),
+                   t([it.colour for it in items], torch.float32), t([it.part for it in items], torch.int64),
+                   torch.tensor([int(it.part.max()) + 1 for it in items], device=device))
         pool.normals = vertex_normals(pool.verts, pool.faces)
+        if any(it.albedo is not None for it in items):
+            pool.albedo = t([it.albedo if it.albedo is not None else np.full((len(it.vertices), 3), 0.7, np.float32)
+                             for it in items], torch.float32)
         return pool
 
     def concat(self, other: "MeshPool") -> "MeshPool":

@@ -26,7 +26,7 @@ import time
 import numpy as np
 import torch
 
-from ..models.views import MeshPool, build_cond, render_views
+from ..models.views import MeshPool, PackedMesh, build_cond, pack_mesh, render_views
 
 HELDOUT_SEED0 = 10_000_000
 
@@ -65,8 +65,9 @@ def load_rigged_npz(path: str):
 
 
 # ----------------------------------------------------------------------- synth
-def synth_meshes(seed: int):
-    """One procedural object -> list of (vertices, faces, labels, albedo) (rest + posed)."""
+def synth_meshes(seed: int) -> list[PackedMesh]:
+    """One procedural object -> its rest and posed meshes, packed (in the worker: the
+    normalisation and part-colour encoding must not run on the training thread)."""
     from .. import synth
 
     rng = np.random.default_rng(seed)
@@ -86,7 +87,7 @@ def _get(o, *names):
 
 
 def _object_entries(obj, rng):
-    """Normalise whatever the synth returns into (v, f, labels, albedo) entries."""
+    """Whatever the synth returns -> PackedMesh entries (rest, and last frame if posed)."""
     v = np.asarray(_get(obj, "vertices", "verts"), np.float64)
     f = np.asarray(_get(obj, "faces"), np.int64)
     lab = _get(obj, "vertex_part", "labels", "parts")
@@ -95,10 +96,10 @@ def _object_entries(obj, rng):
     lab = np.asarray(lab, np.int64)
     col = _get(obj, "colors", "vertex_colors", "albedo")
     col = None if col is None else np.asarray(col, np.float32)
-    out = [(v, f, lab, col)]
+    out = [pack_mesh(v, f, lab, col)]
     frames = _get(obj, "frames", "posed_vertices")
     if frames is not None and len(frames) > 1:
-        out.append((np.asarray(frames[-1], np.float64), f, lab, col))
+        out.append(pack_mesh(np.asarray(frames[-1], np.float64), f, lab, col))
     return out
 
 
@@ -177,26 +178,24 @@ class GPUData:
         self.real = None
 
     def add_synth(self, entries, max_objects: int = 12000):
-        """Append new procedural entries to the GPU pool (incrementally: only the new
-        meshes are packed); stops growing at ``max_objects``."""
+        """Append new procedural entries (PackedMesh, or (v, f, labels, albedo) tuples) to
+        the GPU pool, incrementally; stops growing at ``max_objects``."""
         if not entries:
             return
         have = 0 if self.synth is None else self.synth.n_objects
         entries = entries[: max(0, max_objects - have)]
         if not entries:
             return
-        new = MeshPool.from_arrays([(v, f, l) for v, f, l, _ in entries], self.device)
-        new.albedo = self._albedo(entries, new)
+        items = [e if isinstance(e, PackedMesh) else pack_mesh(*e) for e in entries]
+        for it in items:  # the renderer wants an albedo for every vertex
+            if it.albedo is None:
+                it.albedo = np.full((len(it.vertices), 3), 0.7, np.float32)
+        new = MeshPool.from_packed(items, self.device)
         self.synth = new if self.synth is None else self.synth.concat(new)
 
     def set_real(self, meshes):
         """meshes: list of (v, f, labels)."""
         self.real = MeshPool.from_arrays(meshes, self.device)
-
-    @staticmethod
-    def _albedo(entries, pool):
-        cols = [c if c is not None else np.full((len(v), 3), 0.7, np.float32) for v, _, _, c in entries]
-        return torch.as_tensor(np.concatenate(cols), dtype=torch.float32, device=pool.verts.device)
 
     def _rand(self, *shape):
         return torch.rand(*shape, device=self.device, generator=self.g)
