@@ -115,7 +115,9 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
         log(f"resumed from {resume} at step {step} (portable: AdamW moments restart)")
     ddp = model
     if world > 1:
-        ddp = torch.nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+        # find_unused_parameters: one-frame samples skip the frame attention (no gradient)
+        ddp = torch.nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None,
+                                                        find_unused_parameters=True)
     fwd = ddp
     if cfg.compile and dev.type == "cuda":
         fwd = torch.compile(ddp)
