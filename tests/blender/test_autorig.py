@@ -157,3 +157,37 @@ def test_sp4d_autorig_command_bad_input_writes_nothing(tmp_path):
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("sp4d: error:")]
     assert len(lines) == 1 and "broken.glb" in lines[0]
     assert not out.exists() and list(tmp_path.iterdir()) == [bad]
+
+
+def test_show_parts_colours_the_mesh_and_keeps_the_generated_views(addon):
+    """Show Parts after Auto-Rig: the part colour attribute becomes the active one, and the
+    generated views (renders | RGB | part maps, one column per view) are a packed image
+    referenced by the armature; an armature Auto-Rig did not make is refused, unchanged."""
+    from sp4d_blender.autorig import PART_COLOR_ATTRIBUTE, PARTS_IMAGE_PROPERTY
+
+    meshes = load_mesh_only("quadruped_khronos_Fox")
+    assert bpy.ops.sp4d.autorig(segmenter=SEGMENTER) == {"FINISHED"}
+    arm = _armatures()[0]
+    bpy.context.view_layer.objects.active = meshes[0]
+    assert bpy.ops.sp4d.show_parts() == {"FINISHED"}
+    attrs = meshes[0].data.color_attributes
+    assert attrs.active_color.name == PART_COLOR_ATTRIBUTE
+    # one colour per part: vertices of one part share their colour
+    col = np.array([c.color[:3] for c in attrs[PART_COLOR_ATTRIBUTE].data])
+    assert 2 <= len(np.unique(col.round(4), axis=0)) <= 64
+    image = bpy.data.images[arm[PARTS_IMAGE_PROPERTY]]
+    assert image.packed_file is not None
+    w, h = image.size
+    assert h > 0 and w >= 8 * h / 3 * 0.9, (w, h)  # 3 rows (renders, RGB, parts) x 8 views
+    px = np.array(image.pixels[:]).reshape(h, w, 4)
+    assert px[..., :3].std() > 0.05, "the sheet is blank"
+
+    # a hand-made armature with no Auto-Rig data: refused, nothing changes
+    bpy.ops.object.select_all(action="DESELECT")
+    bpy.ops.object.armature_add()
+    other = bpy.context.view_layer.objects.active
+    before = scene_state()
+    with pytest.raises(RuntimeError, match="not made by Auto-Rig"):
+        bpy.ops.sp4d.show_parts()
+    assert_same_state(scene_state(), before)
+    bpy.data.objects.remove(other)
