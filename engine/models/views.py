@@ -115,9 +115,9 @@ class MeshPool:
         return cls.from_packed([pack_mesh(v, f, lab) for v, f, lab in meshes], device)
 
     @classmethod
-    def from_packed(cls, items: list[PackedMesh], device="cpu") -> "MeshPool":
-        """Concatenate PackedMesh items (albedo: theirs, 0.7 grey where missing, or None
-        when no item has one)."""
+    def from_packed(cls, items: list[PackedMesh], device="cpu", albedo: bool = False) -> "MeshPool":
+        """Concatenate PackedMesh items. Pool albedo: the items' own, 0.7 grey where one
+        has none; None when no item has one, unless ``albedo`` asks for it always."""
         offs = np.cumsum([0] + [len(it.vertices) for it in items])[:-1]
         t = lambda a, dt: torch.as_tensor(np.concatenate(a), dtype=dt, device=device)
         pool = cls(t([it.vertices for it in items], torch.float32),
@@ -127,7 +127,7 @@ class MeshPool:
                    t([it.colour for it in items], torch.float32), t([it.part for it in items], torch.int64),
                    torch.tensor([int(it.part.max()) + 1 for it in items], device=device))
         pool.normals = vertex_normals(pool.verts, pool.faces)
-        if any(it.albedo is not None for it in items):
+        if albedo or any(it.albedo is not None for it in items):
             pool.albedo = t([it.albedo if it.albedo is not None else np.full((len(it.vertices), 3), 0.7, np.float32)
                              for it in items], torch.float32)
         return pool

@@ -151,9 +151,8 @@ class PoolBuilder:
 
     def close(self):
         """Stop the workers (they hold the parent's stdout open)."""
-        p = getattr(self, "pool", None)
-        if p is not None:
-            p.terminate()
+        if self.pool is not None:
+            self.pool.terminate()
 
     def take(self):
         with self.lock:
@@ -187,10 +186,8 @@ class GPUData:
         if not entries:
             return
         items = [e if isinstance(e, PackedMesh) else pack_mesh(*e) for e in entries]
-        for it in items:  # the renderer wants an albedo for every vertex
-            if it.albedo is None:
-                it.albedo = np.full((len(it.vertices), 3), 0.7, np.float32)
-        new = MeshPool.from_packed(items, self.device)
+        # albedo always: concat keeps it only when both pools have one
+        new = MeshPool.from_packed(items, self.device, albedo=True)
         self.synth = new if self.synth is None else self.synth.concat(new)
 
     def set_real(self, meshes):

@@ -1,4 +1,4 @@
-"""Turn a training checkpoint's EMA weights into a shippable ``save_pretrained`` folder."""
+"""Turn a training checkpoint into a shippable ``save_pretrained`` folder."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from ..models import SP4DDualUNet
 from .trainer import load_portable
 
 
-def export_portable(portable_dir: str, out_dir: str, model_cfg: dict, dtype=torch.float16) -> SP4DDualUNet:
-    """EMA weights of ``portable_dir`` -> ``out_dir``/config.json + safetensors (``dtype``;
-    fp16 halves the file, ``from_pretrained(torch_dtype=float32)`` upcasts on load)."""
-    _, ema, _ = load_portable(portable_dir)
+def export_portable(portable_dir: str, out_dir: str, model_cfg: dict, dtype=torch.float16,
+                    weights: str = "ema") -> SP4DDualUNet:
+    """``weights`` ("ema" or "model": the raw weights) of ``portable_dir`` ->
+    ``out_dir``/config.json + safetensors (``dtype``; fp16 halves the file,
+    ``from_pretrained(torch_dtype=float32)`` upcasts on load)."""
+    if weights not in ("ema", "model"):
+        raise ValueError(f"weights must be 'ema' or 'model', not {weights!r}")
+    raw, ema, _ = load_portable(portable_dir)
     m = SP4DDualUNet(**model_cfg)
-    m.load_state_dict({k: v.float() for k, v in ema.items()})
+    m.load_state_dict({k: v.float() for k, v in (ema if weights == "ema" else raw).items()})
     m.to(dtype).save_pretrained(out_dir, safe_serialization=True)
     return m
