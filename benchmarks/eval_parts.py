@@ -1,7 +1,7 @@
 """Part segmentation quality of the SP4D model vs the geometric baseline.
 
     python benchmarks/eval_parts.py [--model-dir DIR] [--device cpu|cuda] [--steps 1,2,4]
-        [--n-synth 24] [--no-ref] [--no-synth] [--no-baseline] [--no-snap] [--json OUT.json]
+        [--n-synth 24] [--no-ref] [--no-synth] [--no-baseline] [--no-snap] [--oracle] [--json OUT.json]
 
 Sets:
 - held-out procedural: ``engine.synth.generator.generate(seed)`` for seeds from
@@ -33,7 +33,7 @@ from engine.mesh import MeshData  # noqa: E402
 from engine.models.raster import default_cameras  # noqa: E402
 from engine.models.views import MeshPool, render_views  # noqa: E402
 from engine.parts.encoding import decode_part_colors  # noqa: E402
-from engine.pipelines.parts_for_mesh import BANDWIDTH, predict_parts  # noqa: E402
+from engine.pipelines.parts_for_mesh import BANDWIDTH, labels_from_part_maps, predict_parts  # noqa: E402
 from engine.train.data import HELDOUT_SEED0  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -55,15 +55,27 @@ def reference_objects(folder: str):
         yield m.name, m.mesh, labels_from_weights(m.weights)
 
 
-def gt_views(mesh: MeshData, gt: np.ndarray, n_views: int, size: int):
-    """GT pixel labels (V, H, W) (-1 background) and face ids, in the model's cameras."""
+def render_gt(mesh: MeshData, gt: np.ndarray, n_views: int, size: int) -> dict:
+    """render_views of the mesh with its GT parts, in the model's cameras (batch of one)."""
     pool = MeshPool.from_arrays([(mesh.vertices, mesh.faces, gt)])
     az, el = default_cameras(n_views)
-    v = render_views(pool, az[None], el[None], size)
+    return {k: t[0].numpy() for k, t in render_views(pool, az[None], el[None], size).items()}
+
+
+def gt_views(mesh: MeshData, gt: np.ndarray, n_views: int, size: int):
+    """GT pixel labels (V, H, W) (-1 background) and face ids, in the model's cameras."""
+    v = render_gt(mesh, gt, n_views, size)
     # part_id is compacted by MeshPool: map back through np.unique of the labels
     u = np.unique(gt)
-    pid = v["part_id"][0].numpy()
-    return np.where(pid >= 0, u[np.clip(pid, 0, len(u) - 1)], -1), v["face"][0].numpy()
+    pid = v["part_id"]
+    return np.where(pid >= 0, u[np.clip(pid, 0, len(u) - 1)], -1), v["face"]
+
+
+def oracle_labels(mesh: MeshData, gt: np.ndarray, bandwidth: float, snap: bool, n_views: int = 8, size: int = 96):
+    """The ceiling of the lifting: the TRUE part-colour maps through the same decoding."""
+    v = render_gt(mesh, gt, n_views, size)
+    part = ((v["part"] + 1) / 2).clip(0, 1)
+    return labels_from_part_maps(mesh, v["face"], part, v["alpha"][..., 0], bandwidth, snap)
 
 
 def metrics_2d(pred: np.ndarray, gt: np.ndarray):
@@ -78,10 +90,14 @@ def metrics_2d(pred: np.ndarray, gt: np.ndarray):
     return float(np.mean(a)), float(np.mean(m))
 
 
-def evaluate(objects, model_dir, device, steps_list, baseline: bool, bandwidth: float, snap: bool = True, log=print):
+def evaluate(objects, model_dir, device, steps_list, baseline: bool, bandwidth: float, snap: bool = True, log=print,
+             oracle: bool = False):
     rows = []
     for name, mesh, gt in objects:
         row = {"name": name, "n_vertices": int(mesh.n_vertices), "gt_parts": int(len(np.unique(gt)))}
+        if oracle:
+            lab = oracle_labels(mesh, gt, bandwidth, snap)
+            row["ari3d_oracle"], row["miou3d_oracle"] = adjusted_rand_index(lab, gt), matched_miou(lab, gt)
         gpix = None
         for st in steps_list:
             t = time.time()
@@ -129,19 +145,21 @@ def main():
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--bandwidth", type=float, default=BANDWIDTH)
     ap.add_argument("--no-snap", action="store_true", help="colour clustering only (no crease snapping)")
+    ap.add_argument("--oracle", action="store_true", help="also lift the TRUE part maps (the decoding's ceiling)")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     steps = [int(s) for s in a.steps.split(",") if s]
     out = {"steps": steps, "device": a.device, "bandwidth": a.bandwidth, "snap": not a.no_snap}
     keys = [f"{m}_s{s}" for s in steps for m in ("ari3d", "miou3d", "ari2d", "miou2d", "time")]
-    keys += ["ari3d_geo", "miou3d_geo", "ari2d_geo", "miou2d_geo", "time_geo"]
+    keys += ["ari3d_oracle", "miou3d_oracle", "ari3d_geo", "miou3d_geo", "ari2d_geo", "miou2d_geo", "time_geo"]
     sets = []
     if not a.no_synth:
         sets.append(("procedural_heldout", heldout_objects(a.n_synth)))
     if not a.no_ref:
         sets.append(("reference", reference_objects(a.assets)))
     for name, objs in sets:
-        rows = evaluate(objs, a.model_dir, a.device, steps, not a.no_baseline, a.bandwidth, not a.no_snap)
+        rows = evaluate(objs, a.model_dir, a.device, steps, not a.no_baseline, a.bandwidth, not a.no_snap,
+                        oracle=a.oracle)
         out[name] = {"rows": rows, "mean": summarise(rows, keys)}
         print(f"== {name} ({len(rows)} objects) " + json.dumps(out[name]["mean"]), flush=True)
     if a.json:

@@ -68,6 +68,23 @@ def render_mesh_views(meshes: list[MeshData], n_views: int, size: int, device="c
     return views, az, el, offs
 
 
+def labels_from_part_maps(mesh: MeshData, face_ids: np.ndarray, part_maps: np.ndarray, alpha: np.ndarray,
+                          bandwidth: float = BANDWIDTH, snap: bool = True) -> np.ndarray:
+    """Vertex labels (N,) int64 0..P-1 of ``mesh`` from part-colour maps (V, H, W, 3) in
+    [0, 1] seen through face_ids (V, H, W) (-1 background) and alpha (V, H, W): colours
+    averaged on the mesh and clustered, then (snap) regrouped along concave creases."""
+    from .lift_colours import lift_vertex_colours, snap_to_creases
+
+    labels, colours = lift_vertex_colours(mesh, face_ids, part_maps, alpha, bandwidth=bandwidth)
+    if snap:
+        snapped = snap_to_creases(mesh, colours, int(labels.max()) + 1)
+        # a mesh too coarse for its creases to separate parts (a 96-vertex box pair)
+        # can snap into one piece: keep the colour clusters then
+        if snapped is not None and (snapped.max() > 0 or labels.max() == 0):
+            labels = snapped
+    return labels
+
+
 def predict_parts(mesh: MeshData, model_dir: str | None = None, device: str = "cpu", steps: int = DEFAULT_STEPS,
                   seed: int = 0, progress=None, n_views: int | None = None, size: int | None = None,
                   dtype: torch.dtype | None = None, bandwidth: float = BANDWIDTH, snap: bool = True) -> PartsResult:
@@ -86,8 +103,6 @@ def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", st
                         progress=None, n_views=None, size=None, dtype=None,
                         bandwidth: float = BANDWIDTH, snap: bool = True) -> list[PartsResult]:
     """predict_parts for several meshes in one batch (one denoising run)."""
-    from .lift_colours import lift_vertex_colours, snap_to_creases
-
     for m in meshes:
         m.validate()
     dev = torch.device(device)
@@ -115,13 +130,7 @@ def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", st
         face = np.where(face >= 0, face - offs[i], -1)
         alpha = views["alpha"][i, ..., 0].cpu().numpy()
         part = out.part[i, :, 0]
-        labels, colours = lift_vertex_colours(m, face, part, alpha, bandwidth=bandwidth)
-        if snap:
-            snapped = snap_to_creases(m, colours, int(labels.max()) + 1)
-            # a mesh too coarse for its creases to separate parts (a 96-vertex box pair)
-            # can snap into one piece: keep the colour clusters then
-            if snapped is not None and (snapped.max() > 0 or labels.max() == 0):
-                labels = snapped
+        labels = labels_from_part_maps(m, face, part, alpha, bandwidth, snap)
         _, c, sc = normalise_vertices(np.asarray(m.vertices, np.float64))
         cams = [dict(azimuth_deg=float(math.degrees(az[i, k])), elevation_deg=float(math.degrees(el[i, k])),
                      ortho_half_extent=EXTENT, centre=c.tolist(), scale=float(sc)) for k in range(v)]

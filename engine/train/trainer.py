@@ -89,8 +89,11 @@ def load_portable(src):
     # checkpoints from before Downsample2D(name="op") also hold the Conv2d_0 alias
     for k in sd:
         sd[k] = {n: t for n, t in sd[k].items() if ".Conv2d_0." not in n}
-    if not sd["model"]:  # EMA-only checkpoint (lighter to carry): continue from the EMA
+    # one-kind checkpoints are lighter to carry: the missing kind starts as the other
+    if not sd["model"]:
         sd["model"] = dict(sd["ema"])
+    if not sd["ema"]:
+        sd["ema"] = dict(sd["model"])
     return sd["model"], sd["ema"], st
 
 
@@ -125,7 +128,16 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
     last_ckpt = t_log = t0
     start_step = step
     run = {"loss": 0.0, "rgb": 0.0, "part": 0.0, "con": 0.0, "n": 0}
+    run_gpu = torch.zeros(4, device=dev)  # summed on the device: no host sync per step
+    t_data, n_data = 0.0, 0
     amp = dict(device_type=dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda")
+    # EMA as one fused lerp over all float tensors (a per-tensor Python loop is ~2 kernel
+    # launches per tensor per step)
+    live = model.state_dict()
+    f_keys = [k for k, v in live.items() if v.dtype.is_floating_point]
+    o_keys = [k for k, v in live.items() if not v.dtype.is_floating_point]
+    ema_f, live_f = [ema[k] for k in f_keys], [live[k] for k in f_keys]
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     stop = False
     while not stop:
         if pool_builder is not None and step % 100 == 0:
@@ -140,7 +152,12 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
         lr = cfg.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = lr
+        timed = step % 10 == 0  # sample the data (GPU rendering) share of a step
+        if timed:
+            sync(); td = time.time()
         b = data.batch(cfg.batch)
+        if timed:
+            sync(); t_data += time.time() - td; n_data += 1
         n = b["rgb"].shape[0]
         sigma = sample_sigma(n, dev)
         noise_r = torch.randn_like(b["rgb"])
@@ -169,24 +186,25 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
         step += 1
         with torch.no_grad():
             d = min(cfg.ema, (1 + step - start_step) / (10 + step - start_step)) if start_step == 0 else cfg.ema
-            for k, v in model.state_dict().items():
-                if v.dtype.is_floating_point:
-                    ema[k].mul_(d).add_(v.float(), alpha=1 - d)
-                else:
-                    ema[k].copy_(v)
-        for k, val in (("loss", loss), ("rgb", l_rgb), ("part", l_part), ("con", l_con)):
-            run[k] += float(val.detach())
+            torch._foreach_lerp_(ema_f, live_f, 1 - d)
+            for k in o_keys:
+                ema[k].copy_(live[k])
+            run_gpu += torch.stack([loss.detach(), l_rgb.detach(), l_part.detach(), l_con.detach()]).float()
         run["n"] += 1
         el = time.time() - t0
         if step % cfg.log_every == 0 and rank == 0:
-            rec = {k: round(run[k] / run["n"], 5) for k in ("loss", "rgb", "part", "con")}
+            tot = run_gpu.tolist()
+            rec = {k: round(tot[i] / run["n"], 5) for i, k in enumerate(("loss", "rgb", "part", "con"))}
+            dt = max(time.time() - t_log, 1e-6)
             rec.update(step=step, min=round(el / 60, 2), lr=round(lr, 6),
-                       img_s=round(run["n"] * n * cfg.views * world / max(time.time() - t_log, 1e-6), 1),
+                       img_s=round(run["n"] * n * cfg.views * world / dt, 1),
+                       data_frac=round(t_data / max(n_data, 1) / (dt / run["n"]), 3),
                        pool=data.synth.n_objects if data.synth is not None else 0)
             t_log = time.time()
             history.append(rec)
             log(json.dumps(rec))
             run = {k: 0.0 for k in run}; run["n"] = 0
+            run_gpu.zero_(); t_data, n_data = 0.0, 0
         if el > cfg.minutes * 60 or step >= cfg.steps:
             stop = True
         if rank == 0 and (stop or time.time() - last_ckpt > cfg.ckpt_every_min * 60):
