@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..models import SP4DDualUNet
-from .trainer import load_portable
+from .trainer import load_portable, save_portable
 
 
 def export_portable(portable_dir: str, out_dir: str, model_cfg: dict, dtype=torch.float16,
@@ -20,3 +20,10 @@ def export_portable(portable_dir: str, out_dir: str, model_cfg: dict, dtype=torc
     m.load_state_dict({k: v.float() for k, v in (ema if weights == "ema" else raw).items()})
     m.to(dtype).save_pretrained(out_dir, safe_serialization=True)
     return m
+
+
+def portable_from_pretrained(model_dir: str, out_dir: str, step: int) -> None:
+    """A shipped ``save_pretrained`` folder -> an EMA-only portable checkpoint at ``step``,
+    to resume training from the shipped weights (``scripts/device_train.sh out_dir ...``)."""
+    m = SP4DDualUNet.from_pretrained(model_dir, torch_dtype=torch.float32)
+    save_portable(out_dir, m, m.state_dict(), step, {}, kinds=("ema",))

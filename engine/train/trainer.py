@@ -63,9 +63,13 @@ def _dist():
     return 0, 1
 
 
-def save_portable(out_dir, model, ema, step, extra):
+def save_portable(out_dir, model, ema, step, extra, kinds=("ema", "model")):
+    """fp16 shards (< 16 MB each) of the EMA and/or raw weights + state.json. One kind
+    alone (``kinds=("ema",)``) halves what a resumed device call must carry."""
     os.makedirs(out_dir, exist_ok=True)
-    for name, sd in (("ema", ema), ("model", model.state_dict())):
+    for name, sd in (("ema", ema), ("model", model.state_dict() if "model" in kinds else None)):
+        if name not in kinds:
+            continue
         tensors = {k: v.detach().to(torch.float16).cpu().contiguous() for k, v in sd.items()}
         shard, size, i = {}, 0, 0
         for k, v in tensors.items():

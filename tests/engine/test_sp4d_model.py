@@ -136,8 +136,8 @@ def test_contrastive_loss_prefers_features_that_are_consistent_per_part():
 def test_a_training_chunk_runs_checkpoints_and_resumes(tmp_path):
     from engine.synth.generator import generate
     from engine.train.data import GPUData
-    from engine.train.export import export_portable
-    from engine.train.trainer import TrainConfig, train
+    from engine.train.export import export_portable, portable_from_pretrained
+    from engine.train.trainer import TrainConfig, load_portable, train
 
     data = GPUData(torch.device("cpu"), TINY["sample_size"], TINY["num_views"], p_real=0.0, p_footage=0.5)
     objs = [generate(s, n_frames=1) for s in (3, 4)]
@@ -159,6 +159,16 @@ def test_a_training_chunk_runs_checkpoints_and_resumes(tmp_path):
     assert any("resumed" in m for m in logs)
     m = export_portable(str(tmp_path / "b" / "portable"), str(tmp_path / "ship"), dict(TINY))
     assert isinstance(load_sp4d(str(tmp_path / "ship")), SP4DDualUNet) and m.dtype == torch.float16
+    # the shipped folder -> an EMA-only portable checkpoint -> a chunk resumes from it
+    portable_from_pretrained(str(tmp_path / "ship"), str(tmp_path / "resume"), step=5)
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "resume").glob("*.safetensors")) == ["ema"]
+    raw, ema, st = load_portable(str(tmp_path / "resume"))
+    shipped = m.state_dict()
+    assert st["step"] == 5 and set(raw) == set(shipped)
+    assert all(torch.equal(raw[k], shipped[k]) and torch.equal(ema[k], shipped[k]) for k in shipped)
+    cfg.steps = 6
+    r3 = train(cfg, data, str(tmp_path / "c"), resume=str(tmp_path / "resume"), log=logs.append)
+    assert r3["step"] == 6 and r3["steps_this_chunk"] == 1
 
 
 def test_pipeline_sampling_is_seeded_and_in_range():
