@@ -157,6 +157,7 @@ def pictures(out_dir: str, seed: int = SEED0 + 7, model=None, steps: int | None 
     from engine.footage.pipeline import FootageOptions, rig_views
     from engine.footage.generate import generate_views
 
+    os.makedirs(out_dir, exist_ok=True)  # cv2.imwrite fails silently into a missing folder
     work = tempfile.mkdtemp(prefix="sp4d-footage-pics-")
     clip = write_clip(seed, work, size=160, category="quadruped", azimuth_deg=-30)
     foot = load_footage(clip.video, 4, size=96)
