@@ -1,0 +1,122 @@
+"""Time one SP4D training step (forward + backward + AdamW) on the GPU, by variant.
+
+    python benchmarks/bench_train_step.py [--config compact] [--batch 24] [--variants eager,channels_last,compile]
+        [--profile] [--budget 150]
+
+Random inputs of the training shapes (B objects x V views x 1 frame, 3 + 16 channels),
+bf16 autocast as in ``engine.train.trainer``. Prints one table row per variant:
+milliseconds per step, images per second per branch, peak memory, and for ``compile``
+the compile time. ``--profile`` adds the top CUDA kernels of the eager step
+(torch.profiler), to see whether the step is bound by kernel launches, attention or
+convolutions. Stops starting new variants once ``--budget`` seconds are spent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import torch  # noqa: E402
+
+from engine.models import CONFIGS, SP4DDualUNet  # noqa: E402
+from engine.train.losses import edm_targets, sample_sigma  # noqa: E402
+
+
+def make_batch(cfg: dict, b: int, dev, channels_last: bool = False):
+    v, s, cc = cfg["num_views"], cfg["sample_size"], cfg["cond_channels"]
+    x = lambda c: torch.randn(b, v, 1, c, s, s, device=dev)
+    batch = {"rgb": x(3).clamp(-1, 1), "part": x(3).clamp(-1, 1), "cond": x(cc),
+             "azimuth": torch.rand(b, v, device=dev) * 6.28, "elevation": torch.rand(b, v, device=dev) * 0.6}
+    return batch
+
+
+def step_fn(model, fwd, opt, batch):
+    b = batch["rgb"].shape[0]
+    sigma = sample_sigma(b, batch["rgb"].device)
+    x_r, c_noise, t_r = edm_targets(batch["rgb"], torch.randn_like(batch["rgb"]), sigma)
+    x_p, _, t_p = edm_targets(batch["part"], torch.randn_like(batch["part"]), sigma)
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        out = fwd(x_r, x_p, batch["cond"], c_noise, batch["azimuth"], batch["elevation"], return_features=True)
+    loss = ((out.rgb.float() - t_r) ** 2).mean() + ((out.part.float() - t_p) ** 2).mean()
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+
+
+def time_variant(cfg, b, dev, variant, warm=5, n=15):
+    torch.manual_seed(0)
+    model = SP4DDualUNet(**cfg).to(dev)
+    if variant == "channels_last":
+        model = model.to(memory_format=torch.channels_last)
+    fwd = torch.compile(model) if variant == "compile" else model
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    batch = make_batch(cfg, b, dev)
+    torch.cuda.reset_peak_memory_stats()
+    t0 = time.time()
+    step_fn(model, fwd, opt, batch)
+    torch.cuda.synchronize()
+    first = time.time() - t0
+    for _ in range(warm):
+        step_fn(model, fwd, opt, batch)
+    torch.cuda.synchronize()
+    t = time.time()
+    for _ in range(n):
+        step_fn(model, fwd, opt, batch)
+    torch.cuda.synchronize()
+    ms = (time.time() - t) / n * 1000
+    return dict(variant=variant, ms=ms, img_s=b * cfg["num_views"] / ms * 1000, first_s=first,
+                peak_gib=torch.cuda.max_memory_allocated() / 2 ** 30), (model, fwd, opt, batch)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--config", default="compact")
+    ap.add_argument("--batch", type=int, default=24)
+    ap.add_argument("--variants", default="eager,channels_last,compile")
+    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--budget", type=float, default=150.0)
+    a = ap.parse_args()
+    if not torch.cuda.is_available():
+        sys.exit("bench_train_step: needs a CUDA GPU")
+    dev = torch.device("cuda")
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    torch.backends.cudnn.benchmark = True
+    cfg = dict(CONFIGS[a.config])
+    t_start = time.time()
+    print(f"{torch.cuda.get_device_name()}  torch {torch.__version__}  config {a.config}  batch {a.batch} x "
+          f"{cfg['num_views']} views @ {cfg['sample_size']} px")
+    print(f"{'variant':<14} {'ms/step':>9} {'img/s/branch':>13} {'first step s':>13} {'peak GiB':>9}")
+    kept = None
+    for var in a.variants.split(","):
+        if time.time() - t_start > a.budget:
+            print(f"{var:<14} skipped (budget)")
+            continue
+        try:
+            r, state = time_variant(cfg, a.batch, dev, var)
+        except Exception as e:  # one failing variant must not hide the others
+            print(f"{var:<14} failed: {type(e).__name__}: {str(e)[:160]}")
+            continue
+        print(f"{r['variant']:<14} {r['ms']:9.1f} {r['img_s']:13.0f} {r['first_s']:13.1f} {r['peak_gib']:9.2f}", flush=True)
+        if var == "eager":
+            kept = state
+        del state
+        torch.cuda.empty_cache()
+    if a.profile and kept is not None:
+        from torch.profiler import ProfilerActivity, profile
+
+        model, fwd, opt, batch = kept
+        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+            for _ in range(3):
+                step_fn(model, fwd, opt, batch)
+            torch.cuda.synchronize()
+        print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=18, max_name_column_width=60))
+
+
+if __name__ == "__main__":
+    main()
