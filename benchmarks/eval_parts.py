@@ -1,7 +1,7 @@
 """Part segmentation quality of the SP4D model vs the geometric baseline.
 
     python benchmarks/eval_parts.py [--model-dir DIR] [--device cpu|cuda] [--steps 1,2,4]
-        [--n-synth 24] [--no-ref] [--no-synth] [--no-baseline] [--no-snap] [--oracle] [--json OUT.json]
+        [--n-synth 24] [--no-ref] [--no-synth] [--no-baseline] [--refine mesh|creases|none] [--oracle] [--json OUT.json]
 
 Sets:
 - held-out procedural: ``engine.synth.generator.generate(seed)`` for seeds from
@@ -33,7 +33,7 @@ from engine.mesh import MeshData  # noqa: E402
 from engine.models.raster import default_cameras  # noqa: E402
 from engine.models.views import MeshPool, render_views  # noqa: E402
 from engine.parts.encoding import decode_part_colors  # noqa: E402
-from engine.pipelines.parts_for_mesh import BANDWIDTH, labels_from_part_maps, predict_parts  # noqa: E402
+from engine.pipelines.parts_for_mesh import BANDWIDTH, REFINE, REFINERS, labels_from_part_maps, predict_parts  # noqa: E402
 from engine.train.data import HELDOUT_SEED0  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -71,11 +71,11 @@ def gt_views(mesh: MeshData, gt: np.ndarray, n_views: int, size: int):
     return np.where(pid >= 0, u[np.clip(pid, 0, len(u) - 1)], -1), v["face"]
 
 
-def oracle_labels(mesh: MeshData, gt: np.ndarray, bandwidth: float, snap: bool, n_views: int = 8, size: int = 96):
+def oracle_labels(mesh: MeshData, gt: np.ndarray, bandwidth: float, refine: str, n_views: int = 8, size: int = 96):
     """The ceiling of the lifting: the TRUE part-colour maps through the same decoding."""
     v = render_gt(mesh, gt, n_views, size)
     part = ((v["part"] + 1) / 2).clip(0, 1)
-    return labels_from_part_maps(mesh, v["face"], part, v["alpha"][..., 0], bandwidth, snap)
+    return labels_from_part_maps(mesh, v["face"], part, v["alpha"][..., 0], bandwidth, refine)
 
 
 def metrics_2d(pred: np.ndarray, gt: np.ndarray):
@@ -90,23 +90,31 @@ def metrics_2d(pred: np.ndarray, gt: np.ndarray):
     return float(np.mean(a)), float(np.mean(m))
 
 
-def evaluate(objects, model_dir, device, steps_list, baseline: bool, bandwidth: float, snap: bool = True, log=print,
-             oracle: bool = False):
+def evaluate(objects, model_dir, device, steps_list, baseline: bool, bandwidth: float, refine: str = REFINE, log=print,
+             oracle: bool = False, also_refine=()):
+    """One row per object. ``also_refine``: further refiners scored on the same model
+    output (keys suffixed ``_<refiner>``), so decoders compare on identical samples."""
     rows = []
     for name, mesh, gt in objects:
         row = {"name": name, "n_vertices": int(mesh.n_vertices), "gt_parts": int(len(np.unique(gt)))}
         if oracle:
-            lab = oracle_labels(mesh, gt, bandwidth, snap)
+            lab = oracle_labels(mesh, gt, bandwidth, refine)
             row["ari3d_oracle"], row["miou3d_oracle"] = adjusted_rand_index(lab, gt), matched_miou(lab, gt)
+            for rf in also_refine:
+                lab = oracle_labels(mesh, gt, bandwidth, rf)
+                row[f"ari3d_oracle_{rf}"], row[f"miou3d_oracle_{rf}"] = adjusted_rand_index(lab, gt), matched_miou(lab, gt)
         gpix = None
         for st in steps_list:
             t = time.time()
-            r = predict_parts(mesh, model_dir=model_dir, device=device, steps=st, bandwidth=bandwidth, snap=snap)
+            r = predict_parts(mesh, model_dir=model_dir, device=device, steps=st, bandwidth=bandwidth, refine=refine)
             row[f"time_s{st}"] = round(time.time() - t, 2)
             if gpix is None:
                 gpix, _ = gt_views(mesh, gt, r.part_maps.shape[0], r.part_maps.shape[1])
             row[f"ari3d_s{st}"] = adjusted_rand_index(r.labels, gt)
             row[f"miou3d_s{st}"] = matched_miou(r.labels, gt)
+            for rf in also_refine:
+                lab = labels_from_part_maps(mesh, r.face_ids, r.part_maps, r.alpha, bandwidth, rf)
+                row[f"ari3d_s{st}_{rf}"], row[f"miou3d_s{st}_{rf}"] = adjusted_rand_index(lab, gt), matched_miou(lab, gt)
             dec = decode_part_colors(r.part_maps, r.alpha, bandwidth=bandwidth)
             row[f"ari2d_s{st}"], row[f"miou2d_s{st}"] = metrics_2d(dec.labels, gpix)
             row[f"parts_s{st}"] = int(r.n_parts)
@@ -144,13 +152,16 @@ def main():
     ap.add_argument("--no-synth", action="store_true")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--bandwidth", type=float, default=BANDWIDTH)
-    ap.add_argument("--no-snap", action="store_true", help="colour clustering only (no crease snapping)")
+    ap.add_argument("--refine", choices=REFINERS, default=REFINE, help="how colour clusters are regrouped on the mesh")
+    ap.add_argument("--also-refine", default="", help="comma list of further refiners scored on the same samples")
     ap.add_argument("--oracle", action="store_true", help="also lift the TRUE part maps (the decoding's ceiling)")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     steps = [int(s) for s in a.steps.split(",") if s]
-    out = {"steps": steps, "device": a.device, "bandwidth": a.bandwidth, "snap": not a.no_snap}
+    out = {"steps": steps, "device": a.device, "bandwidth": a.bandwidth, "refine": a.refine}
     keys = [f"{m}_s{s}" for s in steps for m in ("ari3d", "miou3d", "ari2d", "miou2d", "time")]
+    also = [r for r in a.also_refine.split(",") if r]
+    keys += [f"{m}_{r}" for m in keys[:] + ["ari3d_oracle", "miou3d_oracle"] if m.startswith(("ari3d", "miou3d")) for r in also]
     keys += ["ari3d_oracle", "miou3d_oracle", "ari3d_geo", "miou3d_geo", "ari2d_geo", "miou2d_geo", "time_geo"]
     sets = []
     if not a.no_synth:
@@ -158,8 +169,8 @@ def main():
     if not a.no_ref:
         sets.append(("reference", reference_objects(a.assets)))
     for name, objs in sets:
-        rows = evaluate(objs, a.model_dir, a.device, steps, not a.no_baseline, a.bandwidth, not a.no_snap,
-                        oracle=a.oracle)
+        rows = evaluate(objs, a.model_dir, a.device, steps, not a.no_baseline, a.bandwidth, a.refine,
+                        oracle=a.oracle, also_refine=also)
         out[name] = {"rows": rows, "mean": summarise(rows, keys)}
         print(f"== {name} ({len(rows)} objects) " + json.dumps(out[name]["mean"]), flush=True)
     if a.json:

@@ -14,6 +14,17 @@ boundaries, the geometric segmentation (``engine.segment``) has crisp boundaries
 idea of grouping; over-segment geometrically, give every segment its mean predicted
 colour and cluster those (measured on procedural seeds 10_000_100.. and 10 train assets:
 ARI 0.487 -> 0.545 and 0.393 -> 0.462, mIoU 0.380 -> 0.430 and 0.276 -> 0.295).
+Snapping caps what perfect colours can reach, though: lifting the TRUE part maps through
+it gives ARI 0.72 on held-out procedural objects (smooth tubes such as snakes have no
+creases, and the over-segmentation cuts across their parts).
+
+``refine_on_mesh`` (the default since) keeps the colour clusters and lets the mesh vote
+instead: a mean-field pass over a Potts model on the mesh graph, unary = colour distance
+to each part's mean colour, pairwise = the crease-aware affinity of
+``engine.segment.geometric.affinity`` (concave creases cut cheaply, flat and convex edges
+do not), then parts whose mean colours are within ``merge`` join. True part maps lift at
+ARI 0.88 through it (0.70 with snapping) on procedural seeds 10_000_100..; on the model's
+maps it is at least as good as snapping (notes/TRAINING.md).
 """
 
 from __future__ import annotations
@@ -21,16 +32,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..mesh import MeshData, clean_mesh, vertex_adjacency
+from ..mesh.clean import CleanMesh
 from ..parts.encoding import decode_part_colors
 from ..parts.lift import _clean_fragments, _row_normalised
 
 
 def lift_vertex_colours(mesh: MeshData, face_ids: np.ndarray, part_maps: np.ndarray, alpha: np.ndarray,
                         bandwidth: float = 0.04, smooth_iters: int = 2, min_part_frac: float = 0.002,
-                        min_fragment_frac: float = 0.2):
+                        min_fragment_frac: float = 0.2, cm: CleanMesh | None = None):
     """face_ids (V, H, W) faces of ``mesh`` (-1 background); part_maps (V, H, W, 3) in [0, 1];
-    alpha (V, H, W). Returns (labels (N,) int64 0..P-1, vertex colours (N, 3))."""
-    cm = clean_mesh(mesh)
+    alpha (V, H, W); cm: ``clean_mesh(mesh)`` when the caller has it already.
+    Returns (labels (N,) int64 0..P-1, vertex colours (N, 3))."""
+    cm = clean_mesh(mesh) if cm is None else cm
     M = cm.mesh.n_vertices
     face_ids = np.asarray(face_ids)
     ok = (face_ids >= 0) & (np.asarray(alpha) > 0.5)
@@ -91,3 +104,51 @@ def snap_to_creases(mesh: MeshData, colours: np.ndarray, n_parts: int, oversegme
                              min_cluster_frac=min_part_frac, min_cluster_pixels=3)
     _, labels = np.unique(dec.labels[:, 0], return_inverse=True)
     return labels.astype(np.int64)
+
+
+def refine_on_mesh(mesh: MeshData, colours: np.ndarray, labels: np.ndarray, cm: CleanMesh | None = None,
+                   smoothness: float = 4.0, iters: int = 10, rounds: int = 3, merge: float = 0.06) -> np.ndarray:
+    """Labels (N,) int64 0..P-1: ``labels`` (N,) refined on the mesh given per-vertex part
+    colours (N, 3) in the unit cube.
+
+    Each round runs ``iters`` mean-field updates of q (M, P) on the welded mesh,
+    ``log q_i(l) = -|c_i - mu_l|^2 / 2s^2 + smoothness * sum_j a_ij q_j(l) / sum_j a_ij
+    + log pi_l`` (mu_l, pi_l: each part's q-weighted mean colour and share; s^2: the median
+    squared distance of the vertices to their own part's mean, i.e. the colour noise
+    measured on this mesh; a_ij: crease-aware affinity), then merges parts whose mean
+    colours are within ``merge`` (single linkage: a chain of near-equal colours is one part)."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    from ..segment.geometric import affinity
+
+    cm = clean_mesh(mesh) if cm is None else cm
+    M = cm.mesh.n_vertices
+    n_orig = np.bincount(cm.vertex_map, minlength=M).astype(np.float64)
+    C = np.stack([np.bincount(cm.vertex_map, weights=colours[:, k], minlength=M) for k in range(3)], 1)
+    C /= np.maximum(n_orig, 1)[:, None]
+    lab = np.zeros(M, np.int64)
+    lab[cm.vertex_map] = labels
+    An = _row_normalised(affinity(cm.mesh.vertices, cm.mesh.faces, cm.shell_ids))
+    for _ in range(rounds):
+        _, lab = np.unique(lab, return_inverse=True)
+        P = int(lab.max()) + 1
+        if P == 1:
+            break
+        q = np.eye(P)[lab]
+        for _ in range(iters):
+            share = q.sum(0)
+            mu = (q.T @ C) / np.maximum(share, 1e-9)[:, None]
+            d2 = ((C[:, None, :] - mu[None]) ** 2).sum(-1)                  # (M, P)
+            s2 = max(float(np.median(d2[np.arange(M), q.argmax(1)])), 1e-5)
+            logit = -d2 / (2 * s2) + smoothness * (An @ q) + np.log(np.maximum(share / M, 1e-9))[None]
+            logit -= logit.max(1, keepdims=True)
+            q = np.exp(logit)
+            q /= q.sum(1, keepdims=True)
+        _, lab = np.unique(q.argmax(1), return_inverse=True)
+        P = int(lab.max()) + 1
+        if P > 1 and merge > 0:
+            cnt = np.bincount(lab, minlength=P)
+            mu = np.stack([np.bincount(lab, weights=C[:, k], minlength=P) for k in range(3)], 1) / cnt[:, None]
+            lab = (fcluster(linkage(mu, "single"), merge, "distance") - 1)[lab]
+    _, lab = np.unique(lab, return_inverse=True)
+    return cm.to_original(lab).astype(np.int64)

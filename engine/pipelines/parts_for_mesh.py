@@ -21,6 +21,11 @@ from ..models.views import MeshPool, build_cond, normalise_vertices, render_view
 
 _PIPES: dict = {}
 BANDWIDTH = 0.04  # best of 0.03..0.1 on procedural seeds 10_000_100.. and train assets (notes/TRAINING.md)
+# how colour clusters are regrouped on the mesh: "mesh" (mean field on the crease-aware
+# mesh graph, lift_colours.refine_on_mesh), "creases" (snap to a geometric
+# over-segmentation, lift_colours.snap_to_creases) or "none"
+REFINE = "mesh"
+REFINERS = ("mesh", "creases", "none")
 # 4 steps: best 3D ARI of 1/2/4 on the held-out sets (notes/TRAINING.md), ~8 s on a 2-core CPU
 DEFAULT_STEPS = 4
 
@@ -69,14 +74,21 @@ def render_mesh_views(meshes: list[MeshData], n_views: int, size: int, device="c
 
 
 def labels_from_part_maps(mesh: MeshData, face_ids: np.ndarray, part_maps: np.ndarray, alpha: np.ndarray,
-                          bandwidth: float = BANDWIDTH, snap: bool = True) -> np.ndarray:
+                          bandwidth: float = BANDWIDTH, refine: str = REFINE) -> np.ndarray:
     """Vertex labels (N,) int64 0..P-1 of ``mesh`` from part-colour maps (V, H, W, 3) in
     [0, 1] seen through face_ids (V, H, W) (-1 background) and alpha (V, H, W): colours
-    averaged on the mesh and clustered, then (snap) regrouped along concave creases."""
-    from .lift_colours import lift_vertex_colours, snap_to_creases
+    averaged on the mesh and clustered, then regrouped on the mesh (``refine``, one of
+    REFINERS)."""
+    from ..mesh import clean_mesh
+    from .lift_colours import lift_vertex_colours, refine_on_mesh, snap_to_creases
 
-    labels, colours = lift_vertex_colours(mesh, face_ids, part_maps, alpha, bandwidth=bandwidth)
-    if snap:
+    if refine not in REFINERS:
+        raise ValueError(f"refine must be one of {REFINERS}, not {refine!r}")
+    cm = clean_mesh(mesh)
+    labels, colours = lift_vertex_colours(mesh, face_ids, part_maps, alpha, bandwidth=bandwidth, cm=cm)
+    if refine == "mesh":
+        labels = refine_on_mesh(mesh, colours, labels, cm=cm)
+    elif refine == "creases":
         snapped = snap_to_creases(mesh, colours, int(labels.max()) + 1)
         # a mesh too coarse for its creases to separate parts (a 96-vertex box pair)
         # can snap into one piece: keep the colour clusters then
@@ -87,21 +99,21 @@ def labels_from_part_maps(mesh: MeshData, face_ids: np.ndarray, part_maps: np.nd
 
 def predict_parts(mesh: MeshData, model_dir: str | None = None, device: str = "cpu", steps: int = DEFAULT_STEPS,
                   seed: int = 0, progress=None, n_views: int | None = None, size: int | None = None,
-                  dtype: torch.dtype | None = None, bandwidth: float = BANDWIDTH, snap: bool = True) -> PartsResult:
+                  dtype: torch.dtype | None = None, bandwidth: float = BANDWIDTH, refine: str = REFINE) -> PartsResult:
     """Per-vertex kinematic part labels of ``mesh`` with the SP4D model.
 
     steps: sampling steps (1, 2 and 4 measured; 4 is best, notes/TRAINING.md);
     progress: optional callable(fraction in [0, 1], message); bandwidth: colour distance
-    (unit cube) under which two parts' colour codes merge; snap: regroup the parts along
-    the mesh's concave creases (``lift_colours.snap_to_creases``).
+    (unit cube) under which two parts' colour codes merge; refine: how the colour clusters
+    are regrouped on the mesh (REFINERS; ``labels_from_part_maps``).
     """
     return predict_parts_batch([mesh], model_dir, device, steps, seed, progress, n_views, size, dtype,
-                               bandwidth, snap)[0]
+                               bandwidth, refine)[0]
 
 
 def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", steps: int = DEFAULT_STEPS, seed: int = 0,
                         progress=None, n_views=None, size=None, dtype=None,
-                        bandwidth: float = BANDWIDTH, snap: bool = True) -> list[PartsResult]:
+                        bandwidth: float = BANDWIDTH, refine: str = REFINE) -> list[PartsResult]:
     """predict_parts for several meshes in one batch (one denoising run)."""
     for m in meshes:
         m.validate()
@@ -130,7 +142,7 @@ def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", st
         face = np.where(face >= 0, face - offs[i], -1)
         alpha = views["alpha"][i, ..., 0].cpu().numpy()
         part = out.part[i, :, 0]
-        labels = labels_from_part_maps(m, face, part, alpha, bandwidth, snap)
+        labels = labels_from_part_maps(m, face, part, alpha, bandwidth, refine)
         _, c, sc = normalise_vertices(np.asarray(m.vertices, np.float64))
         cams = [dict(azimuth_deg=float(math.degrees(az[i, k])), elevation_deg=float(math.degrees(el[i, k])),
                      ortho_half_extent=EXTENT, centre=c.tolist(), scale=float(sc)) for k in range(v)]

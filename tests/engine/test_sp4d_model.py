@@ -214,11 +214,11 @@ def test_shipped_checkpoint_is_trained_and_beats_a_random_model(heldout_object, 
 
     assert os.path.getsize(os.path.join(DEFAULT_MODEL_DIR, WEIGHTS)) < 40e6
     mesh, gt = heldout_object
-    # snap=False: labels from the model's colours alone (crease snapping would lift both)
-    shipped = predict_parts(mesh, steps=2, snap=False)
+    # refine="none": labels from the model's colours alone (mesh refinement would lift both)
+    shipped = predict_parts(mesh, steps=2, refine="none")
     torch.manual_seed(0)
     SP4DDualUNet(**COMPACT).save_pretrained(tmp_path / "random", safe_serialization=True)
-    random = predict_parts(mesh, model_dir=str(tmp_path / "random"), steps=2, snap=False)
+    random = predict_parts(mesh, model_dir=str(tmp_path / "random"), steps=2, refine="none")
     assert shipped.labels.shape == (mesh.n_vertices,) and shipped.n_parts >= 2
     assert len(shipped.cameras) == shipped.part_maps.shape[0] == 8
     e_ship, e_rand = _colour_error(shipped, mesh, gt), _colour_error(random, mesh, gt)
