@@ -12,7 +12,7 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 timeout $(python3 -c "print(int($MIN*60+90))") python3 scripts/train_sp4d.py --out $OUT/c --resume "$RESUME" \
-  --minutes $MIN --schedule time --ema 0.998 --ckpt-every-min 1.0 --warmup 150 --workers 14 \
+  --minutes $MIN --steps 1000000 --schedule time --ema 0.998 --ckpt-every-min 1.0 --warmup 150 --workers 14 \
   --lr $LR --warm-objects 600 --warm-seconds 25 --batch 24 --seed0 $SEED0 --n-seeds 6000 \
   --p-real $P_REAL --p-footage $P_FOOTAGE --log-every 100 2>&1 | grep -v -i warn | tail -40
 rm -f $OUT/c/summary.json
