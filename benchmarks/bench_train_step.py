@@ -26,7 +26,8 @@ from engine.models import CONFIGS, SP4DDualUNet  # noqa: E402
 from engine.train.losses import edm_targets, sample_sigma  # noqa: E402
 
 
-def make_batch(cfg: dict, b: int, dev, channels_last: bool = False):
+def make_batch(cfg: dict, b: int, dev):
+    """Random tensors of the training shapes: images (B, V, 1, C, H, W), cameras (B, V)."""
     v, s, cc = cfg["num_views"], cfg["sample_size"], cfg["cond_channels"]
     x = lambda c: torch.randn(b, v, 1, c, s, s, device=dev)
     batch = {"rgb": x(3).clamp(-1, 1), "part": x(3).clamp(-1, 1), "cond": x(cc),

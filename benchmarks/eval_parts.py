@@ -161,7 +161,7 @@ def main():
     out = {"steps": steps, "device": a.device, "bandwidth": a.bandwidth, "refine": a.refine}
     keys = [f"{m}_s{s}" for s in steps for m in ("ari3d", "miou3d", "ari2d", "miou2d", "time")]
     also = [r for r in a.also_refine.split(",") if r]
-    keys += [f"{m}_{r}" for m in keys[:] + ["ari3d_oracle", "miou3d_oracle"] if m.startswith(("ari3d", "miou3d")) for r in also]
+    keys += [f"{m}_{r}" for m in keys + ["ari3d_oracle", "miou3d_oracle"] if m.startswith(("ari3d", "miou3d")) for r in also]
     keys += ["ari3d_oracle", "miou3d_oracle", "ari3d_geo", "miou3d_geo", "ari2d_geo", "miou2d_geo", "time_geo"]
     sets = []
     if not a.no_synth:

@@ -84,6 +84,13 @@ def lift_vertex_colours(mesh: MeshData, face_ids: np.ndarray, part_maps: np.ndar
     return cm.to_original(labels).astype(np.int64), cm.to_original(C)
 
 
+def _group_means(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """(n, C) mean of ``values`` (K, C) over each group of ``index`` (K,) in 0..n-1; empty groups 0."""
+    cnt = np.bincount(index, minlength=n).astype(np.float64)
+    sums = np.stack([np.bincount(index, weights=values[:, k], minlength=n) for k in range(values.shape[1])], 1)
+    return sums / np.maximum(cnt, 1)[:, None]
+
+
 def snap_to_creases(mesh: MeshData, colours: np.ndarray, n_parts: int, oversegment: float = 1.5,
                     bandwidth: float = 0.05, min_part_frac: float = 0.002) -> np.ndarray | None:
     """Labels (N,) int64 from per-vertex part colours (N, 3) regrouped on geometric
@@ -96,10 +103,7 @@ def snap_to_creases(mesh: MeshData, colours: np.ndarray, n_parts: int, oversegme
         return None
     k = int(min(max(8, round(oversegment * n_parts)), mesh.n_vertices // 4))
     seg = segment_geometric(mesh, n_parts=k)
-    s = int(seg.max()) + 1
-    cnt = np.bincount(seg, minlength=s).astype(np.float64)
-    mean = np.stack([np.bincount(seg, weights=colours[:, c], minlength=s) for c in range(3)], 1)
-    mean /= np.maximum(cnt, 1)[:, None]
+    mean = _group_means(seg, colours, int(seg.max()) + 1)
     dec = decode_part_colors(mean[seg][:, None, :].astype(np.float32), None, bandwidth=bandwidth, denoise=False,
                              min_cluster_frac=min_part_frac, min_cluster_pixels=3)
     _, labels = np.unique(dec.labels[:, 0], return_inverse=True)
@@ -123,11 +127,10 @@ def refine_on_mesh(mesh: MeshData, colours: np.ndarray, labels: np.ndarray, cm: 
 
     cm = clean_mesh(mesh) if cm is None else cm
     M = cm.mesh.n_vertices
-    n_orig = np.bincount(cm.vertex_map, minlength=M).astype(np.float64)
-    C = np.stack([np.bincount(cm.vertex_map, weights=colours[:, k], minlength=M) for k in range(3)], 1)
-    C /= np.maximum(n_orig, 1)[:, None]
+    C = _group_means(cm.vertex_map, colours, M)
     lab = np.zeros(M, np.int64)
     lab[cm.vertex_map] = labels
+    c2 = (C ** 2).sum(1)[:, None]
     An = _row_normalised(affinity(cm.mesh.vertices, cm.mesh.faces, cm.shell_ids))
     for _ in range(rounds):
         _, lab = np.unique(lab, return_inverse=True)
@@ -138,17 +141,19 @@ def refine_on_mesh(mesh: MeshData, colours: np.ndarray, labels: np.ndarray, cm: 
         for _ in range(iters):
             share = q.sum(0)
             mu = (q.T @ C) / np.maximum(share, 1e-9)[:, None]
-            d2 = ((C[:, None, :] - mu[None]) ** 2).sum(-1)                  # (M, P)
+            # |c - mu|^2 expanded: no (M, P, 3) temporary (proxy meshes reach ~100k vertices)
+            d2 = np.maximum(c2 - 2.0 * (C @ mu.T) + (mu ** 2).sum(1)[None], 0.0)  # (M, P)
             s2 = max(float(np.median(d2[np.arange(M), q.argmax(1)])), 1e-5)
-            logit = -d2 / (2 * s2) + smoothness * (An @ q) + np.log(np.maximum(share / M, 1e-9))[None]
+            logit = d2 * (-0.5 / s2)
+            logit += smoothness * (An @ q)
+            logit += np.log(np.maximum(share / M, 1e-9))[None]
             logit -= logit.max(1, keepdims=True)
-            q = np.exp(logit)
+            q = np.exp(logit, out=logit)
             q /= q.sum(1, keepdims=True)
         _, lab = np.unique(q.argmax(1), return_inverse=True)
         P = int(lab.max()) + 1
         if P > 1 and merge > 0:
-            cnt = np.bincount(lab, minlength=P)
-            mu = np.stack([np.bincount(lab, weights=C[:, k], minlength=P) for k in range(3)], 1) / cnt[:, None]
+            mu = _group_means(lab, C, P)
             lab = (fcluster(linkage(mu, "single"), merge, "distance") - 1)[lab]
     _, lab = np.unique(lab, return_inverse=True)
     return cm.to_original(lab).astype(np.int64)
