@@ -39,12 +39,14 @@ from engine.train.data import HELDOUT_SEED0  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def heldout_objects(n: int):
+def heldout_objects(n: int, seed0: int = HELDOUT_SEED0):
+    if seed0 < HELDOUT_SEED0:
+        raise SystemExit(f"--seed0 {seed0} is a training seed (held-out seeds start at {HELDOUT_SEED0})")
     from engine.synth.generator import generate
 
     for i in range(n):
-        o = generate(HELDOUT_SEED0 + i, n_frames=1)
-        yield f"{o.category}_{HELDOUT_SEED0 + i}", MeshData(o.frames[0], o.faces), o.vertex_part
+        o = generate(seed0 + i, n_frames=1)
+        yield f"{o.category}_{seed0 + i}", MeshData(o.frames[0], o.faces), o.vertex_part
 
 
 def reference_objects(folder: str):
@@ -91,9 +93,10 @@ def metrics_2d(pred: np.ndarray, gt: np.ndarray):
 
 
 def evaluate(objects, model_dir, device, steps_list, baseline: bool, bandwidth: float, refine: str = REFINE, log=print,
-             oracle: bool = False, also_refine=()):
+             oracle: bool = False, also_refine=(), samples: int = 1):
     """One row per object. ``also_refine``: further refiners scored on the same model
-    output (keys suffixed ``_<refiner>``), so decoders compare on identical samples."""
+    output (keys suffixed ``_<refiner>``), so decoders compare on identical samples.
+    ``samples``: orbits per mesh (``predict_parts``); 2D metrics use the first."""
     rows = []
     for name, mesh, gt in objects:
         row = {"name": name, "n_vertices": int(mesh.n_vertices), "gt_parts": int(len(np.unique(gt)))}
@@ -106,16 +109,18 @@ def evaluate(objects, model_dir, device, steps_list, baseline: bool, bandwidth: 
         gpix = None
         for st in steps_list:
             t = time.time()
-            r = predict_parts(mesh, model_dir=model_dir, device=device, steps=st, bandwidth=bandwidth, refine=refine)
+            r = predict_parts(mesh, model_dir=model_dir, device=device, steps=st, bandwidth=bandwidth, refine=refine,
+                              samples=samples)
             row[f"time_s{st}"] = round(time.time() - t, 2)
+            nv = len(r.part_maps) // samples
             if gpix is None:
-                gpix, _ = gt_views(mesh, gt, r.part_maps.shape[0], r.part_maps.shape[1])
+                gpix, _ = gt_views(mesh, gt, nv, r.part_maps.shape[1])
             row[f"ari3d_s{st}"] = adjusted_rand_index(r.labels, gt)
             row[f"miou3d_s{st}"] = matched_miou(r.labels, gt)
             for rf in also_refine:
                 lab = labels_from_part_maps(mesh, r.face_ids, r.part_maps, r.alpha, bandwidth, rf)
                 row[f"ari3d_s{st}_{rf}"], row[f"miou3d_s{st}_{rf}"] = adjusted_rand_index(lab, gt), matched_miou(lab, gt)
-            dec = decode_part_colors(r.part_maps, r.alpha, bandwidth=bandwidth)
+            dec = decode_part_colors(r.part_maps[:nv], r.alpha[:nv], bandwidth=bandwidth)
             row[f"ari2d_s{st}"], row[f"miou2d_s{st}"] = metrics_2d(dec.labels, gpix)
             row[f"parts_s{st}"] = int(r.n_parts)
         if baseline:
@@ -155,22 +160,25 @@ def main():
     ap.add_argument("--refine", choices=REFINERS, default=REFINE, help="how colour clusters are regrouped on the mesh")
     ap.add_argument("--also-refine", default="", help="comma list of further refiners scored on the same samples")
     ap.add_argument("--oracle", action="store_true", help="also lift the TRUE part maps (the decoding's ceiling)")
+    ap.add_argument("--seed0", type=int, default=HELDOUT_SEED0,
+                    help="first procedural seed (>= HELDOUT_SEED0; tune on HELDOUT_SEED0 + 100.., report on the default)")
+    ap.add_argument("--samples", type=int, default=1, help="orbits generated per mesh, colours averaged (predict_parts)")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     steps = [int(s) for s in a.steps.split(",") if s]
-    out = {"steps": steps, "device": a.device, "bandwidth": a.bandwidth, "refine": a.refine}
+    out = {"steps": steps, "device": a.device, "bandwidth": a.bandwidth, "refine": a.refine, "samples": a.samples}
     keys = [f"{m}_s{s}" for s in steps for m in ("ari3d", "miou3d", "ari2d", "miou2d", "time")]
     also = [r for r in a.also_refine.split(",") if r]
     keys += [f"{m}_{r}" for m in keys + ["ari3d_oracle", "miou3d_oracle"] if m.startswith(("ari3d", "miou3d")) for r in also]
     keys += ["ari3d_oracle", "miou3d_oracle", "ari3d_geo", "miou3d_geo", "ari2d_geo", "miou2d_geo", "time_geo"]
     sets = []
     if not a.no_synth:
-        sets.append(("procedural_heldout", heldout_objects(a.n_synth)))
+        sets.append(("procedural_heldout", heldout_objects(a.n_synth, a.seed0)))
     if not a.no_ref:
         sets.append(("reference", reference_objects(a.assets)))
     for name, objs in sets:
         rows = evaluate(objs, a.model_dir, a.device, steps, not a.no_baseline, a.bandwidth, a.refine,
-                        oracle=a.oracle, also_refine=also)
+                        oracle=a.oracle, also_refine=also, samples=a.samples)
         out[name] = {"rows": rows, "mean": summarise(rows, keys)}
         print(f"== {name} ({len(rows)} objects) " + json.dumps(out[name]["mean"]), flush=True)
     if a.json:

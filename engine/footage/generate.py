@@ -65,16 +65,16 @@ def silhouettes(rgb: np.ndarray, part: np.ndarray | None = None, threshold: floa
     """(..., S, S) float {0,1} object masks from generated images on white.
 
     A pixel is object where the RGB (or the part map) is farther than ``threshold`` from
-    white; then the largest component with holes filled (a specular highlight or a
-    white-ish part must not punch holes in the silhouette the visual hull carves with)."""
-    from .intake import largest_component
+    white; then the object's sizeable components with holes filled (a specular highlight
+    or a white-ish part must not punch holes in the silhouette the visual hull carves with)."""
+    from .intake import object_components
 
     d = np.linalg.norm(1.0 - np.asarray(rgb, np.float32), axis=-1)
     if part is not None:
         d = np.maximum(d, np.linalg.norm(1.0 - np.asarray(part, np.float32), axis=-1))
     m = d > threshold
     flat = m.reshape(-1, *m.shape[-2:])
-    out = np.stack([largest_component(f) for f in flat]).reshape(m.shape)
+    out = np.stack([object_components(f) for f in flat]).reshape(m.shape)
     return out.astype(np.float32)
 
 

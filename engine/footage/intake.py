@@ -186,8 +186,8 @@ def foreground_mask(img: np.ndarray, threshold: float | None = None, bg=None) ->
 
     img: (H, W, 3) uint8 RGB. threshold: colour distance (0..441) above which a pixel is
     object; default max(30, 6 x the border noise). Cleanup: opening removes speckle,
-    closing bridges thin gaps, the largest connected component is kept and its holes are
-    filled (a dark eye on a light body must not become background)."""
+    closing bridges thin gaps, connected components of a sizeable fraction of the largest
+    are kept and their holes filled (a dark eye on a light body must not become background)."""
     import cv2
 
     if bg is None:
@@ -201,17 +201,21 @@ def foreground_mask(img: np.ndarray, threshold: float | None = None, bg=None) ->
     ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
     m = cv2.morphologyEx(m, cv2.MORPH_OPEN, ker)
     m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, ker)
-    return largest_component(m.astype(bool))
+    return object_components(m.astype(bool))
 
 
-def largest_component(mask: np.ndarray, fill_holes: bool = True) -> np.ndarray:
-    """Largest 8-connected component of a bool mask, holes filled."""
+def object_components(mask: np.ndarray, fill_holes: bool = True, min_frac: float = 0.02) -> np.ndarray:
+    """The object's pieces in a bool mask: every 8-connected component with at least
+    ``min_frac`` of the largest one's area (a robot's arm drawn apart from its body by a
+    gap is still object; speckle is not), holes filled."""
     import cv2
 
     n, lab, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
         return np.zeros_like(mask, bool)
-    keep = lab == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    area = stats[1:, cv2.CC_STAT_AREA]
+    big = np.flatnonzero(area >= min_frac * area.max()) + 1
+    keep = np.isin(lab, big)
     if fill_holes:
         # holes = background not connected to the image border
         inv = (~keep).astype(np.uint8)

@@ -34,8 +34,9 @@ class FootageOptions:
     background colour distance (None = automatic). model/device/steps/seed: SP4D weights
     and sampling. azimuth_deg / elevation_deg: the footage camera in the model's
     convention (0 = the object faces the camera; 15 = eye level a little above).
-    resolution: voxels per axis of the visual hull; target_faces: triangle count of the
-    mesh; size: longest side of the result in scene units (footage has no scale);
+    resolution: voxels per axis of the visual hull; tolerance: generated views allowed
+    to disagree with a voxel before it is carved (None = ``reconstruct``'s default);
+    target_faces: triangle count of the mesh; size: longest side of the result in scene units (footage has no scale);
     use_motion: move joints to pivots observed between frames."""
 
     frames: int = 4
@@ -50,6 +51,7 @@ class FootageOptions:
     azimuth_deg: float = 0.0
     elevation_deg: float = 15.0
     resolution: int = 64
+    tolerance: int | None = None
     target_faces: int = 6000
     size: float = 1.0
     max_influences: int = 4
@@ -126,6 +128,21 @@ def lift_labels(rec: Reconstruction, gen: GeneratedViews, frame: int = 0):
     return lift_part_colors(rec.mesh, face, gen.part[frame], alpha, bary=bary)
 
 
+def reconstruction_views(gen: GeneratedViews, footage: FootageFrames | None = None,
+                         frame: int = 0) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """The images the mesh is carved from: (V, S, S, 3) RGB in [0, 1], (V, S, S) {0, 1}
+    silhouettes of ``frame``, and the indices of the observed views among them (for
+    ``reconstruct(trusted=...)``). View 0 is the footage camera, so where the footage is
+    given (and framed at the model's size) its own crop and mask replace the regenerated
+    view 0: an observation beats the model's copy of it, and it always carves. The other
+    views are the generated ones."""
+    rgb, alpha = gen.rgb[frame].copy(), gen.alpha[frame].copy()
+    if footage is not None and footage.rgba.shape[1:3] == alpha.shape[1:]:
+        rgb[0], alpha[0] = footage.rgba[frame, ..., :3], footage.rgba[frame, ..., 3] > 0.5
+        return rgb, alpha, (0,)
+    return rgb, alpha, ()
+
+
 def rig_footage(source: str, options: FootageOptions | None = None, progress: ProgressFn | None = None,
                 model=None) -> FootageResult:
     """Reconstruct and rig the object seen in ``source`` (movie file or folder of frames).
@@ -157,8 +174,9 @@ def rig_views(gen: GeneratedViews, options: FootageOptions | None = None, footag
     stages = StagedProgress(progress, {"reconstruct": 1.0, "parts": 1.0, "skeleton": 1.0, "motion": 1.0,
                                        "skinning": 2.0})
     warnings: list[str] = []
+    rgb0, alpha0, observed = reconstruction_views(gen, footage)
     rec = stages.run("reconstruct", lambda progress: reconstruct(
-        gen.rgb[0], gen.alpha[0], gen.cameras, o.resolution, o.target_faces))
+        rgb0, alpha0, gen.cameras, o.resolution, o.target_faces, tolerance=o.tolerance, trusted=observed))
     lift = stages.run("parts", lambda progress: lift_labels(rec, gen))
 
     # scene space: longest side o.size, resting on z = 0, centred in x/y

@@ -10,7 +10,7 @@ with the same signature):
    that disagrees with the others does not carve the object away;
 2. ``skimage.measure.marching_cubes`` at level 0.5 (sub-voxel surface from the smooth
    field), with a step size chosen for an artist-friendly triangle count;
-3. the largest connected piece; Taubin smoothing (lambda/mu, uniform Laplacian as a
+3. the main connected pieces (debris dropped); Taubin smoothing (lambda/mu, uniform Laplacian as a
    scipy sparse matrix) removes the voxel staircase without shrinking the shape;
 4. vertex colours projected from the views with a depth test (the mesh is rasterised in
    each view with the model's own orthographic rasteriser ``engine.models.raster``),
@@ -63,11 +63,12 @@ def grid_points(resolution: int, bound: float = BOUND) -> tuple[np.ndarray, floa
 
 
 def hull_field(alphas: np.ndarray, cameras: OrthoCameras, resolution: int, tolerance: int | None = None,
-               bound: float = BOUND, blur: float = 0.7) -> tuple[np.ndarray, float]:
+               bound: float = BOUND, blur: float = 0.7, trusted=()) -> tuple[np.ndarray, float]:
     """Occupancy field (R, R, R) float32 in [0, 1] of the visual hull, and the voxel size.
 
     alphas: (V, S, S) silhouettes; tolerance: views allowed to say "outside" (default 1
-    with 6+ views: generated views are not perfectly consistent, 0 otherwise)."""
+    with 6+ views: generated views are not perfectly consistent, 0 otherwise); trusted:
+    indices of observed (not generated) views, which always carve."""
     import cv2
     from scipy.ndimage import map_coordinates
 
@@ -82,15 +83,21 @@ def hull_field(alphas: np.ndarray, cameras: OrthoCameras, resolution: int, toler
         img = cv2.GaussianBlur(a[v], (0, 0), blur) if blur > 0 else a[v]
         # pixel centres at +0.5: map_coordinates samples at integer positions
         vals[v] = map_coordinates(img, [px[v, :, 1] - 0.5, px[v, :, 0] - 0.5], order=1, mode="constant", cval=0.0)
-    k = min(tolerance, V - 1)
-    field = np.partition(vals, k, axis=0)[k] if k > 0 else vals.min(0)
+    trusted = np.isin(np.arange(V), np.asarray(trusted, np.int64))
+    rest = vals[~trusted]
+    field = np.ones(len(pts), np.float32)
+    if len(rest):
+        k = min(tolerance, len(rest) - 1)
+        field = np.partition(rest, k, axis=0)[k] if k > 0 else rest.min(0)
+    if trusted.any():
+        field = np.minimum(field, vals[trusted].min(0))
     return field.reshape(resolution, resolution, resolution), h
 
 
 # ----------------------------------------------------------------------------- 2-3. surface
 def extract_surface(field: np.ndarray, voxel: float, bound: float = BOUND, target_faces: int = 6000,
                     level: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
-    """Marching cubes of ``field`` -> (vertices (N, 3), faces (F, 3)), the largest piece,
+    """Marching cubes of ``field`` -> (vertices (N, 3), faces (F, 3)), the main pieces,
     with a step size that brings the triangle count near ``target_faces``."""
     from skimage.measure import marching_cubes
 
@@ -108,17 +115,19 @@ def extract_surface(field: np.ndarray, voxel: float, bound: float = BOUND, targe
     # marching cubes' descent normals point out of the high (inside) values; skimage's
     # triangle order then faces inward in our right-handed xyz: flip to outward
     faces = faces[:, ::-1]
-    return largest_piece(v, faces)
+    return main_pieces(v, faces)
 
 
-def largest_piece(v: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Keep the connected component with most faces; drop unused vertices."""
+def main_pieces(v: np.ndarray, faces: np.ndarray, min_frac: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the connected components with at least ``min_frac`` of the biggest one's faces
+    (an object's separate pieces stay, carving debris goes); drop unused vertices."""
     n = len(v)
     A = sp.coo_matrix((np.ones(len(faces) * 2), (np.r_[faces[:, 0], faces[:, 1]], np.r_[faces[:, 1], faces[:, 2]])),
                       shape=(n, n))
     _, comp = connected_components(A, directed=False)
     fc = comp[faces[:, 0]]
-    keep = fc == np.bincount(fc).argmax()
+    size = np.bincount(fc)
+    keep = size[fc] >= min_frac * size.max()
     faces = faces[keep]
     used = np.unique(faces)
     remap = -np.ones(n, np.int64)
@@ -231,18 +240,20 @@ def fill_unseen(values: np.ndarray, seen: np.ndarray, faces: np.ndarray, iterati
 
 # ----------------------------------------------------------------------------- entry point
 def reconstruct(images: np.ndarray, alphas: np.ndarray, cameras: OrthoCameras, resolution: int = 64,
-                target_faces: int = 6000, smooth_iterations: int = 10, tolerance: int | None = None) -> Reconstruction:
+                target_faces: int = 6000, smooth_iterations: int = 10, tolerance: int | None = None,
+                trusted=()) -> Reconstruction:
     """Coloured mesh of the object seen in V views of one frame.
 
     images: (V, S, S, 3) float [0, 1] RGB; alphas: (V, S, S) silhouettes in [0, 1];
     cameras: their OrthoCameras; resolution: voxels along each axis of the carved cube
-    [-0.56, 0.56]^3 (64 -> 1.75% of the object per voxel). Returns a Reconstruction in the
+    [-0.56, 0.56]^3 (64 -> 1.75% of the object per voxel); tolerance / trusted: see
+    ``hull_field`` (trusted: observed views, e.g. the footage's own). Returns a Reconstruction in the
     model's normalised frame. Raises InputError when the views share no silhouette."""
     images = np.asarray(images, np.float32)
     alphas = np.asarray(alphas, np.float32)
     if images.shape[:3] != alphas.shape or len(images) != len(cameras):
         raise InputError(f"images {images.shape}, alphas {alphas.shape} and {len(cameras)} cameras disagree")
-    field, h = hull_field(alphas, cameras, resolution, tolerance)
+    field, h = hull_field(alphas, cameras, resolution, tolerance, trusted=trusted)
     v, f = extract_surface(field, h, target_faces=target_faces)
     v = taubin_smooth(v, f, smooth_iterations)
     _, _, depth = rasterize_views(v, f, cameras)

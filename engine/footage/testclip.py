@@ -62,12 +62,13 @@ def write_clip(seed: int, out_dir: str, n_frames: int = 8, size: int = 192, azim
     return TestClip(obj, video, os.path.join(out_dir, "frames"), frames, alphas, azimuth_deg, elevation_deg)
 
 
-def true_views(obj, cameras: OrthoCameras, frame_ids, scale_to=None) -> GeneratedViews:
+def true_views(obj, cameras: OrthoCameras, frame_ids, scale_to=None, offset=None) -> GeneratedViews:
     """The object's frames rendered as SP4D would generate them (the model's convention).
 
     frame_ids: which animation frames (T,). Each frame is normalised to the unit cube as
-    in training; ``scale_to`` (T,) optional extra scale per frame (e.g. to match the
-    intake's 2D normalisation). Returns a GeneratedViews of true images."""
+    in training; ``scale_to`` (T,) optional extra scale per frame and ``offset`` (T, 3)
+    optional translation after it (normalised units), e.g. to match the intake's 2D
+    framing. Returns a GeneratedViews of true images."""
     import torch
 
     from ..models.views import MeshPool, normalise_vertices, render_views
@@ -79,6 +80,8 @@ def true_views(obj, cameras: OrthoCameras, frame_ids, scale_to=None) -> Generate
     pc = part_colors(obj.frames[0], obj.vertex_part, obj.n_parts, obj.faces)
     for i, t in enumerate(frame_ids):
         vn = normalise_vertices(obj.frames[t])[0] * (1.0 if scale_to is None else float(scale_to[i]))
+        if offset is not None:
+            vn = vn + np.asarray(offset[i], vn.dtype)
         pool = MeshPool.from_arrays([(vn, obj.faces, None)])
         pool.verts = torch.as_tensor(vn, dtype=torch.float32)   # keep the given scale
         from ..models.raster import vertex_normals

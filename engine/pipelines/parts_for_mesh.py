@@ -32,7 +32,8 @@ DEFAULT_STEPS = 4
 
 @dataclass
 class PartsResult:
-    """labels: (N,) int64 part per vertex of the input mesh (0..P-1).
+    """labels: (N,) int64 part per vertex of the input mesh (0..P-1). V below counts the
+    views of all generated orbits (``samples`` x the model's views), orbit by orbit.
     images: (V, H, W, 3) float [0, 1] generated RGB (frame 0); part_maps: (V, H, W, 3)
     float [0, 1] generated part colours; renders: (V, H, W, 3) the conditioning RGB render;
     alpha: (V, H, W); face_ids: (V, H, W) int64 face of the input mesh at each pixel (-1
@@ -59,18 +60,29 @@ def get_pipeline(model_dir=None, device="cpu", dtype=torch.float32):
     return _PIPES[key]
 
 
-def render_mesh_views(meshes: list[MeshData], n_views: int, size: int, device="cpu", elevation_deg: float = 15.0):
-    """Render meshes (each normalised to the unit cube) from the standard orbit.
+def render_mesh_views(meshes: list[MeshData], n_views: int, size: int, device="cpu", elevation_deg: float = 15.0,
+                      azimuth0=None):
+    """Render meshes (each normalised to the unit cube) from the standard orbit, turned by
+    ``azimuth0`` (B,) radians per mesh (default 0).
 
     Returns (views dict of (B, V, H, W, C) tensors, azimuth (B, V), elevation (B, V),
     face offsets (B,) to turn global face ids into per-mesh ones)."""
     pool = MeshPool.from_arrays([(m.vertices, m.faces, None) for m in meshes], device)
     az, el = default_cameras(n_views, elevation_deg)
     b = len(meshes)
-    az, el = az[None].repeat(b, 1).to(device), el[None].repeat(b, 1).to(device)
+    az, el = az[None].repeat(b, 1), el[None].repeat(b, 1)
+    if azimuth0 is not None:
+        az = az + torch.as_tensor(azimuth0, dtype=az.dtype).view(b, 1)
+    az, el = az.to(device), el.to(device)
     views = render_views(pool, az, el, size)
     offs = np.cumsum([0] + [len(m.faces) for m in meshes])[:-1]
     return views, az, el, offs
+
+
+def _mesh_face_ids(views, row: int, offs) -> np.ndarray:
+    """(V, H, W) face ids of batch row ``row`` in its own mesh's numbering (-1 background)."""
+    f = views["face"][row].cpu().numpy()
+    return np.where(f >= 0, f - offs[row], -1)
 
 
 def labels_from_part_maps(mesh: MeshData, face_ids: np.ndarray, part_maps: np.ndarray, alpha: np.ndarray,
@@ -99,21 +111,24 @@ def labels_from_part_maps(mesh: MeshData, face_ids: np.ndarray, part_maps: np.nd
 
 def predict_parts(mesh: MeshData, model_dir: str | None = None, device: str = "cpu", steps: int = DEFAULT_STEPS,
                   seed: int = 0, progress=None, n_views: int | None = None, size: int | None = None,
-                  dtype: torch.dtype | None = None, bandwidth: float = BANDWIDTH, refine: str = REFINE) -> PartsResult:
+                  dtype: torch.dtype | None = None, bandwidth: float = BANDWIDTH, refine: str = REFINE,
+                  samples: int = 1) -> PartsResult:
     """Per-vertex kinematic part labels of ``mesh`` with the SP4D model.
 
     steps: sampling steps (1, 2 and 4 measured; 4 is best, notes/TRAINING.md);
     progress: optional callable(fraction in [0, 1], message); bandwidth: colour distance
     (unit cube) under which two parts' colour codes merge; refine: how the colour clusters
-    are regrouped on the mesh (REFINERS; ``labels_from_part_maps``).
+    are regrouped on the mesh (REFINERS; ``labels_from_part_maps``); samples: orbits
+    generated per mesh (each turned by 360 / (V * samples) degrees, its own noise), whose
+    part colours are averaged on the vertices (costs ``samples`` x the sampling time).
     """
     return predict_parts_batch([mesh], model_dir, device, steps, seed, progress, n_views, size, dtype,
-                               bandwidth, refine)[0]
+                               bandwidth, refine, samples)[0]
 
 
 def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", steps: int = DEFAULT_STEPS, seed: int = 0,
                         progress=None, n_views=None, size=None, dtype=None,
-                        bandwidth: float = BANDWIDTH, refine: str = REFINE) -> list[PartsResult]:
+                        bandwidth: float = BANDWIDTH, refine: str = REFINE, samples: int = 1) -> list[PartsResult]:
     """predict_parts for several meshes in one batch (one denoising run)."""
     for m in meshes:
         m.validate()
@@ -126,9 +141,12 @@ def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", st
     cfg = pipe.unet.config
     v = int(n_views or cfg.num_views)
     s = int(size or cfg.sample_size)
-    say(0.1, f"rendering {v} views at {s} px")
+    k = max(1, int(samples))
+    say(0.1, f"rendering {v * k} views at {s} px")
+    reps = [m for m in meshes for _ in range(k)]   # mesh i's orbits are rows i*k .. i*k+k-1
+    turn = [j * 2 * math.pi / (v * k) for _ in meshes for j in range(k)]
     with torch.no_grad():
-        views, az, el, offs = render_mesh_views(meshes, v, s, dev)
+        views, az, el, offs = render_mesh_views(reps, v, s, dev, azimuth0=turn)
     known = torch.ones(az.shape, device=dev)
     cond = build_cond(views, known)
     g = torch.Generator(device=dev).manual_seed(int(seed))
@@ -138,16 +156,18 @@ def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", st
     say(0.85, "lifting parts to vertices")
     res = []
     for i, m in enumerate(meshes):
-        face = views["face"][i].cpu().numpy()
-        face = np.where(face >= 0, face - offs[i], -1)
-        alpha = views["alpha"][i, ..., 0].cpu().numpy()
-        part = out.part[i, :, 0]
+        rows = range(i * k, i * k + k)
+        face = np.concatenate([_mesh_face_ids(views, r, offs) for r in rows])
+        alpha = views["alpha"][i * k:i * k + k, ..., 0].cpu().numpy().reshape(face.shape)
+        flat = lambda x: x[i * k:i * k + k, :, 0].reshape(-1, *x.shape[-3:])   # (k*V, H, W, 3)
+        part = flat(out.part)
         labels = labels_from_part_maps(m, face, part, alpha, bandwidth, refine)
         _, c, sc = normalise_vertices(np.asarray(m.vertices, np.float64))
-        cams = [dict(azimuth_deg=float(math.degrees(az[i, k])), elevation_deg=float(math.degrees(el[i, k])),
-                     ortho_half_extent=EXTENT, centre=c.tolist(), scale=float(sc)) for k in range(v)]
-        res.append(PartsResult(labels=labels, images=out.rgb[i, :, 0], part_maps=part,
-                               renders=((views["rgb"][i].cpu().float().numpy() + 1) / 2).clip(0, 1),
+        cams = [dict(azimuth_deg=float(math.degrees(az[r, j])), elevation_deg=float(math.degrees(el[r, j])),
+                     ortho_half_extent=EXTENT, centre=c.tolist(), scale=float(sc)) for r in rows for j in range(v)]
+        renders = ((views["rgb"][i * k:i * k + k].cpu().float().numpy() + 1) / 2).clip(0, 1)
+        res.append(PartsResult(labels=labels, images=flat(out.rgb), part_maps=part,
+                               renders=renders.reshape(-1, *renders.shape[-3:]),
                                alpha=alpha, face_ids=face, cameras=cams, n_parts=int(labels.max()) + 1))
     say(1.0, "done")
     return res

@@ -10,9 +10,9 @@ import pytest
 
 from engine.errors import InputError
 from engine.footage.cameras import OrthoCameras
-from engine.footage.intake import choose_frames, load_footage, natural_key
-from engine.footage.pipeline import FootageOptions, rig_views
-from engine.footage.reconstruct import reconstruct
+from engine.footage.intake import choose_frames, load_footage, natural_key, object_components
+from engine.footage.pipeline import FootageOptions, reconstruction_views, rig_views
+from engine.footage.reconstruct import hull_field, main_pieces, reconstruct
 from engine.footage.testclip import true_views, write_clip
 from tests.conftest import ROOT
 
@@ -43,6 +43,22 @@ def test_video_and_png_folder_give_the_same_frames_and_masks(clip):
     assert abs(max(np.ptp(xs), np.ptp(ys)) + 1 - 0.74 * 96) <= 3
     assert abs(0.5 * (xs.min() + xs.max() + 1) - 48) <= 1.5
     assert np.allclose(a.rgba[0][~al][:, :3], 1.0)
+
+
+def test_object_pieces_apart_from_the_body_stay_in_the_mask(tmp_path):
+    m = np.zeros((64, 64), bool)
+    m[10:50, 20:40] = True          # body, 800 px
+    m[12:40, 44:48] = True          # an arm drawn apart by a 4-px gap, 112 px
+    m[30, 30] = False               # a hole (a dark eye)
+    m[2, 2] = True                  # speckle
+    k = object_components(m)
+    assert k[12:40, 44:48].all() and k[30, 30] and not k[2, 2]
+    # a held-out robot (seed 10_000_100) whose arm is drawn apart from its body by a gap
+    # at the shoulder in frame 2: keeping only the largest component lost the arm (IoU 0.80)
+    c = write_clip(10_000_100, str(tmp_path), n_frames=8, size=160)
+    f = load_footage(c.video, 4, size=96)
+    ious = [(f.masks[t] & c.alphas[i]).sum() / (f.masks[t] | c.alphas[i]).sum() for t, i in enumerate(f.indices)]
+    assert min(ious) > 0.9, ious
 
 
 def test_frame_choice_and_natural_order():
@@ -109,6 +125,44 @@ def test_reconstruction_from_true_views_beats_the_extruded_silhouette(clip):
     err = np.abs(chroma(rec.colors) - chroma(clip.obj.colors[nn])).mean()
     shuffled = np.abs(chroma(rec.colors) - chroma(clip.obj.colors[np.random.default_rng(0).permutation(nn)])).mean()
     assert err < 0.03 and err < 0.6 * shuffled, (err, shuffled)
+
+
+def test_reconstruction_keeps_separate_pieces_and_drops_debris():
+    cube = lambda c, h: (np.array([[x, y, z] for x in (-h, h) for y in (-h, h) for z in (-h, h)]) + c,
+                         np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
+                                   [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]]))
+    parts = [cube(0.0, 0.3), cube(0.5, 0.1), cube(-0.5, 0.01)]
+    v = np.concatenate([p[0] for p in parts])
+    f = np.concatenate([p[1] + 8 * i for i, p in enumerate(parts)])
+    # pieces are weighed by face count: a body and a separate arm of 360 faces each
+    # (as marching cubes tessellates them), carving debris of 12
+    f = np.concatenate([f[:24]] * 30 + [f[24:]])
+    kv, kf = main_pieces(v, f)
+    assert len(kv) == 16 and len(kf) == 720 and np.abs(kv).max() < 0.61
+
+
+def test_the_footage_itself_is_view_0_of_the_reconstruction(clip):
+    foot = load_footage(clip.video, 4, size=96)
+    gen = true_views(clip.obj, OrthoCameras.orbit(8, 96, 0, 15), foot.indices)
+    rgb, alpha, observed = reconstruction_views(gen, foot)
+    assert observed == (0,)
+    np.testing.assert_array_equal(alpha[0], foot.rgba[0, ..., 3] > 0.5)
+    np.testing.assert_array_equal(rgb[0], foot.rgba[0, ..., :3])
+    np.testing.assert_array_equal(alpha[1:], gen.alpha[0, 1:])
+    assert not np.array_equal(gen.alpha[0, 0], alpha[0])    # the generated copy is not used
+    # without footage the generated view stays
+    _, alpha, observed = reconstruction_views(gen)
+    np.testing.assert_array_equal(alpha, gen.alpha[0])
+    assert observed == ()
+    # an observed view always carves: a voxel column outside its silhouette is empty
+    # even when every generated view says "inside"
+    cams = OrthoCameras.orbit(8, 32, 0, 15)
+    al = np.zeros((8, 32, 32), np.float32)
+    al[:, 6:26, 6:26] = 1
+    al[0, :, 16:] = 0                       # view 0 sees only the left half
+    loose = hull_field(al, cams, 24)[0]
+    strict = hull_field(al, cams, 24, trusted=(0,))[0]
+    assert strict.sum() < 0.7 * loose.sum() and (strict <= loose + 1e-6).all()
 
 
 def test_rig_from_true_views_weights_every_vertex(clip):
