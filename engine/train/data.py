@@ -17,6 +17,7 @@ Sources:
 
 from __future__ import annotations
 
+import copy
 import glob
 import math
 import os
@@ -161,6 +162,39 @@ class PoolBuilder:
 
 
 # ----------------------------------------------------------------------- GPU sampler
+def frame_like_footage(pool: MeshPool, which: torch.Tensor, azimuth: torch.Tensor, elevation: torch.Tensor) -> MeshPool:
+    """Place the objects ``which`` (n,) bool as the footage intake frames an object: its
+    silhouette in view 0 (azimuth / elevation (n,) radians) centred on its 2D bounding
+    box, the box's longest side ``OBJECT_FRACTION`` of the image (``engine.footage.intake``),
+    depth along view 0 left at the 3D box centre. Footage-mode samples then see the input
+    framed as at inference and learn views consistent with it; the others keep the unit
+    cube of the mesh path. Returns ``pool`` with new vertices (a translation and a
+    uniform scale per object: normals stay valid)."""
+    from ..footage.intake import OBJECT_FRACTION
+    from ..models.raster import EXTENT
+
+    if not bool(which.any()):
+        return pool
+    ca, sa, ce, se = azimuth.cos(), azimuth.sin(), elevation.cos(), elevation.sin()
+    d = torch.stack([ce * sa, -ce * ca, se], -1)            # view 0's camera frame (n, 3) each,
+    r = torch.stack([ca, sa, torch.zeros_like(ca)], -1)     # as engine.footage.cameras.OrthoCameras
+    u = torch.cross(d, r, dim=-1)
+    o = pool.vert_obj
+    xy = torch.stack([(pool.verts * r[o]).sum(1), (pool.verts * u[o]).sum(1)], -1)   # (N, 2)
+    n = len(which)
+    big = torch.full((n, 2), 1e9, device=xy.device, dtype=xy.dtype)
+    lo = big.scatter_reduce(0, o[:, None].expand(-1, 2), xy, "amin")
+    hi = (-big).scatter_reduce(0, o[:, None].expand(-1, 2), xy, "amax")
+    c = 0.5 * (lo + hi)
+    scale = OBJECT_FRACTION * 2 * EXTENT / (hi - lo).max(1).values.clamp_min(1e-9)
+    scale = torch.where(which, scale, torch.ones_like(scale))
+    shift = torch.where(which[:, None], c[:, :1] * r + c[:, 1:] * u, torch.zeros_like(r))
+    out = copy.copy(pool)
+    out.verts = (pool.verts - shift[o]) * scale[o][:, None]
+    return out
+
+
+
 class GPUData:
     """Holds the mesh pools on the device and renders training batches.
 
@@ -234,8 +268,9 @@ class GPUData:
         if self._rand(1).item() < 0.5:
             light = torch.nn.functional.normalize(torch.randn(n, 3, device=dev, generator=self.g)
                                                   + torch.tensor([0, -0.5, 1.2], device=dev), dim=-1)
-        views = render_views(sub, az, el, self.size, albedo=alb, light=light)
         known = (self._rand(n, 1) >= self.p_footage).float().expand(n, v)
+        sub = frame_like_footage(sub, known[:, 0] < 0.5, az[:, 0], el[:, 0])
+        views = render_views(sub, az, el, self.size, albedo=alb, light=light)
         cond = build_cond(views, known)
         ch = lambda t: t.permute(0, 1, 4, 2, 3)[:, :, None].contiguous()
         return {"cond": cond, "rgb": ch(views["rgb"]), "part": ch(views["part"]), "alpha": ch(views["alpha"]),

@@ -224,3 +224,29 @@ def test_shipped_checkpoint_is_trained_and_beats_a_random_model(heldout_object, 
     e_ship, e_rand = _colour_error(shipped, mesh, gt), _colour_error(random, mesh, gt)
     assert e_ship < 0.6 * e_rand, (e_ship, e_rand)
     assert adjusted_rand_index(shipped.labels, gt) > adjusted_rand_index(random.labels, gt) + 0.1
+
+
+def test_footage_mode_samples_are_framed_as_the_intake_frames_footage():
+    """Footage-mode training inputs: view 0's silhouette centred on its 2D box, the box's
+    longest side OBJECT_FRACTION of the image (what ``load_footage`` gives at inference);
+    mesh-mode samples keep the unit-cube framing."""
+    from engine.footage.intake import OBJECT_FRACTION
+    from engine.synth.generator import generate
+    from engine.train.data import GPUData, frame_like_footage
+
+    objs = [generate(s, n_frames=1) for s in (5, 6, 7)]
+    size = 64
+    data = GPUData(torch.device("cpu"), size, 4, p_real=0.0, p_footage=1.0, seed=1)
+    data.add_synth([(o.frames[0], o.faces, o.vertex_part, None) for o in objs])
+    b = data.batch(3)
+    assert bool((b["known"] == 0).all())
+    for a in b["cond"][:, 0, 0, 3].numpy() > 0.5:            # the input frame's alpha
+        ys, xs = np.nonzero(a)
+        side = max(np.ptp(xs), np.ptp(ys)) + 1
+        centre = 0.5 * (np.array([xs.min(), ys.min()]) + np.array([xs.max(), ys.max()]) + 1)
+        assert abs(side - OBJECT_FRACTION * size) <= 2 and np.abs(centre - size / 2).max() <= 1.5, (side, centre)
+    # the mesh path's samples are left as they are
+    pool, az = data.synth, torch.linspace(0, 3, 3)
+    kept = frame_like_footage(pool, torch.tensor([False, True, False]), az, az * 0.1)
+    o = pool.vert_obj
+    assert torch.equal(kept.verts[o != 1], pool.verts[o != 1]) and not torch.equal(kept.verts[o == 1], pool.verts[o == 1])
