@@ -226,6 +226,24 @@ def test_shipped_checkpoint_is_trained_and_beats_a_random_model(heldout_object, 
     assert adjusted_rand_index(shipped.labels, gt) > adjusted_rand_index(random.labels, gt) + 0.1
 
 
+def test_two_orbits_per_mesh_are_turned_and_lifted_together(heldout_object):
+    """predict_parts(samples=2): a second orbit turned by half a view step, generated with its
+    own noise; both orbits' views come back (cameras, maps, face ids) and are lifted together."""
+    from engine.pipelines.parts_for_mesh import predict_parts
+
+    mesh, gt = heldout_object
+    one = predict_parts(mesh, steps=2, refine="none")
+    two = predict_parts(mesh, steps=2, refine="none", samples=2)
+    assert len(two.cameras) == two.part_maps.shape[0] == two.face_ids.shape[0] == two.renders.shape[0] == 16
+    az = np.array([c["azimuth_deg"] for c in two.cameras])
+    np.testing.assert_allclose(az[8:] - az[:8], 22.5, atol=1e-4)
+    np.testing.assert_allclose(az[:8], [c["azimuth_deg"] for c in one.cameras], atol=1e-4)
+    assert not np.array_equal(two.face_ids[:8], two.face_ids[8:])
+    assert two.labels.shape == (mesh.n_vertices,) and two.n_parts >= 2
+    # the second orbit is as good a prediction as the first: the pooled colours are not worse
+    assert _colour_error(two, mesh, gt) < 1.1 * _colour_error(one, mesh, gt)
+
+
 def test_footage_mode_samples_are_framed_as_the_intake_frames_footage():
     """Footage-mode training inputs: view 0's silhouette centred on its 2D box, the box's
     longest side OBJECT_FRACTION of the image (what ``load_footage`` gives at inference);
