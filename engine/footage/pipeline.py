@@ -36,8 +36,8 @@ class FootageOptions:
     convention (0 = the object faces the camera; 15 = eye level a little above).
     resolution: voxels per axis of the visual hull; tolerance: generated views allowed
     to disagree with a voxel before it is carved (None = ``reconstruct``'s default);
-    target_faces: triangle count of the mesh; size: longest side of the result in scene units (footage has no scale);
-    use_motion: move joints to pivots observed between frames."""
+    target_faces: triangle count of the mesh; size: longest side of the result in scene
+    units (footage has no scale); use_motion: move joints to pivots observed between frames."""
 
     frames: int = 4
     indices: list | None = None

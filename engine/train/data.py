@@ -171,20 +171,14 @@ def frame_like_footage(pool: MeshPool, which: torch.Tensor, azimuth: torch.Tenso
     cube of the mesh path. Returns ``pool`` with new vertices (a translation and a
     uniform scale per object: normals stay valid)."""
     from ..footage.intake import OBJECT_FRACTION
-    from ..models.raster import EXTENT
+    from ..models.raster import EXTENT, camera_frames
 
     if not bool(which.any()):
         return pool
-    ca, sa, ce, se = azimuth.cos(), azimuth.sin(), elevation.cos(), elevation.sin()
-    d = torch.stack([ce * sa, -ce * ca, se], -1)            # view 0's camera frame (n, 3) each,
-    r = torch.stack([ca, sa, torch.zeros_like(ca)], -1)     # as engine.footage.cameras.OrthoCameras
-    u = torch.cross(d, r, dim=-1)
+    _, r, u = camera_frames(azimuth, elevation)             # view 0's screen axes (n, 3)
     o = pool.vert_obj
     xy = torch.stack([(pool.verts * r[o]).sum(1), (pool.verts * u[o]).sum(1)], -1)   # (N, 2)
-    n = len(which)
-    big = torch.full((n, 2), 1e9, device=xy.device, dtype=xy.dtype)
-    lo = big.scatter_reduce(0, o[:, None].expand(-1, 2), xy, "amin")
-    hi = (-big).scatter_reduce(0, o[:, None].expand(-1, 2), xy, "amax")
+    lo, hi = object_bounds(xy, o, len(which))
     c = 0.5 * (lo + hi)
     scale = OBJECT_FRACTION * 2 * EXTENT / (hi - lo).max(1).values.clamp_min(1e-9)
     scale = torch.where(which, scale, torch.ones_like(scale))
@@ -193,6 +187,12 @@ def frame_like_footage(pool: MeshPool, which: torch.Tensor, azimuth: torch.Tenso
     out.verts = (pool.verts - shift[o]) * scale[o][:, None]
     return out
 
+
+def object_bounds(x: torch.Tensor, obj: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-object minimum and maximum (n, C) of per-vertex values x (N, C); obj (N,) in 0..n-1."""
+    big = torch.full((n, x.shape[1]), 1e9, device=x.device, dtype=x.dtype)
+    idx = obj[:, None].expand(-1, x.shape[1])
+    return big.scatter_reduce(0, idx, x, "amin"), (-big).scatter_reduce(0, idx, x, "amax")
 
 
 class GPUData:
@@ -277,15 +277,12 @@ class GPUData:
                 "part_id": views["part_id"][:, :, None], "azimuth": az, "elevation": el, "known": known}
 
     def _augment(self, sub: MeshPool, n: int) -> MeshPool:
-        dev = self.device
         s = 0.8 + 0.4 * self._rand(n, 3)
         flip = (self._rand(n) < 0.5).float()
         s[:, 0] = s[:, 0] * (1 - 2 * flip)
         vs = sub.verts * s[sub.vert_obj]
         # renormalise each object to longest side 1, centred (the render convention)
-        big = torch.full((n, 3), 1e9, device=dev)
-        lo = big.clone().scatter_reduce(0, sub.vert_obj[:, None].expand(-1, 3), vs, "amin")
-        hi = (-big).scatter_reduce(0, sub.vert_obj[:, None].expand(-1, 3), vs, "amax")
+        lo, hi = object_bounds(vs, sub.vert_obj, n)
         c = 0.5 * (lo + hi)
         sc = (hi - lo).max(1).values.clamp_min(1e-9)
         vs = (vs - c[sub.vert_obj]) / sc[sub.vert_obj][:, None]
