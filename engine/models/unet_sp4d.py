@@ -5,7 +5,8 @@ Layout of every tensor (B objects, V views, T frames, H x W pixels):
     sample_rgb, sample_part: (B, V, T, 3, H, W)   noisy images, already scaled by c_in
     cond:                    (B, V, T, Cc, H, W)  conditioning, concatenated on channels
     c_noise:                 (B,) or (B, V, T)    0.25 * ln(sigma) (EDM / SV4D)
-    azimuth, elevation:      (B, V)               radians, camera of each view
+    azimuth, elevation:      (B, V)               radians, camera of each view; the camera code
+                                                  uses azimuth relative to view 0 (as SV4D does)
     frame_index:             (B, T)               position of each frame in the clip, [0, 1]
 
 Conditioning channels (``cond_channels`` = 16 in the compact config; see
@@ -209,7 +210,10 @@ class SP4DDualUNet(ModelMixin, ConfigMixin):
             c_noise = c_noise[:, None, None].expand(b, v, t)
         if frame_index is None:
             frame_index = torch.linspace(0, 1, t, device=dev)[None].expand(b, t) if t > 1 else torch.zeros(b, t, device=dev)
-        cam = camera_fourier(azimuth, elevation, self.config.camera_freqs)
+        # Relative to view 0, the view the input frame is seen from: with absolute azimuths
+        # (random object yaw in training) footage mode cannot tell which view the input frame
+        # belongs to, since the frame is broadcast to every view, and blurs all orientations.
+        cam = camera_fourier(azimuth - azimuth[:, :1], elevation, self.config.camera_freqs)
         fr = frame_fourier(frame_index, self.config.frame_freqs)
         fuse = fuse and self.fuse_rgb is not None and len(branches) == 2
         inputs = {"rgb": sample_rgb, "part": sample_part}

@@ -51,7 +51,9 @@ def test_bidifuse_starts_as_identity_so_the_rgb_branch_is_unchanged():
         assert not torch.allclose(model(**x).rgb, alone.rgb)
 
 
-def test_views_are_a_set_permuting_them_permutes_the_output():
+def test_views_after_the_first_are_a_set_and_only_relative_azimuth_matters():
+    """View 0 is the input frame's view (footage mode): permuting the others permutes the
+    output, and turning every camera by the same azimuth changes nothing."""
     torch.manual_seed(0)
     model = SP4DDualUNet(**TINY).eval()
     with torch.no_grad():  # make the (zero-initialised) view attention active
@@ -59,12 +61,14 @@ def test_views_are_a_set_permuting_them_permutes_the_output():
             if type(m).__name__ == "AxisAttention":
                 m.attn.to_out[0].weight.normal_(0, 0.2)
     x = _inputs(TINY, b=1)
-    perm = torch.tensor([2, 0, 1])
+    perm = torch.tensor([0, 2, 1])
     px = {k: (v[:, perm] if v.dim() >= 2 and v.shape[1] == TINY["num_views"] and k != "c_noise" else v)
           for k, v in x.items()}
+    turned = dict(x, azimuth=x["azimuth"] + 1.3)
     with torch.no_grad():
-        a, b = model(**x), model(**px)
+        a, b, c = model(**x), model(**px), model(**turned)
     torch.testing.assert_close(a.part[:, perm], b.part, atol=2e-5, rtol=1e-4)
+    torch.testing.assert_close(a.part, c.part, atol=2e-5, rtol=1e-4)
 
 
 def test_random_checkpoint_round_trips_through_safetensors(tmp_path):
