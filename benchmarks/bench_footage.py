@@ -177,13 +177,15 @@ def score_views(gen, foot, truth, cams, gt_v, gt_f, resolution: int = 64) -> dic
     return out
 
 
-def threshold_sweep(model, steps, thresholds, n_clips: int = 6) -> None:
+def threshold_sweep(model, steps, thresholds, n_clips: int = 6, relative: bool = False) -> None:
     """Print novel-view IoU and Chamfer per silhouette threshold (``engine.footage.generate.
     silhouettes``) on the tuning clips SEED0+200.. (held out, apart from the benchmark's
-    SEED0+100.. and the test's seeds): where the shipped threshold was chosen."""
+    SEED0+100.. and the test's seeds): where the shipped threshold was chosen. relative:
+    the values are ratios to the input object's median distance from white
+    (``silhouette_threshold``), else absolute thresholds."""
     import dataclasses
 
-    from engine.footage.generate import silhouettes
+    from engine.footage.generate import silhouette_threshold, silhouettes
 
     res = []
     for i in range(n_clips):
@@ -191,14 +193,15 @@ def threshold_sweep(model, steps, thresholds, n_clips: int = 6) -> None:
         gen = r["_gen"]
         row = []
         for th in thresholds:
-            g = dataclasses.replace(gen, alpha=silhouettes(gen.rgb, gen.part, threshold=th))
+            cut = silhouette_threshold(r["_foot"].rgba, th) if relative else th
+            g = dataclasses.replace(gen, alpha=silhouettes(gen.rgb, gen.part, threshold=cut))
             sc = score_views(g, r["_foot"], r["_truth"], r["_cams"], *r["_gt"])
             row.append((sc["iou_model"], sc["chamfer_model"]))
         res.append(row)
         print(r["seed"], r["category"], f"baseline {r['iou_baseline']:.3f}/{r['chamfer_baseline']:.3f}",
               " ".join(f"{th}:{a:.3f}/{c:.3f}" for th, (a, c) in zip(thresholds, row)), flush=True)
     m = np.nanmean(np.array(res), 0)
-    print("threshold | iou_model | chamfer_model")
+    print(("ratio" if relative else "threshold") + " | iou_model | chamfer_model")
     for th, (a, c) in zip(thresholds, m):
         print(f"{th} | {a:.3f} | {c:.3f}")
 
@@ -254,11 +257,13 @@ def main():
     ap.add_argument("--pictures", metavar="DIR", help="write footage_*.png pictures there and stop")
     ap.add_argument("--threshold-sweep", type=float, nargs="+", metavar="T",
                     help="silhouette thresholds to compare on the tuning clips, then stop")
+    ap.add_argument("--relative", action="store_true",
+                    help="--threshold-sweep values are ratios to the input object's distance from white")
     a = ap.parse_args()
     if a.threshold_sweep:
         from engine.models import load_sp4d
 
-        threshold_sweep(load_sp4d(a.model), a.steps, a.threshold_sweep, n_clips=a.seeds)
+        threshold_sweep(load_sp4d(a.model), a.steps, a.threshold_sweep, n_clips=a.seeds, relative=a.relative)
         return
     if a.pictures:
         model = None

@@ -61,13 +61,28 @@ def footage_condition(rgba: torch.Tensor, n_views: int) -> torch.Tensor:
     return build_cond(views, torch.zeros(b, n_views), ref_view=0, ref_rgba=ref)
 
 
-# Colour distance from white (0..sqrt 3) above which a generated pixel is object. The
-# few-step samples fade towards white at the object's rim, so a low threshold keeps a
-# fat halo: on the tuning clips 10_000_200..205 (held out, apart from the benchmark and
-# test seeds; `bench_footage.py --threshold-sweep`, run 13) novel-view IoU rose from 0.404 at
-# 0.08 to 0.466 at 0.4 with the reconstruction's Chamfer unchanged (0.066 -> 0.069) and
-# worse only from 0.7. 0.4 rather than 0.5-0.6 leaves room for pale objects.
-SILHOUETTE_THRESHOLD = 0.4
+# Where a generated pixel counts as object: colour distance from white (0..sqrt 3) above
+# SILHOUETTE_RATIO x the median distance of the observed object's own pixels (the input
+# frames), clipped to THRESHOLD_RANGE. Few-step samples fade towards white at the rim, so
+# a fixed low threshold keeps a fat halo, and a fixed high one would lose a pale object;
+# calibrating on the footage serves both. The ratio was chosen on the tuning clips
+# 10_000_200..205 (held out, apart from the benchmark and test seeds), see
+# `bench_footage.py --threshold-sweep` and docs/footage.md.
+SILHOUETTE_RATIO = 0.5
+THRESHOLD_RANGE = (0.1, 0.7)
+SILHOUETTE_THRESHOLD = 0.4  # used when no footage calibrates it
+
+
+def silhouette_threshold(rgba: np.ndarray, ratio: float = SILHOUETTE_RATIO) -> float:
+    """Silhouette threshold for views generated from ``rgba`` (T, S, S, 4) input frames in
+    [0, 1] on white: ``ratio`` x the median distance from white of the object's pixels
+    (alpha > 0.5), within THRESHOLD_RANGE."""
+    rgba = np.asarray(rgba, np.float32)
+    obj = rgba[..., 3] > 0.5
+    if not obj.any():
+        return SILHOUETTE_THRESHOLD
+    d = np.linalg.norm(1.0 - rgba[..., :3][obj], axis=-1)
+    return float(np.clip(ratio * np.median(d), *THRESHOLD_RANGE))
 
 
 def silhouettes(rgb: np.ndarray, part: np.ndarray | None = None,
@@ -123,4 +138,5 @@ def generate_views(rgba: np.ndarray, model=None, device: str = "cpu", steps: int
     out = SP4DPipeline(unet=net, scheduler=sp4d_scheduler())(
         cond, az, el, num_inference_steps=steps, generator=gen, callback=say)
     rgb, part = out.rgb[:, :, 0].astype(np.float32), out.part[:, :, 0].astype(np.float32)
-    return GeneratedViews(rgb, part, silhouettes(rgb, part), cams, steps, time.perf_counter() - t0)
+    alpha = silhouettes(rgb, part, threshold=silhouette_threshold(rgba))
+    return GeneratedViews(rgb, part, alpha, cams, steps, time.perf_counter() - t0)
