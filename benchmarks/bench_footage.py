@@ -18,9 +18,12 @@ and given to SP4D. Reported, in the normalised unit cube:
 - the same for the trivial baseline: the input mask extruded along the view direction
   to a depth equal to its width;
 - and for "oracle" views (true renders through the same reconstruction): the upper bound
-  of the reconstruction step alone.
+  of the reconstruction step alone;
+- with ``--rig``: the rigs built from the generated views, from the oracle views and
+  from the baseline's extruded mesh (segmented without the model), skeleton CD-J2J / J2B /
+  B2B (x10^-2) against the object's true posed skeleton, and the bone counts.
 
-    python benchmarks/bench_footage.py [--seeds 4] [--steps 12] [--oracle-only]
+    python benchmarks/bench_footage.py [--seeds 4] [--steps 12] [--oracle-only] [--rig]
     python benchmarks/bench_footage.py --steps 4 --seeds 6 --threshold-sweep 0.08 0.2 0.4 0.6
 """
 
@@ -117,9 +120,47 @@ def truth_placement(obj, frame: int, cams: OrthoCameras, input_alpha: np.ndarray
     return scale, offset
 
 
+def skeleton_scores(skeleton, mesh, obj, frame: int) -> dict:
+    """CD-J2J / J2B / B2B (x10^-2, design.md) of ``skeleton`` (rigging ``mesh``) against
+    the object's true posed skeleton at animation ``frame``, each placed by its own mesh's
+    bounding box (a monocular clip fixes neither scale nor depth), and the bone counts."""
+    import dataclasses
+
+    from engine.eval.skeleton_metrics import skeleton_distances
+    from engine.mesh import MeshData
+
+    gt = dataclasses.replace(obj.skeleton, heads=obj.joint_heads[frame], tails=obj.joint_tails[frame])
+    gmesh = MeshData(obj.frames[frame], obj.faces)
+    (glo, ghi), (lo, hi) = gmesh.bbox(), mesh.bbox()
+    to_gt = lambda p: (p - 0.5 * (lo + hi)) / (hi - lo).max() * (ghi - glo).max() + 0.5 * (glo + ghi)
+    sk = dataclasses.replace(skeleton, heads=to_gt(skeleton.heads), tails=to_gt(skeleton.tails))
+    d = skeleton_distances(sk, gt, gmesh)
+    return {"j2j": d.j2j, "j2b": d.j2b, "b2b": d.b2b, "bones": float(len(sk.heads)), "bones_true": float(len(gt.heads))}
+
+
+def rig_skeleton_scores(gen, foot, obj, frame: int) -> dict:
+    """Rig the views ``gen`` as the footage path does (``rig_views``) and score its skeleton."""
+    from engine.footage.pipeline import FootageOptions, rig_views
+
+    res = rig_views(gen, FootageOptions(), footage=foot)
+    return skeleton_scores(res.rig.skeleton, res.mesh, obj, frame)
+
+
+def baseline_skeleton_scores(vertices, faces, obj, frame: int) -> dict:
+    """The trivial rig: the extruded silhouette segmented without the model
+    (``segment_geometric``, spectral clustering) and rigged by the same core."""
+    from engine.mesh import MeshData
+    from engine.rig import skeleton_from_parts
+    from engine.segment.geometric import segment_geometric
+
+    mesh = MeshData(vertices, faces)
+    return skeleton_scores(skeleton_from_parts(mesh, segment_geometric(mesh)).skeleton, mesh, obj, frame)
+
+
 def evaluate(seed: int, model=None, steps: int | None = None, oracle_only: bool = False, work: str | None = None,
-             azimuth_deg: float = 0.0, elevation_deg: float = 15.0, resolution: int = 64) -> dict:
-    """All numbers for one held-out clip (see the module docstring)."""
+             azimuth_deg: float = 0.0, elevation_deg: float = 15.0, resolution: int = 64, rig: bool = False) -> dict:
+    """All numbers for one held-out clip (see the module docstring); rig: also rig the
+    generated and the true views and the baseline mesh and score the skeletons."""
     work = work or tempfile.mkdtemp(prefix="sp4d-footage-")
     clip = write_clip(seed, work, azimuth_deg=azimuth_deg, elevation_deg=elevation_deg)
     size = 96 if model is None else int(model.config.sample_size)
@@ -142,6 +183,10 @@ def evaluate(seed: int, model=None, steps: int | None = None, oracle_only: bool 
     # oracle: true views through the reconstruction
     rec = reconstruct(truth.rgb[0], truth.alpha[0], cams, resolution)
     out["chamfer_oracle"] = chamfer(rec.mesh.vertices, rec.mesh.faces, gt_v, gt_f)
+    ref = int(foot.indices[0])  # the animation frame the mesh is reconstructed at
+    if rig:
+        out.update({f"{k}_oracle": v for k, v in rig_skeleton_scores(truth, foot, clip.obj, ref).items()})
+        out.update({f"{k}_baseline": v for k, v in baseline_skeleton_scores(bv, bf, clip.obj, ref).items()})
     if oracle_only:
         return out
 
@@ -153,6 +198,8 @@ def evaluate(seed: int, model=None, steps: int | None = None, oracle_only: bool 
     t0 = time.perf_counter()
     out.update(score_views(gen, foot, truth, cams, gt_v, gt_f, resolution))
     out["reconstruct_s"] = time.perf_counter() - t0
+    if rig:
+        out.update({f"{k}_model": v for k, v in rig_skeleton_scores(gen, foot, clip.obj, ref).items()})
     out["_gen"], out["_foot"], out["_truth"], out["_cams"], out["_gt"] = gen, foot, truth, cams, (gt_v, gt_f)
     return out
 
@@ -254,6 +301,7 @@ def main():
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--model", default=None)
     ap.add_argument("--oracle-only", action="store_true")
+    ap.add_argument("--rig", action="store_true", help="also rig the views and score the skeletons")
     ap.add_argument("--pictures", metavar="DIR", help="write footage_*.png pictures there and stop")
     ap.add_argument("--threshold-sweep", type=float, nargs="+", metavar="T",
                     help="silhouette thresholds to compare on the tuning clips, then stop")
@@ -281,10 +329,13 @@ def main():
         model = load_sp4d(a.model)
     cols = ["seed", "category", "iou_input", "iou_model", "iou_recon", "iou_model_view0", "iou_baseline",
             "chamfer_model", "chamfer_baseline", "chamfer_oracle", "generate_s"]
+    if a.rig:
+        cols += [f"{k}_{w}" for w in ("model", "baseline", "oracle") for k in ("j2j", "j2b", "b2b", "bones")]
+        cols += ["bones_true_oracle"]
     print(" | ".join(cols))
     rows = []
     for i in range(a.seeds):
-        r = evaluate(SEED0 + 100 + i, model, a.steps, a.oracle_only)
+        r = evaluate(SEED0 + 100 + i, model, a.steps, a.oracle_only, rig=a.rig)
         rows.append(r)
         print(" | ".join(f"{r[c]:.3f}" if isinstance(r.get(c), float) else str(r.get(c, "-")) for c in cols), flush=True)
     num = [c for c in cols[2:] if all(isinstance(r.get(c), float) for r in rows)]
