@@ -240,6 +240,31 @@ def test_footage_rig_beats_the_trivial_rig_on_held_out_footage(quality):
     assert mean("j2j_model") < mean("j2j_baseline"), table
 
 
+def test_silhouette_threshold_follows_the_observed_object():
+    """A pale object gets a lower cut than a saturated one, so its generated views keep
+    their rims; with no object the fixed default stands."""
+    from engine.footage.generate import SILHOUETTE_THRESHOLD, silhouette_threshold, silhouettes
+
+    def frames(colour):
+        f = np.ones((2, 32, 32, 4), np.float32)
+        f[..., 3] = 0
+        f[:, 8:24, 8:24] = list(colour) + [1.0]
+        return f
+
+    dark, pale = frames((0.2, 0.3, 0.1)), frames((0.85, 0.85, 0.8))
+    d_dark = np.linalg.norm(1 - np.array([0.2, 0.3, 0.1]))
+    assert silhouette_threshold(dark) == pytest.approx(min(0.5 * d_dark, 0.7), abs=1e-6)
+    assert silhouette_threshold(pale) == pytest.approx(0.5 * np.linalg.norm([0.15, 0.15, 0.2]), abs=1e-6)
+    assert silhouette_threshold(np.ones((1, 8, 8, 4), np.float32) * [1, 1, 1, 0]) == SILHOUETTE_THRESHOLD
+    # a generated view of the pale object, faded a little at the rim, keeps its rim
+    view = np.ones((1, 32, 32, 3), np.float32)
+    view[0, 8:24, 8:24] = [0.85, 0.85, 0.8]
+    view[0, 8:24, 8] = [0.9, 0.9, 0.87]
+    kept = silhouettes(view, threshold=silhouette_threshold(pale))
+    fixed = silhouettes(view)
+    assert kept[0, 8:24, 8:24].all() and not fixed[0].any()
+
+
 def test_footage_mode_generation_plumbing_with_an_untrained_tiny_model():
     """The footage-mode conditioning and the sampler on the real (tiny-config, untrained)
     architecture: shapes, ranges, progress, seeding. Quality needs the checkpoint."""
