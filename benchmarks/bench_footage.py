@@ -126,13 +126,13 @@ def skeleton_scores(skeleton, mesh, obj, frame: int) -> dict:
     bounding box (a monocular clip fixes neither scale nor depth), and the bone counts."""
     import dataclasses
 
-    from engine.eval.skeleton_metrics import skeleton_distances
+    from engine.eval.skeleton_metrics import normalisation, skeleton_distances
     from engine.mesh import MeshData
 
     gt = dataclasses.replace(obj.skeleton, heads=obj.joint_heads[frame], tails=obj.joint_tails[frame])
     gmesh = MeshData(obj.frames[frame], obj.faces)
-    (glo, ghi), (lo, hi) = gmesh.bbox(), mesh.bbox()
-    to_gt = lambda p: (p - 0.5 * (lo + hi)) / (hi - lo).max() * (ghi - glo).max() + 0.5 * (glo + ghi)
+    (c, s), (gc, gs) = normalisation(mesh), normalisation(gmesh)
+    to_gt = lambda p: (p - c) * s / gs + gc  # through the unit box of each mesh
     sk = dataclasses.replace(skeleton, heads=to_gt(skeleton.heads), tails=to_gt(skeleton.tails))
     d = skeleton_distances(sk, gt, gmesh)
     return {"j2j": d.j2j, "j2b": d.j2b, "b2b": d.b2b, "bones": float(len(sk.heads)), "bones_true": float(len(gt.heads))}

@@ -226,7 +226,7 @@ def object_components(mask: np.ndarray, fill_holes: bool = True, min_frac: float
     keep = np.isin(lab, big)
     if fill_holes:
         # background components (4-connected: the complement of 8-connected objects)
-        nb, blab, bstats, _ = cv2.connectedComponentsWithStats((~keep).astype(np.uint8), connectivity=4)
+        _, blab, bstats, _ = cv2.connectedComponentsWithStats((~keep).astype(np.uint8), connectivity=4)
         border = np.unique(np.concatenate([blab[0], blab[-1], blab[:, 0], blab[:, -1]]))
         small = bstats[:, cv2.CC_STAT_AREA] < max_hole_frac * keep.sum()
         small[border] = False
