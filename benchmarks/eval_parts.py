@@ -77,7 +77,7 @@ def oracle_labels(mesh: MeshData, gt: np.ndarray, bandwidth: float, refine: str,
     """The ceiling of the lifting: the TRUE part-colour maps through the same decoding."""
     v = render_gt(mesh, gt, n_views, size)
     part = ((v["part"] + 1) / 2).clip(0, 1)
-    return labels_from_part_maps(mesh, v["face"], part, v["alpha"][..., 0], bandwidth, refine)
+    return labels_from_part_maps(mesh, v["face"], part, v["alpha"][..., 0], bandwidth, refine, v["bary"])
 
 
 def metrics_2d(pred: np.ndarray, gt: np.ndarray):
@@ -118,7 +118,7 @@ def evaluate(objects, model_dir, device, steps_list, baseline: bool, bandwidth: 
             row[f"ari3d_s{st}"] = adjusted_rand_index(r.labels, gt)
             row[f"miou3d_s{st}"] = matched_miou(r.labels, gt)
             for rf in also_refine:
-                lab = labels_from_part_maps(mesh, r.face_ids, r.part_maps, r.alpha, bandwidth, rf)
+                lab = labels_from_part_maps(mesh, r.face_ids, r.part_maps, r.alpha, bandwidth, rf, r.bary)
                 row[f"ari3d_s{st}_{rf}"], row[f"miou3d_s{st}_{rf}"] = adjusted_rand_index(lab, gt), matched_miou(lab, gt)
             dec = decode_part_colors(r.part_maps[:nv], r.alpha[:nv], bandwidth=bandwidth)
             row[f"ari2d_s{st}"], row[f"miou2d_s{st}"] = metrics_2d(dec.labels, gpix)

@@ -176,8 +176,9 @@ def render_views(pool: MeshPool, azimuth: torch.Tensor, elevation: torch.Tensor,
     direction (default from the upper front-left of each view's camera). verts: optional
     posed (Nv, 3) vertices (the colours stay those of the first frame, as in SP4D).
 
-    Returns dict of (B, V, H, W, C) tensors: rgb, normal, position, depth, alpha, part, and
-    (B, V, H, W) int64: face (global face id or -1), part_id (-1 background).
+    Returns dict of (B, V, H, W, C) tensors: rgb, normal, position, depth, alpha, part, bary
+    (barycentric weights of the pixel in its face), and (B, V, H, W) int64: face (global face
+    id or -1), part_id (-1 background).
     """
     b, v = azimuth.shape
     dev = pool.verts.device
@@ -222,6 +223,7 @@ def render_views(pool: MeshPool, azimuth: torch.Tensor, elevation: torch.Tensor,
         "depth": depth * a - (1 - a),
         "alpha": a,
         "part": (col * 2 - 1) * a + (1 - a),
+        "bary": bary * a,
     }
     shape = (b, v, size, size)
     out = {k: t.view(*shape, t.shape[-1]) for k, t in out.items()}

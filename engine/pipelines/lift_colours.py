@@ -36,12 +36,23 @@ from ..mesh.clean import CleanMesh
 from ..parts.encoding import decode_part_colors
 from ..parts.lift import _clean_fragments, _row_normalised
 
+# The renderer gives each pixel the part colour of its face's NEAREST corner (largest
+# barycentric weight), so a face spanning two parts shows both colours. Counting a pixel
+# for each corner with weight bary^p undoes that: true part maps lift at ARI 0.893 -> 0.906
+# (p = 2) / 0.909 (p = 8) on procedural seeds 10_000_100..123 and 0.937 -> 0.960 / 0.972 on the
+# tuning train assets; the model's maps 0.642 -> 0.646 and 0.785 -> 0.791 at p = 2, its best.
+LIFT_SHARPNESS = 2.0
+
 
 def lift_vertex_colours(mesh: MeshData, face_ids: np.ndarray, part_maps: np.ndarray, alpha: np.ndarray,
                         bandwidth: float = 0.04, smooth_iters: int = 2, min_part_frac: float = 0.002,
-                        min_fragment_frac: float = 0.2, cm: CleanMesh | None = None):
+                        min_fragment_frac: float = 0.2, cm: CleanMesh | None = None,
+                        bary: np.ndarray | None = None, sharpness: float = LIFT_SHARPNESS):
     """face_ids (V, H, W) faces of ``mesh`` (-1 background); part_maps (V, H, W, 3) in [0, 1];
-    alpha (V, H, W); cm: ``clean_mesh(mesh)`` when the caller has it already.
+    alpha (V, H, W); cm: ``clean_mesh(mesh)`` when the caller has it already; bary
+    (V, H, W, 3): barycentric weights of each pixel in its face, with ``sharpness`` p > 0 a
+    pixel counts for each corner of its face with weight bary^p (without bary, or p = 0,
+    equally for all three).
     Returns (labels (N,) int64 0..P-1, vertex colours (N, 3))."""
     cm = clean_mesh(mesh) if cm is None else cm
     M = cm.mesh.n_vertices
@@ -49,8 +60,14 @@ def lift_vertex_colours(mesh: MeshData, face_ids: np.ndarray, part_maps: np.ndar
     ok = (face_ids >= 0) & (np.asarray(alpha) > 0.5)
     wv = cm.vertex_map[mesh.faces[face_ids[ok]]].ravel()              # (n*3,)
     col = np.repeat(np.asarray(part_maps, np.float64)[ok], 3, axis=0)   # (n*3, 3)
-    w = np.bincount(wv, minlength=M).astype(np.float64)
-    C = np.stack([np.bincount(wv, weights=col[:, k], minlength=M) for k in range(3)], 1)
+    if bary is not None and sharpness > 0:
+        b = np.asarray(bary, np.float64)[ok]
+        pw = (b / np.maximum(b.max(1, keepdims=True), 1e-12)) ** sharpness   # max-normalised: no underflow
+        pw = pw.ravel()
+    else:
+        pw = np.ones(len(wv))
+    w = np.bincount(wv, weights=pw, minlength=M)
+    C = np.stack([np.bincount(wv, weights=col[:, k] * pw, minlength=M) for k in range(3)], 1)
     seen = w > 0
     C[seen] /= w[seen, None]
     A = vertex_adjacency(M, cm.mesh.faces)

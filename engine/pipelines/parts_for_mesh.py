@@ -38,7 +38,8 @@ class PartsResult:
     float [0, 1] generated part colours; renders: (V, H, W, 3) the conditioning RGB render;
     alpha: (V, H, W); face_ids: (V, H, W) int64 face of the input mesh at each pixel (-1
     background); cameras: list of dicts (azimuth_deg, elevation_deg, ortho_half_extent,
-    centre, scale: the mesh's normalisation, world = centre + scale * normalised)."""
+    centre, scale: the mesh's normalisation, world = centre + scale * normalised); bary:
+    (V, H, W, 3) barycentric weights of each pixel in its face (zeros on background)."""
 
     labels: np.ndarray
     images: np.ndarray
@@ -48,6 +49,7 @@ class PartsResult:
     face_ids: np.ndarray
     cameras: list = field(default_factory=list)
     n_parts: int = 0
+    bary: np.ndarray | None = None
 
 
 def get_pipeline(model_dir=None, device="cpu", dtype=torch.float32):
@@ -86,18 +88,19 @@ def _mesh_face_ids(views, row: int, offs) -> np.ndarray:
 
 
 def labels_from_part_maps(mesh: MeshData, face_ids: np.ndarray, part_maps: np.ndarray, alpha: np.ndarray,
-                          bandwidth: float = BANDWIDTH, refine: str = REFINE) -> np.ndarray:
+                          bandwidth: float = BANDWIDTH, refine: str = REFINE, bary: np.ndarray | None = None) -> np.ndarray:
     """Vertex labels (N,) int64 0..P-1 of ``mesh`` from part-colour maps (V, H, W, 3) in
     [0, 1] seen through face_ids (V, H, W) (-1 background) and alpha (V, H, W): colours
-    averaged on the mesh and clustered, then regrouped on the mesh (``refine``, one of
-    REFINERS)."""
+    averaged on the mesh (pixels weighted towards their nearest corner when the barycentric
+    weights bary (V, H, W, 3) are given, ``lift_vertex_colours``) and clustered, then
+    regrouped on the mesh (``refine``, one of REFINERS)."""
     from ..mesh import clean_mesh
     from .lift_colours import lift_vertex_colours, refine_on_mesh, snap_to_creases
 
     if refine not in REFINERS:
         raise ValueError(f"refine must be one of {REFINERS}, not {refine!r}")
     cm = clean_mesh(mesh)
-    labels, colours = lift_vertex_colours(mesh, face_ids, part_maps, alpha, bandwidth=bandwidth, cm=cm)
+    labels, colours = lift_vertex_colours(mesh, face_ids, part_maps, alpha, bandwidth=bandwidth, cm=cm, bary=bary)
     if refine == "mesh":
         labels = refine_on_mesh(mesh, colours, labels, cm=cm)
     elif refine == "creases":
@@ -161,13 +164,14 @@ def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", st
         alpha = views["alpha"][i * k:i * k + k, ..., 0].cpu().numpy().reshape(face.shape)
         flat = lambda x: x[i * k:i * k + k, :, 0].reshape(-1, *x.shape[-3:])   # (k*V, H, W, 3)
         part = flat(out.part)
-        labels = labels_from_part_maps(m, face, part, alpha, bandwidth, refine)
+        bary = views["bary"][i * k:i * k + k].cpu().float().numpy().reshape(part.shape)
+        labels = labels_from_part_maps(m, face, part, alpha, bandwidth, refine, bary)
         _, c, sc = normalise_vertices(np.asarray(m.vertices, np.float64))
         cams = [dict(azimuth_deg=float(math.degrees(az[r, j])), elevation_deg=float(math.degrees(el[r, j])),
                      ortho_half_extent=EXTENT, centre=c.tolist(), scale=float(sc)) for r in rows for j in range(v)]
         renders = ((views["rgb"][i * k:i * k + k].cpu().float().numpy() + 1) / 2).clip(0, 1)
         res.append(PartsResult(labels=labels, images=flat(out.rgb), part_maps=part,
                                renders=renders.reshape(-1, *renders.shape[-3:]),
-                               alpha=alpha, face_ids=face, cameras=cams, n_parts=int(labels.max()) + 1))
+                               alpha=alpha, face_ids=face, cameras=cams, n_parts=int(labels.max()) + 1, bary=bary))
     say(1.0, "done")
     return res
