@@ -74,20 +74,27 @@ def test_parts_are_connected_on_the_mesh():
     assert (largest | (share >= 0.2)).all()
 
 
+def _true_views(seed: int, category: str):
+    """A procedural object, its mesh and its true part renders (numpy, batch row 0) in the
+    model's 8 cameras at 96 px."""
+    from engine.models.raster import default_cameras
+    from engine.models.views import MeshPool, render_views
+
+    az, el = default_cameras(8)
+    o = generate(seed, category, n_frames=1)
+    mesh = MeshData(o.frames[0], o.faces)
+    pool = MeshPool.from_arrays([(mesh.vertices, mesh.faces, o.vertex_part)])
+    return o, mesh, {k: t[0].numpy() for k, t in render_views(pool, az[None], el[None], 96).items()}
+
+
 def test_true_part_maps_survive_the_mesh_refinement():
     """The model's path (8 views, 96 px, per-vertex colours + refinement) keeps true part
     maps nearly intact; crease snapping cut smooth tubes (snake, tree) across their parts."""
-    from engine.models.raster import default_cameras
-    from engine.models.views import MeshPool, render_views
     from engine.pipelines.parts_for_mesh import labels_from_part_maps
 
-    az, el = default_cameras(8)
     scores = {"mesh": [], "creases": []}
     for seed, cat in ((5, "snake"), (7, "tree"), (8, "humanoid")):
-        o = generate(seed, cat, n_frames=1)
-        mesh = MeshData(o.frames[0], o.faces)
-        v = {k: t[0].numpy() for k, t in
-             render_views(MeshPool.from_arrays([(mesh.vertices, mesh.faces, o.vertex_part)]), az[None], el[None], 96).items()}
+        o, mesh, v = _true_views(seed, cat)
         part = ((v["part"] + 1) / 2).clip(0, 1)
         for rf in scores:
             lab = labels_from_part_maps(mesh, v["face"], part, v["alpha"][..., 0], refine=rf, bary=v["bary"])
@@ -101,17 +108,12 @@ def test_barycentric_weights_undo_the_nearest_corner_rendering():
     """Pixels take the part colour of their face's nearest corner; weighting each pixel
     towards that corner (bary^p) recovers the true vertex colours more often than counting
     it for all three corners."""
-    from engine.models.raster import default_cameras
-    from engine.models.views import MeshPool, pack_mesh, render_views
+    from engine.models.views import pack_mesh
     from engine.pipelines.lift_colours import LIFT_SHARPNESS, lift_vertex_colours
 
-    az, el = default_cameras(8)
     gain = []
     for seed, cat in ((5, "snake"), (7, "tree"), (8, "humanoid")):
-        o = generate(seed, cat, n_frames=1)
-        mesh = MeshData(o.frames[0], o.faces)
-        v = {k: t[0].numpy() for k, t in
-             render_views(MeshPool.from_arrays([(mesh.vertices, mesh.faces, o.vertex_part)]), az[None], el[None], 96).items()}
+        o, mesh, v = _true_views(seed, cat)
         assert v["bary"].shape == v["part"].shape and np.allclose(v["bary"].sum(-1)[v["face"] >= 0], 1, atol=1e-4)
         part = ((v["part"] + 1) / 2).clip(0, 1)
         true = pack_mesh(mesh.vertices, mesh.faces, o.vertex_part).colour
