@@ -1,12 +1,13 @@
-"""Time one SP4D training step (forward + backward + AdamW) on the GPU, by variant.
+"""Time one SP4D training step (forward + backward + fused AdamW) on the GPU, by model and variant.
 
-    python benchmarks/bench_train_step.py [--config compact] [--batch 24] [--variants eager,channels_last,compile]
+    python benchmarks/bench_train_step.py [--runs compact:24,v2:32,v2:64] [--variants eager,channels_last,compile]
         [--profile] [--budget 150]
 
-Random inputs of the training shapes (B objects x V views x 1 frame, 3 + 16 channels),
-bf16 autocast as in ``engine.train.trainer``. Prints one table row per variant:
-milliseconds per step, images per second per branch, peak memory, and for ``compile``
-the compile time. ``--profile`` adds the top CUDA kernels of the eager step
+``--runs``: config:batch pairs (``engine.models.CONFIGS``), timed side by side in one
+process. Random inputs of the training shapes (B objects x V views x 1 frame, 3 + 16
+channels at the config's resolution), bf16 autocast as in ``engine.train.trainer``. Prints
+one table row per config, batch and variant: resolution, milliseconds per step, images per
+second per branch, peak memory, and for ``compile`` the compile time. ``--profile`` adds the top CUDA kernels of the eager step
 (torch.profiler), to see whether the step is bound by kernel launches, attention or
 convolutions. Stops starting new variants once ``--budget`` seconds are spent.
 """
@@ -22,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import torch  # noqa: E402
 
-from engine.models import CONFIGS, SP4DDualUNet  # noqa: E402
+from engine.models import CONFIGS, build_model, build_on_meta  # noqa: E402
 from engine.train.losses import edm_targets, sample_sigma  # noqa: E402
 
 
@@ -51,11 +52,11 @@ def step_fn(model, fwd, opt, batch):
 
 def time_variant(cfg, b, dev, variant, warm=5, n=15):
     torch.manual_seed(0)
-    model = SP4DDualUNet(**cfg).to(dev)
+    model = build_model(cfg).to(dev)
     if variant == "channels_last":
         model = model.to(memory_format=torch.channels_last)
     fwd = torch.compile(model) if variant == "compile" else model
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
     batch = make_batch(cfg, b, dev)
     torch.cuda.reset_peak_memory_stats()
     t0 = time.time()
@@ -76,9 +77,8 @@ def time_variant(cfg, b, dev, variant, warm=5, n=15):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--config", default="compact")
-    ap.add_argument("--batch", type=int, default=24)
-    ap.add_argument("--variants", default="eager,channels_last,compile")
+    ap.add_argument("--runs", default="compact:24,v2:32,v2:64", help="config:batch pairs")
+    ap.add_argument("--variants", default="eager")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--budget", type=float, default=150.0)
     a = ap.parse_args()
@@ -88,26 +88,33 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
     torch.backends.cudnn.benchmark = True
-    cfg = dict(CONFIGS[a.config])
     t_start = time.time()
-    print(f"{torch.cuda.get_device_name()}  torch {torch.__version__}  config {a.config}  batch {a.batch} x "
-          f"{cfg['num_views']} views @ {cfg['sample_size']} px")
-    print(f"{'variant':<14} {'ms/step':>9} {'img/s/branch':>13} {'first step s':>13} {'peak GiB':>9}")
+    print(f"{torch.cuda.get_device_name()}  torch {torch.__version__}")
+    print(f"{'config':<9} {'params M':>8} {'px':>4} {'batch':>9} {'variant':<14} {'ms/step':>8} {'img/s/branch':>13} "
+          f"{'first step s':>13} {'peak GiB':>9}")
     kept = None
-    for var in a.variants.split(","):
-        if time.time() - t_start > a.budget:
-            print(f"{var:<14} skipped (budget)")
-            continue
-        try:
-            r, state = time_variant(cfg, a.batch, dev, var)
-        except Exception as e:  # one failing variant must not hide the others
-            print(f"{var:<14} failed: {type(e).__name__}: {str(e)[:160]}")
-            continue
-        print(f"{r['variant']:<14} {r['ms']:9.1f} {r['img_s']:13.0f} {r['first_s']:13.1f} {r['peak_gib']:9.2f}", flush=True)
-        if var == "eager":
-            kept = state
-        del state
-        torch.cuda.empty_cache()
+    for run in a.runs.split(","):
+        name, batch = run.split(":")
+        cfg, batch = dict(CONFIGS[name]), int(batch)
+        n_par = build_on_meta(cfg)[1]["total"] / 1e6
+        shape = f"{batch}x{cfg['num_views']}"
+        lead = f"{name:<9} {n_par:8.1f} {cfg['sample_size']:4d} {shape:>9}"
+        for var in a.variants.split(","):
+            if time.time() - t_start > a.budget:
+                print(f"{lead} {var:<14} skipped (budget)")
+                continue
+            try:
+                r, state = time_variant(cfg, batch, dev, var)
+            except Exception as e:  # one failing run must not hide the others
+                print(f"{lead} {var:<14} failed: {type(e).__name__}: {str(e)[:160]}")
+                torch.cuda.empty_cache()
+                continue
+            print(f"{lead} {r['variant']:<14} {r['ms']:8.1f} {r['img_s']:13.0f} {r['first_s']:13.1f} "
+                  f"{r['peak_gib']:9.2f}", flush=True)
+            if var == "eager" and kept is None:
+                kept = state
+            del state
+            torch.cuda.empty_cache()
     if a.profile and kept is not None:
         from torch.profiler import ProfilerActivity, profile
 

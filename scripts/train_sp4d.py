@@ -50,6 +50,8 @@ def main():
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--ckpt-every-min", type=float, default=2.0)
     ap.add_argument("--warmup", type=int, default=300)
+    ap.add_argument("--echo", type=int, default=1, help="steps per rendered batch (data echoing)")
+    ap.add_argument("--portable", default="ema,model", help="weights kept in portable/: ema, model or both")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     logf = open(os.path.join(a.out, "log.txt"), "a")
@@ -86,7 +88,7 @@ def main():
     log(f"pool warm: {len(entries)} entries in {time.time() - t0:.1f}s, errors {len(pb.errors)} {pb.errors[:2]}")
 
     if a.bench and dev.type == "cuda":
-        for b in (16, 32):
+        for b in sorted({16, a.batch}):
             data.batch(b); torch.cuda.synchronize()
             t = time.time()
             for _ in range(5):
@@ -100,7 +102,8 @@ def main():
     cfg = TrainConfig(model=model_cfg, size=size, views=model_cfg["num_views"], batch=a.batch, lr=a.lr,
                       steps=a.steps, minutes=a.minutes, p_real=a.p_real, p_footage=a.p_footage,
                       w_contrastive=a.w_contrastive, seed=a.seed0, compile=a.compile, log_every=a.log_every,
-                      schedule=a.schedule, ema=a.ema, ckpt_every_min=a.ckpt_every_min, warmup=a.warmup)
+                      schedule=a.schedule, ema=a.ema, ckpt_every_min=a.ckpt_every_min, warmup=a.warmup,
+                      echo=a.echo, portable_kinds=tuple(a.portable.split(",")))
     res = train(cfg, data, a.out, resume=a.resume, log=log, pool_builder=pb)
     summ = {"steps_total": res["step"], "steps_chunk": res["steps_this_chunk"], "train_seconds": round(res["seconds"], 1),
             "last": res["history"][-1] if res["history"] else None, "synth_entries": data.synth.n_objects if data.synth else 0,

@@ -110,16 +110,16 @@ def generate_views(rgba: np.ndarray, model=None, device: str = "cpu", steps: int
 
     rgba: (T, S, S, 4) float [0, 1] object-centred input frames (``intake.load_footage``);
         S must be the model's ``sample_size``.
-    model: an ``SP4DDualUNet``, or a folder / hub id for ``load_sp4d`` (None = bundled).
+    model: an SP4D model (``SP4DDualUNet`` / ``SP4DTransformer``), or a folder / hub id for ``load_sp4d`` (None = bundled).
     azimuth_deg, elevation_deg: the footage camera in the model's convention (unknown in
         general: azimuth 0 = "the object faces the camera", 15 deg = a typical eye level).
     n_views: V (default: the model's ``num_views``).
     """
-    from ..models import SP4DDualUNet, load_sp4d
+    from ..models import SP4DModel, load_sp4d
     from ..pipelines.pipeline_sp4d import SP4DPipeline, sp4d_scheduler
 
     t0 = time.perf_counter()
-    net = model if isinstance(model, SP4DDualUNet) else load_sp4d(model, device=device)
+    net = model if isinstance(model, SP4DModel) else load_sp4d(model, device=device)
     size = int(net.config.sample_size)
     rgba = np.asarray(rgba, np.float32)
     if rgba.ndim != 4 or rgba.shape[1:] != (size, size, 4):

@@ -147,7 +147,7 @@ def rig_footage(source: str, options: FootageOptions | None = None, progress: Pr
                 model=None) -> FootageResult:
     """Reconstruct and rig the object seen in ``source`` (movie file or folder of frames).
 
-    model: an already-loaded SP4DDualUNet (else ``options.model`` is loaded).
+    model: an already-loaded SP4D model (else ``options.model`` is loaded).
     Raises InputError (bad footage), ModelError (weights), Cancelled (via ``progress``)."""
     o = options or FootageOptions()
     stages = StagedProgress(progress, {"intake": 0.5, "generate": 10.0, "rig": 5.0})

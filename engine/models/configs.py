@@ -1,5 +1,8 @@
 """Named model configs, from a test-sized toy to the SV4D 2.0-sized model.
 
+``v2`` / ``tiny_v2`` are ``SP4DTransformer`` configs (they have ``patch_size``); the others
+``SP4DDualUNet`` configs. ``engine.models.loading.model_class`` tells them apart.
+
 ``compact``: what we train and ship (pixel space, 96 px, 8 views; ~5.3M parameters per
 branch, 11.2M in all). No VAE: at 64-128 px a VAE's 8x downsampling would leave 8-16 px latents, too
 coarse for fingers and ears, and the part maps are flat colour regions that pixel-space
@@ -30,4 +33,18 @@ FULL = dict(
     bidifuse=True, latent_space=True, sigma_data=1.0,
 )
 
-CONFIGS = {"compact": COMPACT, "tiny": TINY, "full": FULL}
+# SP4D v2 (``SP4DTransformer``): 128 px, patch 8 -> 16 x 16 tokens per view, width 320,
+# 8 blocks alternating attention within a view and across all views; ~19.6 M parameters
+# (39 MB in fp16). Why a transformer: see ``transformer_sp4d``; the step benchmark:
+# ``benchmarks/bench_train_step.py``.
+V2 = dict(
+    sample_size=128, num_views=8, num_frames=1, in_channels=3, out_channels=3, cond_channels=16,
+    patch_size=8, width=320, depth=8, num_heads=5, mlp_ratio=2.5, attention=("image", "views"),
+    fuse_hidden=80, head_channels=16, camera_freqs=8, frame_freqs=4, bidifuse=True,
+    latent_space=False, sigma_data=1.0,
+)
+
+TINY_V2 = dict(V2, sample_size=16, num_views=3, num_frames=2, patch_size=4, width=32, depth=2, num_heads=2,
+               fuse_hidden=16, head_channels=4)
+
+CONFIGS = {"compact": COMPACT, "tiny": TINY, "full": FULL, "v2": V2, "tiny_v2": TINY_V2}

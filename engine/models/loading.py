@@ -18,9 +18,30 @@ DEFAULT_MODEL_DIR = os.path.join(REPO_ROOT, "models", "sp4d-compact")
 WEIGHTS = "diffusion_pytorch_model.safetensors"
 
 
+def model_class(config: dict):
+    """The SP4D model class a config describes: ``SP4DTransformer`` (v2, a config with
+    ``patch_size`` or saved under that class name) or ``SP4DDualUNet``."""
+    from .transformer_sp4d import SP4DTransformer
+    from .unet_sp4d import SP4DDualUNet
+
+    name = config.get("_class_name")
+    if name is not None:
+        classes = {c.__name__: c for c in (SP4DTransformer, SP4DDualUNet)}
+        if name not in classes:
+            raise ModelError(f"unknown SP4D model class '{name}' in the model's config.json")
+        return classes[name]
+    return SP4DTransformer if "patch_size" in config else SP4DDualUNet
+
+
+def build_model(config: dict):
+    """A freshly initialised model of ``config`` (a dict from ``configs.CONFIGS``)."""
+    return model_class(config)(**{k: v for k, v in config.items() if not k.startswith("_")})
+
+
 def load_sp4d(model_dir: str | None = None, device: str | torch.device = "cpu",
               dtype: torch.dtype = torch.float32, allow_download: bool = False):
-    """Load an ``SP4DDualUNet`` from a folder (config.json + safetensors) or a hub id.
+    """Load an SP4D model (``SP4DTransformer`` or ``SP4DDualUNet``, as its config.json says)
+    from a folder (config.json + safetensors) or a hub id.
 
     Raises ModelError with a one-line message when the weights are missing or unreadable.
     """
@@ -35,7 +56,8 @@ def load_sp4d(model_dir: str | None = None, device: str | torch.device = "cpu",
             if not os.path.isfile(os.path.join(src, f)):
                 raise ModelError(f"SP4D weights missing: {os.path.join(src, f)} does not exist")
     try:
-        model = SP4DDualUNet.from_pretrained(
+        cls = model_class(SP4DDualUNet.load_config(src, local_files_only=not allow_download))
+        model = cls.from_pretrained(
             src, use_safetensors=True, local_files_only=not allow_download, torch_dtype=dtype,
             low_cpu_mem_usage=False)  # no accelerate dependency (and no warning about it)
     except ModelError:
@@ -50,8 +72,6 @@ def load_sp4d(model_dir: str | None = None, device: str | torch.device = "cpu",
 
 def build_on_meta(config: dict):
     """Instantiate a model of ``config`` without allocating memory; returns (model, counts)."""
-    from .unet_sp4d import SP4DDualUNet
-
     with torch.device("meta"):
-        model = SP4DDualUNet(**config)
+        model = build_model(config)
     return model, model.num_parameters_by_branch()

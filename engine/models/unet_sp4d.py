@@ -198,6 +198,16 @@ class SP4DDualUNet(ModelMixin, ConfigMixin):
         self.fuse_rgb = nn.ModuleList([BiDiFuse(c) for c in pts]) if bidifuse else None
         self.fuse_part = nn.ModuleList([BiDiFuse(c) for c in pts]) if bidifuse else None
 
+    @property
+    def size_multiple(self) -> int:
+        """Image sides must be multiples of this (one halving per level below the top)."""
+        return 2 ** (len(self.config.block_out_channels) - 1)
+
+    @property
+    def feature_channels(self) -> int:
+        """Channels of the part features returned for the contrastive loss."""
+        return int(self.config.block_out_channels[0])
+
     # ------------------------------------------------------------------ forward
     def forward(self, sample_rgb, sample_part, cond, c_noise, azimuth, elevation, frame_index=None,
                 branches=BRANCHES, fuse: bool = True, return_features: bool = False, return_dict: bool = True):

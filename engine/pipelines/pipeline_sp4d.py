@@ -21,7 +21,7 @@ from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
 
 from ..errors import InputError
-from ..models import SP4DDualUNet, load_sp4d
+from ..models import load_sp4d
 
 
 def sp4d_scheduler(sigma_min: float = 0.002, sigma_max: float = 700.0) -> EDMEulerScheduler:
@@ -43,7 +43,8 @@ class SP4DPipeline(DiffusionPipeline):
 
     model_cpu_offload_seq = "unet"
 
-    def __init__(self, unet: SP4DDualUNet, scheduler: EDMEulerScheduler):
+    def __init__(self, unet, scheduler: EDMEulerScheduler):
+        """unet: an ``SP4DDualUNet`` or ``SP4DTransformer`` (same inputs and outputs)."""
         super().__init__()
         self.register_modules(unet=unet, scheduler=scheduler)
 
@@ -65,9 +66,9 @@ class SP4DPipeline(DiffusionPipeline):
             raise InputError(f"azimuth/elevation must be (B, V) = ({b}, {v})")
         if int(num_inference_steps) < 1:
             raise InputError("num_inference_steps must be at least 1")
-        n_down = len(self.unet.config.block_out_channels) - 1
-        if h % (2 ** n_down) or w % (2 ** n_down):
-            raise InputError(f"image size {h}x{w} must be divisible by {2 ** n_down}")
+        k = self.unet.size_multiple
+        if h % k or w % k:
+            raise InputError(f"image size {h}x{w} must be divisible by {k}")
 
     def prepare_latents(self, shape, dtype, device, generator):
         """Pure noise at the first sigma: (B, V, T, 2*C_out, H, W) (RGB and part stacked)."""

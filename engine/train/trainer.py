@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from ..models import SP4DDualUNet
+from ..models import build_model
 from .losses import edm_targets, part_contrastive_loss, sample_sigma
 
 
@@ -53,6 +53,12 @@ class TrainConfig:
     # "time": the cosine decays over ``minutes`` (a single chunk whose step rate is not
     # known in advance still ends at a low learning rate); "steps": over ``steps``
     schedule: str = "steps"
+    # steps each rendered batch is trained on (fresh noise and sigma each time): data
+    # echoing, for when rendering costs as much as the model step (v2 at 128 px)
+    echo: int = 1
+    # what the portable checkpoint holds: ("ema", "model") or one of them (v2's fp16
+    # weights are 40 MB a kind, and the device returns at most 64 MB)
+    portable_kinds: tuple = ("ema", "model")
 
 
 def _dist():
@@ -106,12 +112,13 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
     rank, world = _dist()
     dev = data.device
     torch.manual_seed(cfg.seed + rank)
-    model = SP4DDualUNet(**cfg.model).to(dev)
+    model = build_model(cfg.model).to(dev)
     ema = {k: v.detach().clone().float() for k, v in model.state_dict().items()}
-    proj = torch.nn.Sequential(torch.nn.Linear(model.config.block_out_channels[0], 64), torch.nn.ReLU(),
+    proj = torch.nn.Sequential(torch.nn.Linear(model.feature_channels, 64), torch.nn.ReLU(),
                                torch.nn.Linear(64, 32)).to(dev)
     params = list(model.parameters()) + list(proj.parameters())
-    opt = torch.optim.AdamW(params, lr=cfg.lr, betas=(0.9, 0.99), weight_decay=0.01)
+    # fused: one kernel for the whole update instead of several per parameter tensor
+    opt = torch.optim.AdamW(params, lr=cfg.lr, betas=(0.9, 0.99), weight_decay=0.01, fused=dev.type == "cuda")
     step, history = 0, []
     if resume and os.path.isdir(resume):
         msd, esd, st = load_portable(resume)
@@ -156,12 +163,14 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
         lr = cfg.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = lr
-        timed = step % 10 == 0  # sample the data (GPU rendering) share of a step
-        if timed:
-            sync(); td = time.time()
-        b = data.batch(cfg.batch)
-        if timed:
-            sync(); t_data += time.time() - td; n_data += 1
+        echo = max(1, cfg.echo)
+        if (step - start_step) % echo == 0:
+            timed = (step - start_step) // echo % 10 == 0  # sample the rendering share of a step
+            if timed:
+                sync(); td = time.time()
+            b = data.batch(cfg.batch)
+            if timed:
+                sync(); t_data += time.time() - td; n_data += 1
         n = b["rgb"].shape[0]
         sigma = sample_sigma(n, dev)
         noise_r = torch.randn_like(b["rgb"])
@@ -202,7 +211,7 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
             dt = max(time.time() - t_log, 1e-6)
             rec.update(step=step, min=round(el / 60, 2), lr=round(lr, 6),
                        img_s=round(run["n"] * n * cfg.views * world / dt, 1),
-                       data_frac=round(t_data / max(n_data, 1) / (dt / run["n"]), 3),
+                       data_frac=round(t_data / max(n_data, 1) / echo / (dt / run["n"]), 3),
                        pool=data.synth.n_objects if data.synth is not None else 0)
             t_log = time.time()
             history.append(rec)
@@ -213,13 +222,13 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
             stop = True
         if rank == 0 and (stop or time.time() - last_ckpt > cfg.ckpt_every_min * 60):
             save_portable(os.path.join(out_dir, "portable"), model, ema, step,
-                          {"history": history, "config": asdict(cfg)})
+                          {"history": history, "config": asdict(cfg)}, kinds=tuple(cfg.portable_kinds))
             last_ckpt = time.time()
     return {"model": model, "ema": ema, "step": step, "history": history, "seconds": time.time() - t0,
             "steps_this_chunk": step - start_step}
 
 
-def ema_model(model_cfg: dict, ema: dict) -> SP4DDualUNet:
-    m = SP4DDualUNet(**model_cfg)
+def ema_model(model_cfg: dict, ema: dict):
+    m = build_model(model_cfg)
     m.load_state_dict({k: v.float().cpu() for k, v in ema.items()})
     return m.eval()

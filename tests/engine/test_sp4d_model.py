@@ -9,8 +9,12 @@ import pytest
 import torch
 
 from engine.errors import ModelError
-from engine.models import COMPACT, FULL, TINY, SP4DDualUNet, build_on_meta, load_sp4d
+from engine.models import (COMPACT, FULL, TINY, TINY_V2, V2, SP4DDualUNet, SP4DTransformer, build_model,
+                           build_on_meta, load_sp4d)
 from engine.models.loading import DEFAULT_MODEL_DIR, WEIGHTS
+
+# both architectures take the same inputs and give the same outputs
+ARCHS = pytest.mark.parametrize("cfg", [TINY, TINY_V2], ids=["unet", "transformer"])
 
 
 def _inputs(cfg, b=2, seed=0):
@@ -31,12 +35,17 @@ def test_full_size_config_instantiates_on_meta_with_sv4d_like_widths():
     assert model.config.sample_size == 72 and model.config.num_views == 12 and model.config.num_frames == 4
     _, compact = build_on_meta(COMPACT)
     assert 10e6 < compact["total"] < 12e6
+    v2, counts = build_on_meta(V2)
+    # v2 ships in fp16 under 40 MB
+    assert isinstance(v2, SP4DTransformer) and 2 * counts["total"] < 40e6
+    assert counts["rgb"] == counts["part"] and counts["bidifuse"] > 0
 
 
-def test_bidifuse_starts_as_identity_so_the_rgb_branch_is_unchanged():
+@ARCHS
+def test_bidifuse_starts_as_identity_so_the_rgb_branch_is_unchanged(cfg):
     torch.manual_seed(0)
-    model = SP4DDualUNet(**TINY).eval()
-    x = _inputs(TINY)
+    model = build_model(cfg).eval()
+    x = _inputs(cfg)
     with torch.no_grad():
         both = model(**x)
         alone = model(**x, branches=("rgb",))
@@ -51,18 +60,21 @@ def test_bidifuse_starts_as_identity_so_the_rgb_branch_is_unchanged():
         assert not torch.allclose(model(**x).rgb, alone.rgb)
 
 
-def test_views_after_the_first_are_a_set_and_only_relative_azimuth_matters():
+@ARCHS
+def test_views_after_the_first_are_a_set_and_only_relative_azimuth_matters(cfg):
     """View 0 is the input frame's view (footage mode): permuting the others permutes the
     output, and turning every camera by the same azimuth changes nothing."""
     torch.manual_seed(0)
-    model = SP4DDualUNet(**TINY).eval()
-    with torch.no_grad():  # make the (zero-initialised) view attention active
+    model = build_model(cfg).eval()
+    with torch.no_grad():  # make the (zero-initialised) view / frame attention active
         for m in model.modules():
             if type(m).__name__ == "AxisAttention":
                 m.attn.to_out[0].weight.normal_(0, 0.2)
-    x = _inputs(TINY, b=1)
+            if type(m).__name__ == "TokenBlock" and m.frame is not None:
+                m.frame.to_out[0].weight.normal_(0, 0.2)
+    x = _inputs(cfg, b=1)
     perm = torch.tensor([0, 2, 1])
-    px = {k: (v[:, perm] if v.dim() >= 2 and v.shape[1] == TINY["num_views"] and k != "c_noise" else v)
+    px = {k: (v[:, perm] if v.dim() >= 2 and v.shape[1] == cfg["num_views"] and k != "c_noise" else v)
           for k, v in x.items()}
     turned = dict(x, azimuth=x["azimuth"] + 1.3)
     with torch.no_grad():
@@ -71,17 +83,20 @@ def test_views_after_the_first_are_a_set_and_only_relative_azimuth_matters():
     torch.testing.assert_close(a.part, c.part, atol=2e-5, rtol=1e-4)
 
 
-def test_random_checkpoint_round_trips_through_safetensors(tmp_path):
+@ARCHS
+def test_random_checkpoint_round_trips_through_safetensors(tmp_path, cfg):
     torch.manual_seed(1)
-    model = SP4DDualUNet(**TINY).eval()
+    model = build_model(cfg).eval()
     model.save_pretrained(tmp_path / "m", safe_serialization=True)
     assert (tmp_path / "m" / WEIGHTS).is_file()
     assert not any(f.endswith(".bin") for f in os.listdir(tmp_path / "m"))
     loaded = load_sp4d(str(tmp_path / "m"))
-    x = _inputs(TINY)
+    assert type(loaded) is type(model)   # the class comes from config.json
+    x = _inputs(cfg)
     with torch.no_grad():
         torch.testing.assert_close(loaded(**x).part, model(**x).part)
-    assert json.loads((tmp_path / "m" / "config.json").read_text())["block_out_channels"] == [32, 32]
+    saved = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert saved["_class_name"] == type(model).__name__ and saved["num_views"] == cfg["num_views"]
 
 
 def test_missing_or_pickled_weights_give_one_clear_line(tmp_path):
@@ -137,20 +152,22 @@ def test_contrastive_loss_prefers_features_that_are_consistent_per_part():
     assert part_contrastive_loss(good, pid) < part_contrastive_loss(bad, pid) - 0.3
 
 
-def test_a_training_chunk_runs_checkpoints_and_resumes(tmp_path):
+@ARCHS
+def test_a_training_chunk_runs_checkpoints_and_resumes(tmp_path, cfg):
     from engine.synth.generator import generate
     from engine.train.data import GPUData
     from engine.train.export import export_portable, portable_from_pretrained
     from engine.train.trainer import TrainConfig, load_portable, train
 
-    data = GPUData(torch.device("cpu"), TINY["sample_size"], TINY["num_views"], p_real=0.0, p_footage=0.5)
+    data = GPUData(torch.device("cpu"), cfg["sample_size"], cfg["num_views"], p_real=0.0, p_footage=0.5)
     objs = [generate(s, n_frames=1) for s in (3, 4)]
     data.add_synth([(o.frames[0], o.faces, o.vertex_part, None) for o in objs])
     b = data.batch(2)
     assert b["cond"].shape == (2, 3, 1, 16, 16, 16) and b["part"].shape == (2, 3, 1, 3, 16, 16)
     assert set(b["known"].unique().tolist()) <= {0.0, 1.0}
-    cfg = TrainConfig(model=dict(TINY), size=16, views=3, batch=2, steps=3, minutes=5, warmup=1, log_every=1,
-                      w_contrastive=0.05)
+    model_cfg = cfg
+    cfg = TrainConfig(model=dict(model_cfg), size=16, views=3, batch=2, steps=3, minutes=5, warmup=1, log_every=1,
+                      w_contrastive=0.05, echo=2)
     logs = []
     r1 = train(cfg, data, str(tmp_path / "a"), log=logs.append)
     assert r1["step"] == 3 and len(r1["history"]) == 3
@@ -161,8 +178,8 @@ def test_a_training_chunk_runs_checkpoints_and_resumes(tmp_path):
     r2 = train(cfg, data, str(tmp_path / "b"), resume=str(port), log=logs.append)
     assert r2["step"] == 5 and r2["steps_this_chunk"] == 2
     assert any("resumed" in m for m in logs)
-    m = export_portable(str(tmp_path / "b" / "portable"), str(tmp_path / "ship"), dict(TINY))
-    assert isinstance(load_sp4d(str(tmp_path / "ship")), SP4DDualUNet) and m.dtype == torch.float16
+    m = export_portable(str(tmp_path / "b" / "portable"), str(tmp_path / "ship"), dict(model_cfg))
+    assert type(load_sp4d(str(tmp_path / "ship"))) is type(m) and m.dtype == torch.float16
     # the shipped folder -> an EMA-only portable checkpoint -> a chunk resumes from it
     portable_from_pretrained(str(tmp_path / "ship"), str(tmp_path / "resume"), step=5)
     assert sorted(p.name.split("-")[0] for p in (tmp_path / "resume").glob("*.safetensors")) == ["ema"]
@@ -175,12 +192,13 @@ def test_a_training_chunk_runs_checkpoints_and_resumes(tmp_path):
     assert r3["step"] == 6 and r3["steps_this_chunk"] == 1
 
 
-def test_pipeline_sampling_is_seeded_and_in_range():
+@ARCHS
+def test_pipeline_sampling_is_seeded_and_in_range(cfg):
     from engine.pipelines.pipeline_sp4d import SP4DPipeline, sp4d_scheduler
 
     torch.manual_seed(0)
-    pipe = SP4DPipeline(unet=SP4DDualUNet(**TINY).eval(), scheduler=sp4d_scheduler())
-    x = _inputs(TINY, b=1)
+    pipe = SP4DPipeline(unet=build_model(cfg).eval(), scheduler=sp4d_scheduler())
+    x = _inputs(cfg, b=1)
     steps = []
     run = lambda seed: pipe(x["cond"], x["azimuth"], x["elevation"], num_inference_steps=3,
                             generator=torch.Generator().manual_seed(seed), callback=lambda i, n: steps.append(i))

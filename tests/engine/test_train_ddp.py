@@ -6,14 +6,17 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
-def test_two_process_ddp_chunk_trains_and_checkpoints(tmp_path):
+@pytest.mark.parametrize("config,port", [("tiny", 29517), ("tiny_v2", 29518)])
+def test_two_process_ddp_chunk_trains_and_checkpoints(tmp_path, config, port):
     out = tmp_path / "c"
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517",
-           os.path.join(ROOT, "scripts", "train_sp4d.py"), "--config", "tiny", "--out", str(out),
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}",
+           os.path.join(ROOT, "scripts", "train_sp4d.py"), "--config", config, "--out", str(out),
            "--minutes", "1", "--steps", "3", "--batch", "1", "--workers", "1", "--warm-objects", "2",
            "--n-seeds", "8", "--real-dir", "", "--log-every", "1", "--warmup", "1"]
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

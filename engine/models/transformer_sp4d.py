@@ -1,0 +1,260 @@
+"""SP4D v2: dual-branch patch transformer (RGB branch + part branch, BiDiFuse after every block).
+
+Same inputs, outputs and preconditioning as ``SP4DDualUNet`` (see ``unet_sp4d``), so the
+pipeline, the trainer and the footage path take either:
+
+    sample_rgb, sample_part: (B, V, T, 3, H, W)   noisy images, already scaled by c_in
+    cond:                    (B, V, T, Cc, H, W)  conditioning renders / input frame
+    c_noise:                 (B,) or (B, V, T)    0.25 * ln(sigma)
+    azimuth, elevation:      (B, V)               radians (camera code relative to view 0)
+    frame_index:             (B, T)               [0, 1]
+
+Why a transformer on patches: the UNet spent its GPU time moving wide, narrow-channel
+feature maps (96 px x 32-128 channels) through memory; here every image becomes
+(H/p) x (W/p) tokens of ``width`` channels (16 x 16 at 128 px, patch 8), so all blocks
+and all attention are large matrix products, and attention can span every view of an
+object at once (2 048 tokens for 8 views) instead of one pixel position across views.
+
+Per branch: patch embedding of [noisy image, conditioning] (a strided conv), 2D sin-cos
+positions, then ``depth`` blocks of pre-norm attention + MLP modulated per image by the
+timestep + camera + frame embedding (adaLN, a shared projection and a learned table per
+block, as PixArt). Blocks alternate what they attend over (``attention``): ``image``
+(the tokens of one view) and ``views`` (the tokens of every view of one frame: SV4D's
+multi-view attention, here over whole images). With ``num_frames`` > 1 each block also
+attends across frames at each view and token (SV4D's frame attention). BiDiFuse after
+every block: ``h' = h + F([h_rgb, h_part])`` on tokens (linear, ReLU, linear; last layer
+zero). Output: tokens -> ``head_channels`` per pixel (pixel shuffle), concatenated with the
+full-resolution input and refined by two 3x3 convolutions, so part boundaries follow the
+conditioning's silhouette and position edges at pixel precision rather than patch
+precision.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from diffusers.configuration_utils import ConfigMixin, register_to_config
+from diffusers.models.attention import FeedForward
+from diffusers.models.attention_processor import Attention
+from diffusers.models.embeddings import TimestepEmbedding, Timesteps, get_2d_sincos_pos_embed
+from diffusers.models.modeling_utils import ModelMixin
+
+from .blocks import camera_fourier, frame_fourier
+from .unet_sp4d import BRANCHES, SP4DOutput
+
+ATTENTION_KINDS = ("image", "views")
+
+
+def _modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """x (N, P, D); shift, scale (N, D) -> x * (1 + scale) + shift per image."""
+    return x * (1 + scale[:, None]) + shift[:, None]
+
+
+class TokenBlock(nn.Module):
+    """adaLN transformer block over image tokens; attends within an image or across views.
+
+    h: (N, P, D) with N = B*V*T images in (object, view, frame) order; mod: (N, 6*D) the
+    shared adaLN projection of each image's embedding (added to this block's table).
+    """
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: float, attend: str, frames: bool):
+        super().__init__()
+        if attend not in ATTENTION_KINDS:
+            raise ValueError(f"attention must be one of {ATTENTION_KINDS}, not {attend!r}")
+        self.attend = attend
+        self.table = nn.Parameter(torch.randn(6, dim) / dim ** 0.5)
+        self.norm1 = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+        self.attn = Attention(query_dim=dim, heads=heads, dim_head=dim // heads, bias=True, qk_norm="layer_norm")
+        self.norm2 = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+        self.ff = FeedForward(dim, inner_dim=int(dim * mlp_ratio), activation_fn="gelu-approximate")
+        # frame attention only where the model has frames: at 1 frame it would be dead weight
+        self.frame = None
+        if frames:
+            self.frame_norm = nn.LayerNorm(dim, eps=1e-6)
+            self.frame = Attention(query_dim=dim, heads=heads, dim_head=dim // heads, bias=True, qk_norm="layer_norm")
+            nn.init.zeros_(self.frame.to_out[0].weight)
+            nn.init.zeros_(self.frame.to_out[0].bias)
+
+    def forward(self, h: torch.Tensor, mod: torch.Tensor, b: int, v: int, t: int) -> torch.Tensor:
+        n, p, d = h.shape
+        m = (mod.view(n, 6, d) + self.table.to(mod.dtype)).unbind(1)
+        sh1, sc1, g1, sh2, sc2, g2 = m
+        x = _modulate(self.norm1(h), sh1, sc1)
+        if self.attend == "views" and v > 1:
+            # (B, V, T, P, D) -> (B, T, V*P, D): one sequence per object and frame
+            seq = x.view(b, v, t, p, d).transpose(1, 2).reshape(b * t, v * p, d)
+            a = self.attn(seq).view(b, t, v, p, d).transpose(1, 2).reshape(n, p, d)
+        else:
+            a = self.attn(x)
+        h = h + g1[:, None] * a
+        if self.frame is not None and t > 1:
+            # (B, V, T, P, D) -> (B*V*P, T, D)
+            seq = self.frame_norm(h).view(b, v, t, p, d).permute(0, 1, 3, 2, 4).reshape(b * v * p, t, d)
+            h = h + self.frame(seq).view(b, v, p, t, d).permute(0, 1, 3, 2, 4).reshape(n, p, d)
+        return h + g2[:, None] * self.ff(_modulate(self.norm2(h), sh2, sc2))
+
+
+class TokenFuse(nn.Module):
+    """BiDiFuse on tokens: ``h_self + F([h_rgb, h_part])``, F = linear, ReLU, linear (the
+    1x1 convolutions of the paper, on a token layout); the last layer starts at zero so a
+    pretrained RGB branch is unchanged at init. (N, P, D) -> (N, P, D)."""
+
+    def __init__(self, dim: int, hidden: int):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(2 * dim, hidden), nn.ReLU(), nn.Linear(hidden, dim))
+        nn.init.zeros_(self.net[2].weight)
+        nn.init.zeros_(self.net[2].bias)
+
+    def forward(self, h_rgb, h_part, h_self):
+        return h_self + self.net(torch.cat([h_rgb, h_part], dim=-1))
+
+
+class TransformerBranch(nn.Module):
+    """One denoiser branch (RGB or parts); driven block by block by ``SP4DTransformer``."""
+
+    def __init__(self, in_channels, out_channels, patch_size, width, depth, num_heads, mlp_ratio, attention,
+                 frames, head_channels, camera_freqs, frame_freqs):
+        super().__init__()
+        d = width
+        self.patch = nn.Conv2d(in_channels, d, patch_size, stride=patch_size)
+        self.time_proj = Timesteps(d, flip_sin_to_cos=True, downscale_freq_shift=0)
+        self.time_embedding = TimestepEmbedding(d, d)
+        self.camera_embedding = TimestepEmbedding(4 * camera_freqs, d)
+        self.frame_embedding = TimestepEmbedding(2 * frame_freqs, d)
+        self.token_embedding = nn.Linear(d, d)   # the image's camera/time code, added to its tokens
+        self.adaln = nn.Sequential(nn.SiLU(), nn.Linear(d, 6 * d))
+        self.blocks = nn.ModuleList([TokenBlock(d, num_heads, mlp_ratio, attention[i % len(attention)], frames)
+                                     for i in range(depth)])
+        self.out_table = nn.Parameter(torch.randn(2, d) / d ** 0.5)
+        self.norm_out = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
+        self.proj_out = nn.Linear(d, patch_size * patch_size * head_channels)
+        self.unpatch = nn.PixelShuffle(patch_size)
+        self.head = nn.Sequential(nn.Conv2d(head_channels + in_channels, 2 * head_channels, 3, padding=1), nn.SiLU(),
+                                  nn.Conv2d(2 * head_channels, out_channels, 3, padding=1))
+
+    def embed(self, c_noise, cam_code, frame_code, b, v, t):
+        """c_noise (B, V, T); cam_code (B, V, 4f); frame_code (B, T, 2f) -> (B*V*T, D)."""
+        tp = self.time_proj(c_noise.reshape(-1)).to(self.patch.weight.dtype)
+        e = self.time_embedding(tp).view(b, v, t, -1)
+        e = e + self.camera_embedding(cam_code.to(tp.dtype))[:, :, None]
+        e = e + self.frame_embedding(frame_code.to(tp.dtype))[:, None, :]
+        return e.reshape(b * v * t, -1)
+
+    def tokens(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        """x (N, Cin, H, W) -> tokens (N, P, D) with positions and the image's code added."""
+        h = self.patch(x)
+        n, d, gh, gw = h.shape
+        key = (gh, gw, h.device, h.dtype)
+        if getattr(self, "_pos_key", None) != key:   # a cache, not a buffer: never saved
+            self._pos = get_2d_sincos_pos_embed(d, (gh, gw), base_size=gh, device=h.device).to(h.dtype)
+            self._pos_key = key
+        pos = self._pos
+        return h.flatten(2).transpose(1, 2) + pos[None] + self.token_embedding(emb)[:, None]
+
+    def output(self, h: torch.Tensor, emb: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """tokens (N, P, D), emb (N, D), input x (N, Cin, H, W) -> (N, out_channels, H, W)."""
+        n = h.shape[0]
+        sh, sc = (self.out_table.to(emb.dtype)[None] + emb[:, None]).unbind(1)
+        y = self.proj_out(_modulate(self.norm_out(h), sh, sc))              # (N, P, p*p*C)
+        ps = self.unpatch.upscale_factor
+        y = self.unpatch(y.transpose(1, 2).reshape(n, -1, x.shape[-2] // ps, x.shape[-1] // ps))   # (N, C, H, W)
+        return self.head(torch.cat([y, x.to(y.dtype)], dim=1))
+
+
+class SP4DTransformer(ModelMixin, ConfigMixin):
+    """SP4D v2 denoiser: two patch transformers of the same structure, BiDiFuse after every
+    block. V, T, H and W are read from the inputs (H and W multiples of ``patch_size``);
+    ``sample_size``, ``num_views`` and ``num_frames`` record what it was trained for."""
+
+    _supports_gradient_checkpointing = False
+
+    @register_to_config
+    def __init__(
+        self,
+        sample_size: int = 128,
+        num_views: int = 8,
+        num_frames: int = 1,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        cond_channels: int = 16,
+        patch_size: int = 8,
+        width: int = 320,
+        depth: int = 8,
+        num_heads: int = 5,
+        mlp_ratio: float = 2.5,
+        attention: tuple = ATTENTION_KINDS,
+        fuse_hidden: int = 80,
+        head_channels: int = 16,
+        camera_freqs: int = 8,
+        frame_freqs: int = 4,
+        bidifuse: bool = True,
+        latent_space: bool = False,
+        sigma_data: float = 1.0,
+    ):
+        super().__init__()
+        kw = dict(in_channels=in_channels + cond_channels, out_channels=out_channels, patch_size=patch_size,
+                  width=width, depth=depth, num_heads=num_heads, mlp_ratio=mlp_ratio, attention=tuple(attention),
+                  frames=num_frames > 1, head_channels=head_channels, camera_freqs=camera_freqs,
+                  frame_freqs=frame_freqs)
+        self.rgb = TransformerBranch(**kw)
+        self.part = TransformerBranch(**kw)
+        self.fuse_rgb = nn.ModuleList([TokenFuse(width, fuse_hidden) for _ in range(depth)]) if bidifuse else None
+        self.fuse_part = nn.ModuleList([TokenFuse(width, fuse_hidden) for _ in range(depth)]) if bidifuse else None
+
+    @property
+    def size_multiple(self) -> int:
+        """Image sides must be multiples of this."""
+        return int(self.config.patch_size)
+
+    @property
+    def feature_channels(self) -> int:
+        """Channels of the part features returned for the contrastive loss."""
+        return int(self.config.width)
+
+    def forward(self, sample_rgb, sample_part, cond, c_noise, azimuth, elevation, frame_index=None,
+                branches=BRANCHES, fuse: bool = True, return_features: bool = False, return_dict: bool = True):
+        """Run the branches named in ``branches`` in lock-step, fusing after each block when
+        both run and ``fuse`` is set. Returns SP4DOutput; ``features`` are the part branch's
+        last tokens as (B, V, T, D, H/p, W/p)."""
+        ref = sample_rgb if sample_rgb is not None else sample_part
+        b, v, t, _, hh, ww = ref.shape
+        dev = ref.device
+        if c_noise.dim() == 1:
+            c_noise = c_noise[:, None, None].expand(b, v, t)
+        if frame_index is None:
+            frame_index = torch.linspace(0, 1, t, device=dev)[None].expand(b, t) if t > 1 else torch.zeros(b, t, device=dev)
+        cam = camera_fourier(azimuth - azimuth[:, :1], elevation, self.config.camera_freqs)
+        fr = frame_fourier(frame_index, self.config.frame_freqs)
+        fuse = fuse and self.fuse_rgb is not None and len(branches) == 2
+        inputs = {"rgb": sample_rgb, "part": sample_part}
+        net = {k: getattr(self, k) for k in branches}
+        dt = self.rgb.patch.weight.dtype
+        flat = lambda x: x.reshape(b * v * t, *x.shape[3:]).to(dt)
+        c = flat(cond)
+        x = {k: torch.cat([flat(inputs[k]), c], dim=1) for k in branches}
+        emb = {k: net[k].embed(c_noise, cam, fr, b, v, t) for k in branches}
+        mod = {k: net[k].adaln(emb[k]) for k in branches}
+        h = {k: net[k].tokens(x[k], emb[k]) for k in branches}
+        for i in range(len(self.rgb.blocks)):
+            for k in branches:
+                h[k] = net[k].blocks[i](h[k], mod[k], b, v, t)
+            if fuse:
+                h = {"rgb": self.fuse_rgb[i](h["rgb"], h["part"], h["rgb"]),
+                     "part": self.fuse_part[i](h["rgb"], h["part"], h["part"])}
+        out = {}
+        for k in branches:
+            y = net[k].output(h[k], emb[k], x[k])
+            out[k] = y.reshape(b, v, t, *y.shape[1:])
+        feats = None
+        if return_features and "part" in h:
+            p = self.config.patch_size
+            feats = h["part"].transpose(1, 2).reshape(b, v, t, -1, hh // p, ww // p)
+        res = SP4DOutput(rgb=out.get("rgb"), part=out.get("part"), features=feats)
+        return res if return_dict else (res.rgb, res.part, res.features)
+
+    def num_parameters_by_branch(self) -> dict:
+        """{'rgb': n, 'part': n, 'bidifuse': n, 'total': n} (works on the meta device)."""
+        cnt = lambda m: sum(p.numel() for p in m.parameters()) if m is not None else 0
+        r = {"rgb": cnt(self.rgb), "part": cnt(self.part), "bidifuse": cnt(self.fuse_rgb) + cnt(self.fuse_part)}
+        r["total"] = sum(r.values())
+        return r
