@@ -1,10 +1,10 @@
 """Time one SP4D training step (forward + backward + fused AdamW) on the GPU, by model and variant.
 
-    python benchmarks/bench_train_step.py [--runs compact:24,v2:32,v2:64] [--variants eager,channels_last,compile]
-        [--profile] [--budget 150]
+    python benchmarks/bench_train_step.py [--runs compact:24,v2:64,v2:64:compile] [--variants eager]
+        [--profile] [--budget 300]
 
-``--runs``: config:batch pairs (``engine.models.CONFIGS``), timed side by side in one
-process. Random inputs of the training shapes (B objects x V views x 1 frame, 3 + 16
+``--runs``: config:batch[:variant] (``engine.models.CONFIGS``; without a variant, each of
+``--variants``), timed side by side in one process. Random inputs of the training shapes (B objects x V views x 1 frame, 3 + 16
 channels at the config's resolution), bf16 autocast as in ``engine.train.trainer``. Prints
 one table row per config, batch and variant: resolution, milliseconds per step, images per
 second per branch, peak memory, and for ``compile`` the compile time. ``--profile`` adds the top CUDA kernels of the eager step
@@ -77,10 +77,10 @@ def time_variant(cfg, b, dev, variant, warm=5, n=15):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", default="compact:24,v2:32,v2:64", help="config:batch pairs")
+    ap.add_argument("--runs", default="compact:24,v2:64,v2:64:compile", help="config:batch[:variant] list")
     ap.add_argument("--variants", default="eager")
     ap.add_argument("--profile", action="store_true")
-    ap.add_argument("--budget", type=float, default=150.0)
+    ap.add_argument("--budget", type=float, default=300.0)
     a = ap.parse_args()
     if not torch.cuda.is_available():
         sys.exit("bench_train_step: needs a CUDA GPU")
@@ -94,12 +94,12 @@ def main():
           f"{'first step s':>13} {'peak GiB':>9}")
     kept = None
     for run in a.runs.split(","):
-        name, batch = run.split(":")
+        name, batch, *var = run.split(":")
         cfg, batch = dict(CONFIGS[name]), int(batch)
         n_par = build_on_meta(cfg)[1]["total"] / 1e6
         shape = f"{batch}x{cfg['num_views']}"
         lead = f"{name:<9} {n_par:8.1f} {cfg['sample_size']:4d} {shape:>9}"
-        for var in a.variants.split(","):
+        for var in (var or a.variants.split(",")):
             if time.time() - t_start > a.budget:
                 print(f"{lead} {var:<14} skipped (budget)")
                 continue
@@ -123,7 +123,7 @@ def main():
             for _ in range(3):
                 step_fn(model, fwd, opt, batch)
             torch.cuda.synchronize()
-        print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=18, max_name_column_width=60))
+        print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=30, max_name_column_width=70))
 
 
 if __name__ == "__main__":
