@@ -1,6 +1,8 @@
 #!/bin/bash
 # One device call: [time training steps,] train a chunk, bring back its checkpoint[, time GPU inference].
 #   scripts/device_train.sh RESUME_DIR MINUTES SEED0
+# RESUME_DIR: "" (fresh), a portable/ folder, or a save_pretrained model folder in the tree
+# (models/sp4d-v2: resumes at the step in its training.json, EMA weights, AdamW restarted).
 # $OUT receives (<= 8 files): c/log.txt, c/portable/{ema,model}-N.safetensors, c/portable/state.json,
 # bench_step.log, bench_gpu.log. Carry .whl, .cache/train_assets and
 # .cache/assets/quadruped_khronos_Fox.npz (the inference benchmark mesh; never trained on).
@@ -15,6 +17,11 @@ P_FOOTAGE=${P_FOOTAGE:-0.15}; P_REAL=${P_REAL:-0.35}; LR=${LR:-4e-4}   # env ove
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
   && export PYTHONPATH=/tmp/site || exit 1
 export PYTHONUNBUFFERED=1
+if [ -f "$RESUME/config.json" ]; then   # a committed model folder: resume from its weights and step
+  python3 -c "import sys; sys.path.insert(0, '.'); from engine.train.export import portable_from_pretrained as p; \
+print('resume step', p('$RESUME', '/tmp/resume'))" 2>&1 | grep "resume step" || exit 1
+  RESUME=/tmp/resume
+fi
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 [ -z "$BENCH" ] || timeout 240 python3 benchmarks/bench_train_step.py --runs "$BENCH" --budget 200 2>&1 \
   | grep -v -i warn | tee $OUT/bench_step.log
