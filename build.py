@@ -74,13 +74,21 @@ def download_dependency_wheels(wheel_dir: str, platforms: list[str]) -> None:
             os.remove(whl)
 
 
+def _bundled_model_name() -> str:
+    """``sp4d_blender.paths.BUNDLED_MODEL``, read without importing the add-on (it needs bpy)."""
+    src = open(os.path.join(ROOT, "sp4d_blender", "paths.py")).read()
+    return re.search(r'^BUNDLED_MODEL = "([^"]+)"', src, re.M).group(1)
+
+
 def stage(stage_dir: str, deps: bool, platforms: list[str]) -> None:
     """Lay out the extension source: add-on files, models, wheels, manifest."""
     shutil.rmtree(stage_dir, ignore_errors=True)
     shutil.copytree(os.path.join(ROOT, "sp4d_blender"), stage_dir,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    if os.path.isdir(os.path.join(ROOT, "models")):
-        shutil.copytree(os.path.join(ROOT, "models"), os.path.join(stage_dir, "models"),
+    # only the bundled checkpoint: models/ also holds checkpoints still in training
+    bundled = os.path.join("models", _bundled_model_name())
+    if os.path.isdir(os.path.join(ROOT, bundled)):
+        shutil.copytree(os.path.join(ROOT, bundled), os.path.join(stage_dir, bundled),
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     wheel_dir = os.path.join(stage_dir, "wheels")
     os.makedirs(wheel_dir)

@@ -10,7 +10,7 @@ BUNDLED_MODEL = "sp4d-compact"
 
 def bundled_model_dir() -> str | None:
     """Folder of the shipped SP4D checkpoint: inside the extension (build.py copies
-    ``models/`` there) or the checkout's ``models/``; None if neither exists."""
+    ``models/BUNDLED_MODEL`` there) or the checkout's ``models/``; None if neither exists."""
     for base in (_HERE, os.path.dirname(_HERE)):
         path = os.path.join(base, "models", BUNDLED_MODEL)
         if os.path.isfile(os.path.join(path, "config.json")):
