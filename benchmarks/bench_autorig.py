@@ -37,7 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from engine.autorig import AutoRigOptions, autorig  # noqa: E402
-from engine.eval.part_metrics import adjusted_rand_index, labels_from_weights, matched_miou  # noqa: E402
+from engine.eval.part_metrics import ground_truth_parts, part_scores  # noqa: E402
 from engine.eval.reference import RiggedModel  # noqa: E402
 from engine.eval.skeleton_metrics import skeleton_distances  # noqa: E402
 
@@ -93,12 +93,9 @@ def evaluate(model: RiggedModel, options: AutoRigOptions) -> Row:
     result = autorig(model.mesh, options)
     total = time.perf_counter() - t0
     sc = skeleton_distances(result.skeleton, gt_skeleton, model.mesh)
-    weighted = gt_weights.sum(axis=1) > 0  # vertices the artist left unweighted have no part
-    gt_parts = labels_from_weights(gt_weights[weighted])
-    pred = result.labels[weighted]
+    ari, miou = part_scores(result.labels, ground_truth_parts(gt_weights))  # unweighted vertices left out
     return Row(model.name, model.mesh.n_vertices, int(result.labels.max()) + 1, result.skeleton.n_bones,
-               gt_skeleton.n_bones, dict(result.timings), total, sc.j2j, sc.j2b, sc.b2b,
-               adjusted_rand_index(pred, gt_parts), matched_miou(pred, gt_parts))
+               gt_skeleton.n_bones, dict(result.timings), total, sc.j2j, sc.j2b, sc.b2b, ari, miou)
 
 
 def print_table(segmenter: str, rows: list[Row]) -> None:

@@ -7,7 +7,9 @@ Sets:
 - held-out procedural: ``engine.synth.generator.generate(seed)`` for seeds from
   ``engine.train.data.HELDOUT_SEED0`` (training only ever used seeds below it);
 - reference models: ``.cache/assets/*.npz`` (from ``shared/assets``; evaluation only),
-  GT part = argmax of the original weights (design.md section 4).
+  GT parts = ``engine.eval.part_metrics.ground_truth_parts`` (argmax of the original
+  weights; vertices the artist left unweighted have no part and are left out of the
+  3D and 2D scores, as in ``bench_autorig.py``).
 Metrics: 3D = per-vertex ARI and Hungarian-matched mIoU (``engine.eval.part_metrics``);
 2D = the same over foreground pixels of each of the 8 views (labels decoded from the
 predicted part maps over all views at once; baseline: its vertex labels seen through the
@@ -28,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from engine.eval.part_metrics import adjusted_rand_index, labels_from_weights, matched_miou  # noqa: E402
+from engine.eval.part_metrics import NO_PART, adjusted_rand_index, ground_truth_parts, matched_miou, part_scores  # noqa: E402
 from engine.mesh import MeshData  # noqa: E402
 from engine.models.raster import default_cameras  # noqa: E402
 from engine.models.views import MeshPool, render_views  # noqa: E402
@@ -54,12 +56,13 @@ def reference_objects(folder: str):
 
     for p in sorted(glob.glob(os.path.join(folder, "*.npz"))):
         m = RiggedModel.load(p)
-        yield m.name, m.mesh, labels_from_weights(m.weights)
+        yield m.name, m.mesh, ground_truth_parts(m.weights)
 
 
 def render_gt(mesh: MeshData, gt: np.ndarray, n_views: int, size: int) -> dict:
     """render_views of the mesh with its GT parts, in the model's cameras (batch of one)."""
-    pool = MeshPool.from_arrays([(mesh.vertices, mesh.faces, gt)])
+    # vertices with no GT part are drawn as one extra part (gt_views maps it back to -1)
+    pool = MeshPool.from_arrays([(mesh.vertices, mesh.faces, np.where(gt == NO_PART, gt.max() + 1, gt))])
     az, el = default_cameras(n_views)
     return {k: t[0].numpy() for k, t in render_views(pool, az[None], el[None], size).items()}
 
@@ -68,7 +71,8 @@ def gt_views(mesh: MeshData, gt: np.ndarray, n_views: int, size: int):
     """GT pixel labels (V, H, W) (-1 background) and face ids, in the model's cameras."""
     v = render_gt(mesh, gt, n_views, size)
     # part_id is compacted by MeshPool: map back through np.unique of the labels
-    u = np.unique(gt)
+    u = np.unique(np.where(gt == NO_PART, gt.max() + 1, gt))
+    u = np.where(np.isin(u, gt[gt != NO_PART]), u, -1)  # the no-part vertices' pixels: not scored
     pid = v["part_id"]
     return np.where(pid >= 0, u[np.clip(pid, 0, len(u) - 1)], -1), v["face"]
 
@@ -99,13 +103,13 @@ def evaluate(objects, model_dir, device, steps_list, baseline: bool, bandwidth: 
     ``samples``: orbits per mesh (``predict_parts``); 2D metrics use the first."""
     rows = []
     for name, mesh, gt in objects:
-        row = {"name": name, "n_vertices": int(mesh.n_vertices), "gt_parts": int(len(np.unique(gt)))}
+        row = {"name": name, "n_vertices": int(mesh.n_vertices), "gt_parts": int(len(np.unique(gt[gt != NO_PART])))}
         if oracle:
             lab = oracle_labels(mesh, gt, bandwidth, refine)
-            row["ari3d_oracle"], row["miou3d_oracle"] = adjusted_rand_index(lab, gt), matched_miou(lab, gt)
+            row["ari3d_oracle"], row["miou3d_oracle"] = part_scores(lab, gt)
             for rf in also_refine:
                 lab = oracle_labels(mesh, gt, bandwidth, rf)
-                row[f"ari3d_oracle_{rf}"], row[f"miou3d_oracle_{rf}"] = adjusted_rand_index(lab, gt), matched_miou(lab, gt)
+                row[f"ari3d_oracle_{rf}"], row[f"miou3d_oracle_{rf}"] = part_scores(lab, gt)
         gpix = None
         for st in steps_list:
             t = time.time()
@@ -115,11 +119,10 @@ def evaluate(objects, model_dir, device, steps_list, baseline: bool, bandwidth: 
             nv = len(r.part_maps) // samples
             if gpix is None:
                 gpix, _ = gt_views(mesh, gt, nv, r.part_maps.shape[1])
-            row[f"ari3d_s{st}"] = adjusted_rand_index(r.labels, gt)
-            row[f"miou3d_s{st}"] = matched_miou(r.labels, gt)
+            row[f"ari3d_s{st}"], row[f"miou3d_s{st}"] = part_scores(r.labels, gt)
             for rf in also_refine:
                 lab = labels_from_part_maps(mesh, r.face_ids, r.part_maps, r.alpha, bandwidth, rf, r.bary)
-                row[f"ari3d_s{st}_{rf}"], row[f"miou3d_s{st}_{rf}"] = adjusted_rand_index(lab, gt), matched_miou(lab, gt)
+                row[f"ari3d_s{st}_{rf}"], row[f"miou3d_s{st}_{rf}"] = part_scores(lab, gt)
             dec = decode_part_colors(r.part_maps[:nv], r.alpha[:nv], bandwidth=bandwidth)
             row[f"ari2d_s{st}"], row[f"miou2d_s{st}"] = metrics_2d(dec.labels, gpix)
             row[f"parts_s{st}"] = int(r.n_parts)
@@ -129,8 +132,7 @@ def evaluate(objects, model_dir, device, steps_list, baseline: bool, bandwidth: 
             t = time.time()
             bl = segment_geometric(mesh)
             row["time_geo"] = round(time.time() - t, 2)
-            row["ari3d_geo"] = adjusted_rand_index(bl, gt)
-            row["miou3d_geo"] = matched_miou(bl, gt)
+            row["ari3d_geo"], row["miou3d_geo"] = part_scores(bl, gt)
             if gpix is None:
                 gpix, face = gt_views(mesh, gt, 8, 96)
             else:

@@ -1,5 +1,12 @@
 """Part segmentation metrics (design.md section 4): ARI and Hungarian-matched mIoU over
-vertices, and ground-truth parts from skinning weights."""
+vertices, and ground-truth parts from skinning weights.
+
+The one ground-truth part definition for scoring (benchmarks and tests use it):
+``ground_truth_parts(weights)`` gives each vertex the bone of its largest weight, and
+``NO_PART`` (-1) to a vertex the artist left with no weight at all; such vertices have no
+part and ``part_scores`` leaves them out of ARI and mIoU (they are neither a part of
+their own nor part 0).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +20,30 @@ def labels_from_weights(weights: np.ndarray) -> np.ndarray:
     if w.ndim != 2 or w.shape[1] == 0:
         raise ValueError(f"weights must be (N, B) with B >= 1, got {w.shape}")
     return np.argmax(w, axis=1).astype(np.int64)
+
+
+NO_PART = -1
+
+
+def ground_truth_parts(weights: np.ndarray) -> np.ndarray:
+    """Ground-truth part of each vertex for scoring: its bone of largest weight, or
+    ``NO_PART`` (-1) where all its weights are zero. weights (N, B) -> (N,)."""
+    w = np.asarray(weights)
+    lab = labels_from_weights(w)
+    lab[~(w > 0).any(axis=1)] = NO_PART
+    return lab
+
+
+def part_scores(pred: np.ndarray, gt: np.ndarray) -> tuple[float, float]:
+    """(ARI, matched mIoU) of predicted vertex labels against ``ground_truth_parts``
+    labels, over the vertices that have a ground-truth part (gt != NO_PART)."""
+    pred, gt = np.asarray(pred).reshape(-1), np.asarray(gt).reshape(-1)
+    if len(pred) != len(gt):
+        raise ValueError(f"{len(pred)} predicted labels for {len(gt)} vertices")
+    keep = gt != NO_PART
+    if not keep.any():
+        raise ValueError("no vertex has a ground-truth part")
+    return adjusted_rand_index(pred[keep], gt[keep]), matched_miou(pred[keep], gt[keep])
 
 
 def contingency(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -6,7 +6,8 @@ import itertools
 import numpy as np
 import pytest
 
-from engine.eval.part_metrics import adjusted_rand_index, contingency, labels_from_weights, matched_miou
+from engine.eval.part_metrics import (NO_PART, adjusted_rand_index, contingency, ground_truth_parts,
+                                      labels_from_weights, matched_miou, part_scores)
 from engine.eval.skeleton_metrics import normalisation, sample_bones, skeleton_distances
 from engine.mesh import MeshData
 from engine.rig import Skeleton
@@ -56,6 +57,23 @@ def test_miou_split_part():
     assert contingency(pred, gt).sum() == 20
 
 
+def test_ground_truth_parts_leave_unweighted_vertices_out():
+    """One definition for every benchmark: argmax bone, NO_PART where all weights are 0,
+    and the scores ignore those vertices (they are not merged into part 0)."""
+    w = np.array([[0.9, 0.1], [0.2, 0.8], [0.0, 0.0], [1.0, 0.0], [0.0, 0.0], [0.3, 0.7]])
+    gt = ground_truth_parts(w)
+    assert gt.tolist() == [0, 1, NO_PART, 0, NO_PART, 1]
+    pred = np.array([5, 7, 7, 5, 7, 7])  # right on every weighted vertex
+    assert part_scores(pred, gt) == (1.0, 1.0)
+    # as part 0 the unweighted vertices would make this prediction imperfect
+    assert adjusted_rand_index(pred, labels_from_weights(w)) < 0.5
+    # a wrong label on a weighted vertex counts
+    ari, miou = part_scores(np.array([5, 5, 7, 5, 7, 7]), gt)
+    assert ari < 1.0 and miou < 1.0
+    with pytest.raises(ValueError):
+        part_scores(pred[:-1], gt)
+
+
 def test_labels_from_weights(reference_model):
     m = reference_model("quadruped_khronos_Fox")
     lab = labels_from_weights(m.weights)
@@ -90,11 +108,18 @@ def test_skeleton_distances_real_model(reference_model):
     shift = np.array([0.01 / s, 0, 0])
     moved = Skeleton(gt.names, gt.heads + shift, gt.tails + shift, gt.parents)
     d = skeleton_distances(moved, gt, m.mesh)
+    # every joint's own copy is 1.0 away, so no nearest neighbour is farther
+    assert 0 < d.j2j <= 1.0 + 1e-9 and 0 < d.j2b <= 1.0 + 1e-9 and 0 < d.b2b <= 1.0 + 1e-9
+    # joints more than 0.02 apart (a greedy subset of the model's own): nearest is the copy
     hn = (gt.heads - c) * s
-    nn = np.sort(np.linalg.norm(hn[:, None] - hn[None], axis=2), axis=1)[:, 1]
-    if nn.min() > 0.02:
-        assert np.isclose(d.j2j, 1.0, atol=1e-6)
-    assert 0 < d.j2b <= 1.0 + 1e-9 and 0 < d.b2b <= 1.0 + 1e-9
+    apart = []
+    for i in range(gt.n_bones):
+        if all(np.linalg.norm(hn[i] - hn[j]) > 0.021 for j in apart):
+            apart.append(i)
+    assert len(apart) >= 5
+    sub = gt.subset(np.array(apart))
+    d_sub = skeleton_distances(Skeleton(sub.names, sub.heads + shift, sub.tails + shift, sub.parents), sub, m.mesh)
+    assert np.isclose(d_sub.j2j, 1.0, atol=1e-6)
     # scale free: the same skeleton and mesh in millimetres
     mm = MeshData(m.mesh.vertices * 1000, m.mesh.faces)
     d2 = skeleton_distances(Skeleton(gt.names, moved.heads * 1000, moved.tails * 1000, gt.parents),
