@@ -70,16 +70,40 @@ def test_roundtrip(rebound_fox, key):
     assert ((weights > 0).sum(1) >= 1).all() and ((weights > 0).sum(1) <= 4).all()
 
 
-def test_fbx_presets():
-    from sp4d_blender.export import FBX_PRESETS
+def _fbx_contents(path: str):
+    """(GlobalSettings properties, {model name: (type, Properties70)}) of a binary FBX file,
+    read with Blender's own FBX parser."""
+    from io_scene_fbx import parse_fbx
 
-    for preset in FBX_PRESETS.values():
-        assert preset["add_leaf_bones"] is False
-        assert preset["use_armature_deform_only"] is True
-        assert preset["bake_space_transform"] is False
-    assert FBX_PRESETS["unity"]["apply_scale_options"] == "FBX_SCALE_ALL"
-    assert (FBX_PRESETS["unity"]["axis_forward"], FBX_PRESETS["unity"]["axis_up"]) == ("-Z", "Y")
-    assert (FBX_PRESETS["unreal"]["axis_forward"], FBX_PRESETS["unreal"]["axis_up"]) == ("X", "Z")
+    root, _ = parse_fbx.parse(path)
+    child = lambda e, key: [c for c in e.elems if c.id == key]
+    props = lambda e: ({c.props[0].decode(): c.props[4:] for c in child(e, b"Properties70")[0].elems}
+                       if child(e, b"Properties70") else {})
+    settings = {k: v[-1] for k, v in props(child(root, b"GlobalSettings")[0]).items()}
+    models = {m.props[1].split(b"\x00")[0].decode(): (m.props[2].decode(), props(m))
+              for m in child(child(root, b"Objects")[0], b"Model")}
+    return settings, models
+
+
+@pytest.mark.parametrize("preset", ["unity", "unreal"])
+def test_fbx_presets(rebound_fox, preset):
+    """What each preset writes into the file: units, axes, where the scale goes, bones."""
+    settings, models = _fbx_contents(rebound_fox["files"][preset])
+    limbs = {n for n, (t, _) in models.items() if t == "LimbNode"}
+    assert limbs == rebound_fox["with_ancestors"]  # deform bones (+ ancestors), no _end leaf bones
+    arm = [p for t, p in models.values() if t == "Null"]
+    assert len(arm) == 1  # the Armature node as a plain null
+    scales = {n: tuple(p["Lcl Scaling"]) for n, (t, p) in models.items() if "Lcl Scaling" in p}
+    if preset == "unity":
+        # metres as the FBX unit, Y up, Z front; no object or bone carries a x100 scale
+        assert settings["UnitScaleFactor"] == 100.0
+        assert (settings["UpAxis"], settings["UpAxisSign"], settings["FrontAxis"]) == (1, 1, 2)
+        assert all(np.allclose(s, 1.0) for s in scales.values()), scales
+    else:
+        # centimetres as the FBX unit, Z up, X front; the x100 sits on the armature node
+        assert settings["UnitScaleFactor"] == 1.0
+        assert (settings["UpAxis"], settings["UpAxisSign"], settings["FrontAxis"]) == (2, 1, 0)
+        assert np.allclose(arm[0]["Lcl Scaling"], 100.0)
 
 
 def test_export_bad_extension_writes_nothing(addon, tmp_path):

@@ -37,12 +37,15 @@ def test_lifting_on_a_seam_split_mesh_welds_first():
     res = lift_part_colors(split, fid, pc, alpha, bary=bary)
     gt = o.vertex_part[o.faces].reshape(-1)
     assert ari(res.labels, gt) > 0.95
-    # copies of one welded vertex get one label
-    assert (res.labels[np.argsort(o.faces.reshape(-1), kind="stable")].reshape(-1)).shape == gt.shape
-    same = o.faces.reshape(-1)
-    first = np.zeros(len(o.vertices), int)
-    first[same] = res.labels
-    assert (first[same] == res.labels).all()
+    # copies of one welded vertex get one label: every original vertex's copies agree
+    same = o.faces.reshape(-1)  # original vertex of each split copy
+    lo = np.full(len(o.vertices), np.iinfo(np.int64).max)
+    hi = np.full(len(o.vertices), -1)
+    np.minimum.at(lo, same, res.labels)
+    np.maximum.at(hi, same, res.labels)
+    used = np.unique(same)
+    assert (np.bincount(same)[used] > 1).mean() > 0.9  # most vertices really were split
+    assert (lo[used] == hi[used]).all()
 
 
 def test_parts_are_connected_on_the_mesh():
