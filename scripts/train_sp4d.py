@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import torch  # noqa: E402
 
 from engine.models import CONFIGS  # noqa: E402
-from engine.train.data import GPUData, PoolBuilder, real_training_meshes  # noqa: E402
+from engine.train.data import GPUData, PoolBuilder, check_training_seeds, real_training_meshes  # noqa: E402
 from engine.train.trainer import TrainConfig, train  # noqa: E402
 
 
@@ -53,6 +53,10 @@ def main():
     ap.add_argument("--echo", type=int, default=1, help="steps per rendered batch (data echoing)")
     ap.add_argument("--portable", default="ema,model", help="weights kept in portable/: ema, model or both")
     a = ap.parse_args()
+    try:
+        check_training_seeds(a.seed0, a.n_seeds)
+    except ValueError as e:
+        sys.exit(f"train_sp4d.py: error: {e}")
     os.makedirs(a.out, exist_ok=True)
     logf = open(os.path.join(a.out, "log.txt"), "a")
 
@@ -76,10 +80,12 @@ def main():
     model_cfg = dict(CONFIGS[a.config])
     size = model_cfg["sample_size"] if not model_cfg.get("latent_space") else 96
     data = GPUData(dev, size, model_cfg["num_views"], p_real=a.p_real, p_footage=a.p_footage, seed=1000 * rank + a.seed0)
-    real = real_training_meshes(a.real_dir) if a.real_dir and os.path.isdir(a.real_dir) else []
+    real, real_errors = real_training_meshes(a.real_dir) if a.real_dir and os.path.isdir(a.real_dir) else ([], [])
     if real:
         data.set_real(real)
     log(f"device {dev} world {world} real meshes {len(real)} workers {a.workers}")
+    if real_errors:
+        log(f"real meshes NOT loaded: {len(real_errors)}: " + "; ".join(real_errors))
     entries = []
     while len(entries) < a.warm_objects and time.time() - t0 < a.warm_seconds:
         time.sleep(1.0)
@@ -107,7 +113,8 @@ def main():
     res = train(cfg, data, a.out, resume=a.resume, log=log, pool_builder=pb)
     summ = {"steps_total": res["step"], "steps_chunk": res["steps_this_chunk"], "train_seconds": round(res["seconds"], 1),
             "last": res["history"][-1] if res["history"] else None, "synth_entries": data.synth.n_objects if data.synth else 0,
-            "gen_errors": len(pb.errors), "seeds": [a.seed0, a.seed0 + a.n_seeds]}
+            "gen_errors": len(pb.errors), "real_meshes": len(real), "real_errors": len(real_errors),
+            "seeds": [a.seed0, a.seed0 + a.n_seeds]}
     if dev.type == "cuda":
         summ["peak_mem_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
     log("summary " + json.dumps(summ))

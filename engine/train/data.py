@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import glob
+import logging
 import math
 import os
 import threading
@@ -30,6 +31,8 @@ import torch
 from ..models.views import MeshPool, PackedMesh, build_cond, pack_mesh, render_views
 
 HELDOUT_SEED0 = 10_000_000
+
+log = logging.getLogger(__name__)
 
 
 # ----------------------------------------------------------------------- labels
@@ -297,12 +300,26 @@ class GPUData:
         return out
 
 
-def real_training_meshes(folder: str):
-    """All RiggedModel .npz in ``folder`` -> list of (v, f, labels)."""
-    out = []
+def real_training_meshes(folder: str) -> tuple[list, list[str]]:
+    """All RiggedModel .npz in ``folder`` -> (list of (v, f, labels), errors): a file that
+    does not load is skipped, logged and listed in ``errors`` as "name: reason"."""
+    out, errors = [], []
     for p in sorted(glob.glob(os.path.join(folder, "*.npz"))):
         try:
             out.append(load_rigged_npz(p))
-        except Exception:
-            continue
-    return out
+        except Exception as e:  # noqa: BLE001 - one bad asset must not stop a training run
+            errors.append(f"{os.path.basename(p)}: {type(e).__name__}: {e}")
+            log.warning("training asset %s not loaded: %s: %s", p, type(e).__name__, e)
+    return out, errors
+
+
+def check_training_seeds(seed0: int, n_seeds: int) -> None:
+    """Raise ValueError unless synth seeds ``seed0 .. seed0 + n_seeds - 1`` are all training
+    seeds (>= 0 and below ``HELDOUT_SEED0``, where evaluation's held-out seeds start)."""
+    if n_seeds < 1:
+        raise ValueError(f"--n-seeds must be at least 1, got {n_seeds}")
+    if seed0 < 0:
+        raise ValueError(f"--seed0 must be >= 0, got {seed0}")
+    if seed0 + n_seeds > HELDOUT_SEED0:
+        raise ValueError(f"seeds {seed0}..{seed0 + n_seeds - 1} reach the held-out seeds "
+                         f"(>= HELDOUT_SEED0 = {HELDOUT_SEED0}), which are for evaluation only")

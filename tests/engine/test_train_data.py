@@ -1,0 +1,57 @@
+"""Training data guards: real assets that fail to load are counted, not lost silently,
+and the training script refuses synth seeds that reach the held-out evaluation seeds."""
+
+import logging
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from engine.mesh import MeshData
+from engine.rig import Skeleton
+from engine.train.data import HELDOUT_SEED0, check_training_seeds, real_training_meshes
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _good_model(path):
+    from engine.eval.reference import RiggedModel
+
+    v = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1.0]])
+    f = np.array([[0, 1, 2], [0, 1, 3], [0, 2, 3], [1, 2, 3]])
+    sk = Skeleton(["a", "b"], np.zeros((2, 3)), np.array([[0, 0, 1.0], [0, 0, 2.0]]), np.array([-1, 0]))
+    w = np.array([[1, 0], [1, 0], [0, 1], [0, 1.0]])
+    RiggedModel("good", MeshData(v, f), sk, w).save(path)
+
+
+def test_real_training_meshes_counts_and_logs_bad_files(tmp_path, caplog):
+    _good_model(str(tmp_path / "a_good.npz"))
+    (tmp_path / "b_broken.npz").write_bytes(b"not a zip file")
+    np.savez(tmp_path / "c_missing_keys.npz", x=np.zeros(3))
+    with caplog.at_level(logging.WARNING, logger="engine.train.data"):
+        meshes, errors = real_training_meshes(str(tmp_path))
+    assert len(meshes) == 1 and meshes[0][2].tolist() == [0, 0, 1, 1]
+    assert len(errors) == 2
+    assert errors[0].startswith("b_broken.npz: ") and errors[1].startswith("c_missing_keys.npz: ")
+    assert sum("not loaded" in r.message for r in caplog.records) == 2
+
+
+def test_check_training_seeds():
+    check_training_seeds(0, 20000)
+    check_training_seeds(HELDOUT_SEED0 - 10, 10)  # the last training seed is HELDOUT_SEED0 - 1
+    for seed0, n in ((HELDOUT_SEED0 - 10, 11), (HELDOUT_SEED0, 1), (HELDOUT_SEED0 + 5, 100), (-1, 10), (0, 0)):
+        with pytest.raises(ValueError):
+            check_training_seeds(seed0, n)
+
+
+def test_train_script_refuses_held_out_seeds(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "train_sp4d.py"), "--out", str(out),
+                           "--seed0", str(HELDOUT_SEED0 - 100), "--n-seeds", "1000"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "held-out" in lines[0] and str(HELDOUT_SEED0) in lines[0], proc.stderr
+    assert not out.exists()  # refused before anything was written
