@@ -23,6 +23,9 @@ and given to SP4D. Reported, in the normalised unit cube:
   from the baseline's extruded mesh (segmented without the model), skeleton CD-J2J / J2B /
   B2B (x10^-2) against the object's true posed skeleton, and the bone counts.
 
+A failed reconstruction is scored as the worst value of each metric, never dropped from a
+mean, and the number of failed clips is printed (``engine.eval.footage_metrics``).
+
     python benchmarks/bench_footage.py [--seeds 4] [--steps 12] [--oracle-only] [--rig]
     python benchmarks/bench_footage.py --steps 4 --seeds 6 --threshold-sweep 0.08 0.2 0.4 0.6
 """
@@ -39,6 +42,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from engine.eval.footage_metrics import mean_with_failures, worst_value  # noqa: E402
 from engine.footage.cameras import OrthoCameras  # noqa: E402
 from engine.footage.intake import load_footage  # noqa: E402
 from engine.footage.pipeline import reconstruction_views  # noqa: E402
@@ -218,8 +222,8 @@ def score_views(gen, foot, truth, cams, gt_v, gt_f, resolution: int = 64) -> dic
         out["chamfer_model"] = chamfer(rec.mesh.vertices, rec.mesh.faces, gt_v, gt_f)
         r_alpha = (rasterize_views(rec.mesh.vertices, rec.mesh.faces, cams)[0] >= 0).astype(np.float32)
         out["iou_recon"] = float(np.mean([iou(r_alpha[v], truth.alpha[0, v]) for v in range(1, n_views)]))
-    except Exception as e:  # an empty hull is a result too: report it, do not crash
-        out["chamfer_model"] = out["iou_recon"] = float("nan")
+    except Exception as e:  # an empty hull is a result too: scored as the worst, counted
+        out["chamfer_model"], out["iou_recon"] = worst_value("chamfer_model"), worst_value("iou_recon")
         out["error"] = str(e)
     return out
 
@@ -234,7 +238,7 @@ def threshold_sweep(model, steps, thresholds, n_clips: int = 6, relative: bool =
 
     from engine.footage.generate import silhouette_threshold, silhouettes
 
-    res = []
+    res, failures = [], [0] * len(thresholds)
     for i in range(n_clips):
         r = evaluate(SEED0 + 200 + i, model, steps)
         gen = r["_gen"]
@@ -244,13 +248,14 @@ def threshold_sweep(model, steps, thresholds, n_clips: int = 6, relative: bool =
             g = dataclasses.replace(gen, alpha=silhouettes(gen.rgb, gen.part, threshold=cut))
             sc = score_views(g, r["_foot"], r["_truth"], r["_cams"], *r["_gt"])
             row.append((sc["iou_model"], sc["chamfer_model"]))
+            failures[len(row) - 1] += bool(sc.get("error"))
         res.append(row)
         print(r["seed"], r["category"], f"baseline {r['iou_baseline']:.3f}/{r['chamfer_baseline']:.3f}",
               " ".join(f"{th}:{a:.3f}/{c:.3f}" for th, (a, c) in zip(thresholds, row)), flush=True)
-    m = np.nanmean(np.array(res), 0)
-    print(("ratio" if relative else "threshold") + " | iou_model | chamfer_model")
-    for th, (a, c) in zip(thresholds, m):
-        print(f"{th} | {a:.3f} | {c:.3f}")
+    m = np.mean(np.array(res), 0)  # failed reconstructions already hold the worst values
+    print(("ratio" if relative else "threshold") + " | iou_model | chamfer_model | failed")
+    for th, (a, c), nf in zip(thresholds, m, failures):
+        print(f"{th} | {a:.3f} | {c:.3f} | {nf}/{n_clips}")
 
 
 def _sheet(rows, path, scale=1):
@@ -338,8 +343,14 @@ def main():
         r = evaluate(SEED0 + 100 + i, model, a.steps, a.oracle_only, rig=a.rig)
         rows.append(r)
         print(" | ".join(f"{r[c]:.3f}" if isinstance(r.get(c), float) else str(r.get(c, "-")) for c in cols), flush=True)
-    num = [c for c in cols[2:] if all(isinstance(r.get(c), float) for r in rows)]
-    print("mean | " + " | ".join(f"{c} {np.nanmean([r[c] for r in rows]):.3f}" for c in num))
+    scored = [c for c in cols[2:] if c.startswith(("iou", "chamfer", "j2j", "j2b", "b2b"))
+              and any(c in r for r in rows)]
+    means, failed = mean_with_failures(rows, scored)
+    means.update({c: float(np.mean([r[c] for r in rows])) for c in cols[2:]  # timings, bone counts
+                  if c not in means and all(isinstance(r.get(c), float) for r in rows)})
+    print("mean | " + " | ".join(f"{c} {means[c]:.3f}" for c in cols[2:] if c in means))
+    print(f"failed: {failed} of {len(rows)} clips (each scored as the worst value: IoU 0, Chamfer sqrt(3), "
+          f"skeleton 100 sqrt(3)); errors: {[r['error'] for r in rows if r.get('error')]}")
 
 
 if __name__ == "__main__":

@@ -135,3 +135,24 @@ def test_non_deform_bones_are_ignored(reference_model):
                      deform=np.r_[np.ones(gt.n_bones, bool), False])
     d = skeleton_distances(extra, gt, m.mesh)
     assert d.j2j == 0 and d.b2b == 0
+
+
+def test_footage_means_score_a_failure_as_the_worst_value():
+    """bench_footage: a failed reconstruction (NaN or missing) is the worst value in the
+    mean, not dropped from it, and it is counted."""
+    from engine.eval.footage_metrics import WORST_CHAMFER, mean_with_failures, worst_value
+
+    rows = [{"iou_recon": 0.8, "chamfer_model": 0.05, "j2j_model": 10.0},
+            {"iou_recon": float("nan"), "chamfer_model": float("nan"), "j2j_model": 20.0, "error": "empty hull"},
+            {"iou_recon": 0.6, "chamfer_model": 0.07}]
+    means, failed = mean_with_failures(rows, ["iou_recon", "chamfer_model", "j2j_model"])
+    assert failed == 2  # the NaN row and the row without a skeleton score
+    assert np.isclose(means["iou_recon"], (0.8 + 0.0 + 0.6) / 3)
+    assert np.isclose(means["chamfer_model"], (0.05 + np.sqrt(3) + 0.07) / 3)
+    assert np.isclose(means["j2j_model"], (10.0 + 20.0 + 100 * np.sqrt(3)) / 3)
+    assert means["chamfer_model"] > np.nanmean([r["chamfer_model"] for r in rows])  # nanmean flattered it
+    assert mean_with_failures(rows[:1], ["iou_recon"]) == ({"iou_recon": 0.8}, 0)
+    # sqrt(3) is the largest Chamfer distance between two meshes in the unit cube
+    assert WORST_CHAMFER == worst_value("chamfer_baseline") and worst_value("iou_model") == 0.0
+    with pytest.raises(KeyError):
+        worst_value("generate_s")
