@@ -30,7 +30,12 @@ ASSETS = os.path.normpath(os.path.join(ROOT, "..", "shared", "assets"))
 CACHE = os.path.join(ROOT, ".cache", "assets")
 
 
-def load_models(only: list[str] | None) -> list[RiggedModel]:
+def load_models(only: list[str] | None, npz_dir: str | None = None) -> list[RiggedModel]:
+    """The reference models (``shared/assets``, cached as .npz), or every .npz in ``npz_dir``
+    (e.g. ``.cache/train_assets``: the tuning set for skinning constants)."""
+    if npz_dir:
+        paths = sorted(glob.glob(os.path.join(npz_dir, "*.npz")))
+        return [RiggedModel.load(p) for p in paths if not only or any(o in p for o in only)]
     models = []
     for path in sorted(glob.glob(os.path.join(ASSETS, "*.gl*"))):
         name = os.path.splitext(os.path.basename(path))[0]
@@ -116,18 +121,25 @@ def main():
     ap.add_argument("--only", nargs="*", default=None)
     ap.add_argument("--no-blender", action="store_true")
     ap.add_argument("--poses", type=int, default=8)
+    ap.add_argument("--npz", default=None, help="score the .npz models of this folder instead (tuning: .cache/train_assets)")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="SkinOptions field to override (tuning), e.g. --set rigid_dominance=0.9")
     a = ap.parse_args()
+    opts = SkinOptions()
+    for kv in a.set:
+        k, v = kv.split("=", 1)
+        setattr(opts, k, type(getattr(opts, k))(v))
     rows = []
     hdr = (f"{'model':36s} {'verts':>6s} {'bones':>5s} | {'L1':>5s} {'prec':>5s} {'rec':>5s} {'deform%':>7s} "
            f"{'unw':>5s} {'time':>6s} | {'L1':>5s} {'prec':>5s} {'rec':>5s} {'deform%':>7s} {'unw':>5s} {'fail':>4s} {'time':>6s}"
            f" | {'L1':>5s} {'deform%':>7s} {'unw':>5s} {'fail':>4s}")
     print(f"{'':50s}| {'ours':^38s}| {'blender bone heat, mesh as imported':^44s} | {'blender, welded first':^24s}")
     print(hdr)
-    for model in load_models(a.only):
+    for model in load_models(a.only, a.npz):
         sk, gt = model.weighted_skeleton()
         sk.deform[:] = True
         t = time.perf_counter()
-        ours = compute_weights(model.mesh, sk, SkinOptions()).to_dense(sk.n_bones)
+        ours = compute_weights(model.mesh, sk, opts).to_dense(sk.n_bones)
         t_ours = time.perf_counter() - t
         mo = skin_metrics(model.mesh.vertices, ours, gt, sk, n_poses=a.poses)
         row = [model.name, model.mesh.n_vertices, sk.n_bones, mo, t_ours]

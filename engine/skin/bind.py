@@ -12,7 +12,7 @@ from ..mesh import MeshData, clean_mesh
 from ..rig import Skeleton, SkinWeights
 from .bones import bone_segments
 from .heat import heat_sources, solve_heat
-from .limit import prune_small, smooth_top_k
+from .limit import prune_small, rigid_shells, smooth_top_k
 
 
 @dataclass
@@ -32,6 +32,10 @@ class SkinOptions:
     occluded:         "diffuse" (a vertex whose closest bone is hidden gets no heat of its
                       own, Blender's rule) or "next_visible" (heat from the closest visible).
     prune:            heat weights under prune/2 dropped, ramped up to prune (0 = off).
+    rigid_dominance:  a separate piece (shell) whose strongest bone holds at least this
+                      share of its weight is bound rigidly to that bone (> 1 = off).
+    rigid_max_fraction: shells with more than this fraction of the vertices are never
+                      made rigid (the body skin).
     """
 
     max_influences: int = 4
@@ -45,6 +49,11 @@ class SkinOptions:
     prune: float = 0.05
     segments: str = "hierarchy"
     occluded: str = "next_visible"
+    # off by default: 0.4 / 0.5 is the best setting on the training models
+    # (benchmarks/tune_rigid_shells.py) but its gain there is small and did not carry over
+    # (notes/SKINNING.md)
+    rigid_dominance: float = 2.0
+    rigid_max_fraction: float = 0.5
 
 
 def _check(mesh: MeshData, skeleton: Skeleton, options: SkinOptions) -> None:
@@ -121,6 +130,7 @@ def compute_weights(mesh: MeshData, skeleton: Skeleton, options: SkinOptions | N
     gone = (pruned <= 0).all(axis=1)
     pruned[gone] = vals[gone]
     w, i = smooth_top_k(pruned, idx, k)
+    w, i = rigid_shells(w, i, clean.shell_ids, options.rigid_dominance, options.rigid_max_fraction)
     i = np.where(i >= 0, deform[np.maximum(i, 0)], -1)
     report(1.0, "done")
     return SkinWeights(i[clean.vertex_map].astype(np.int64), w[clean.vertex_map].astype(np.float32),

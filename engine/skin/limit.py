@@ -46,3 +46,39 @@ def prune_small(values: np.ndarray, start: float = 0.05, end: float = 0.025) -> 
         return values
     ramp = (values - end) / max(start - end, 1e-12) * start
     return np.where(values < end, 0.0, np.where(values < start, ramp, values))
+
+
+def rigid_shells(weights: np.ndarray, indices: np.ndarray, shell_ids: np.ndarray, dominance: float,
+                 max_fraction: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Bind whole shells rigidly to one bone where one bone already dominates them.
+
+    weights, indices: (n, k) per-vertex weights (rows sum to 1) and bone ids (-1 empty);
+    shell_ids: (n,) connected piece of each vertex. A shell whose single strongest bone
+    holds at least ``dominance`` of the shell's summed weight (a plate, an eye, a hat, a
+    robot's piece sitting inside one part) gets weight 1 on that bone at every vertex:
+    artists bind separate pieces rigidly, while heat diffusing through a piece makes it
+    bend. The largest shell (the body skin, which has the joints) and shells with more
+    than ``max_fraction`` of the vertices are left alone. ``dominance`` > 1 turns this
+    off. Returns new (weights, indices).
+    """
+    if dominance > 1 or len(weights) == 0:
+        return weights, indices
+    shell_ids = np.asarray(shell_ids, np.int64)
+    n_shells = int(shell_ids.max()) + 1
+    n_bones = int(indices.max()) + 1
+    ok = indices >= 0
+    # summed weight per (shell, bone), sparse in practice: bincount over a flat key
+    key = shell_ids[:, None] * n_bones + np.maximum(indices, 0)
+    mass = np.bincount(key[ok], weights[ok], minlength=n_shells * n_bones).reshape(n_shells, n_bones)
+    top = mass.argmax(axis=1)
+    share = mass[np.arange(n_shells), top] / np.maximum(mass.sum(axis=1), 1e-12)
+    size = np.bincount(shell_ids, minlength=n_shells) / len(shell_ids)
+    rigid = (share >= dominance) & (size <= max_fraction)
+    rigid[size.argmax()] = False
+    sel = rigid[shell_ids]
+    w, i = weights.copy(), indices.copy()
+    w[sel] = 0.0
+    i[sel] = -1
+    w[sel, 0] = 1.0
+    i[sel, 0] = top[shell_ids[sel]]
+    return w, i
