@@ -29,8 +29,10 @@ from engine.eval.skeleton_metrics import skeleton_distances  # noqa: E402
 from engine.rig import skeleton_from_parts  # noqa: E402
 
 
-def load_models(only: str | None):
-    paths = sorted(glob.glob(os.path.join(ROOT, ".cache", "assets", "*.npz")))
+def load_models(only: str | None, folder: str | None = None):
+    """The cached reference models, or the .npz models of ``folder`` (tuning:
+    ``.cache/train_assets``)."""
+    paths = sorted(glob.glob(os.path.join(folder or os.path.join(ROOT, ".cache", "assets"), "*.npz")))
     for p in paths:
         if only and only not in os.path.basename(p):
             continue
@@ -80,8 +82,9 @@ def main() -> None:
     ap.add_argument("--only", default=None)
     ap.add_argument("--no-seg", action="store_true")
     ap.add_argument("--no-skel", action="store_true")
+    ap.add_argument("--npz", default=None, help="score the .npz models of this folder (tuning: .cache/train_assets)")
     args = ap.parse_args()
-    models = list(load_models(args.only))
+    models = list(load_models(args.only, args.npz))
     if not args.no_skel:
         skeleton_table(models)
         print()

@@ -135,10 +135,21 @@ def _primary_child(part: int, head: np.ndarray, tree: PartTree, graph: PartGraph
 
 
 # chain rules (tuned on the training assets' GT parts, see benchmarks/eval_skeleton.py)
+# A separate piece that touches nothing (kind-2 contact): its joint is the centroid of its
+# vertices within this fraction of their distance range from the PARENT part (the end cap
+# facing it); None = the old rule (nearest 10 % of the surface distance from the closest point)
+PIECE_CAP_FRAC: float | None = 0.2   # best of 0.05-0.5 on the training models (notes/RIGGING.md)
 BEND_RADII = 1.5      # bend tolerance in part radii
 BEND_LENGTH = 0.12    # ... and as a fraction of the part's medial length
 LONG_RADII = 12.0     # a straight part longer than this many radii becomes a chain
 SEGMENT_RADII = 5.0   # ... of bones this many radii long
+
+
+def _distance_to(target: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(K,) Euclidean distance of each of ``points`` (K, 3) to the nearest of ``target`` (T, 3)."""
+    from scipy.spatial import cKDTree
+
+    return cKDTree(target).query(points)[0]
 
 
 def _chain_points(poly: np.ndarray, radius: float, length: float, max_bones: int) -> np.ndarray:
@@ -257,7 +268,10 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
             if graph.kind_of(part, par) == 2:
                 # a separate piece that touches nothing (a floating leg, a hand without
                 # wrist): its joint is at its own end facing the parent, not in the gap
-                head = near_point(pts, part_distance(V, egraph, pv, head))
+                if PIECE_CAP_FRAC is None:
+                    head = near_point(pts, part_distance(V, egraph, pv, head))
+                else:
+                    head = near_point(pts, _distance_to(V[members[par]], pts), PIECE_CAP_FRAC)
         elif P == 1 or len(ch) == 1:
             # an end of the object: start at the far end of the long axis / away from
             # the only child
