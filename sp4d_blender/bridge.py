@@ -66,7 +66,9 @@ def mesh_from_objects(objects, evaluated: bool = False) -> MeshData:
 def skeleton_from_armature(arm) -> Skeleton:
     """Rest-pose bones of an armature object, in world space."""
     if arm is None or arm.type != "ARMATURE":
-        raise InputError("no armature given: select an armature object")
+        from .interface import advice
+
+        raise InputError("no armature given" + advice(": select an armature object", ""))
     bones = list(arm.data.bones)
     if not bones:
         raise InputError(f"armature '{arm.name}' has no bones")

@@ -2,7 +2,9 @@
 
 Each subcommand lives in ``sp4d_blender/commands/<name>.py`` as ``add_arguments(parser)``
 and ``run(args) -> int``; this file only dispatches. Exit status 0 on success; bad input
-prints one line ``sp4d: error: ...`` and exits 2 with nothing written.
+prints one line ``sp4d: error: ...`` and exits 2 with nothing written. No traceback
+reaches the user: an unexpected failure is one line too (exit 1); ``SP4D_DEBUG=1`` prints
+its traceback.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 
 # subcommand -> (module under sp4d_blender.commands, help text)
 COMMANDS = {
@@ -38,18 +41,41 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split()) or "unknown error"
+
+
 def main(argv: list[str] | None = None) -> int:
     from engine.errors import SP4DError
 
+    from . import interface
+    from .blender_io import DEBUG_ENV, debug
+
     args = build_parser().parse_args(argv)
+    was_cli = interface.is_cli()
+    interface.set_cli(True)
     try:
         return int(args._run(args) or 0)
     except SP4DError as exc:
-        print(f"sp4d: error: {exc}", file=sys.stderr)
+        if debug():
+            traceback.print_exc()
+        print(f"sp4d: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("sp4d: cancelled", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("sp4d: error: out of memory (try a smaller mesh)", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug or an input we did not foresee: still one line
+        if debug():
+            traceback.print_exc()
+        where = "" if debug() else f" (set {DEBUG_ENV}=1 for the traceback)"
+        print(f"sp4d: error: unexpected {type(exc).__name__}: {_one_line(exc)[:300]}{where}",
+              file=sys.stderr)
+        return 1
+    finally:
+        interface.set_cli(was_cli)
 
 
 if __name__ == "__main__":

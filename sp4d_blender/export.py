@@ -19,12 +19,12 @@ plain null, modifiers applied except the Armature modifier (the exporter writes 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 
 import bpy
 
 from engine.errors import InputError
+
+from .blender_io import captured_stderr, error_line
 
 _FBX_COMMON = dict(
     use_selection=False,
@@ -83,7 +83,10 @@ def _bone_widgets() -> set:
 
 
 class _Selection:
-    """Select exactly ``objects`` for the duration of a ``with`` block (no-op for None)."""
+    """Select exactly ``objects`` for the duration of a ``with`` block (no-op for None).
+
+    Hidden objects are shown for the block (exporters skip what cannot be selected);
+    objects outside the view layer cannot be selected and are left out."""
 
     def __init__(self, objects):
         self.objects = None if objects is None else list(objects)
@@ -92,17 +95,30 @@ class _Selection:
         if self.objects is None:
             return
         layer = bpy.context.view_layer
+        in_layer = set(layer.objects)
         self.saved = [o for o in layer.objects if o.select_get()]
+        self.hidden = []
         for o in self.saved:
             o.select_set(False)
         for o in self.objects:
+            if o not in in_layer:
+                continue
+            if o.hide_get() or o.hide_viewport or o.hide_select:
+                self.hidden.append((o, o.hide_get(), o.hide_viewport, o.hide_select))
+                o.hide_viewport = False
+                o.hide_select = False
+                o.hide_set(False)
             o.select_set(True)
+        self.selected = [o for o in self.objects if o in in_layer]
 
     def __exit__(self, *exc):
         if self.objects is None:
             return
-        for o in self.objects:
+        for o in self.selected:
             o.select_set(False)
+        for o, hide, hide_viewport, hide_select in self.hidden:
+            o.hide_set(hide)
+            o.hide_viewport, o.hide_select = hide_viewport, hide_select
         for o in self.saved:
             o.select_set(True)
 
@@ -113,6 +129,8 @@ def export_blend(path: str) -> None:
 
 def check_output(path: str) -> str:
     """The lower-case extension of ``path`` if it can be written; raises InputError."""
+    if os.path.isdir(path):
+        raise InputError(f"output {path} is a folder: give a file name inside it")
     ext = os.path.splitext(path)[1].lower()
     if ext not in EXPORT_EXTS:
         raise InputError(f"unsupported output format '{ext or path}': use one of "
@@ -123,32 +141,91 @@ def check_output(path: str) -> str:
     return ext
 
 
-def export_file(path: str, preset: str = "unity", objects=None) -> None:
+def default_objects() -> list:
+    """The scene's objects except bone display shapes (importers add custom-shape widget
+    meshes that are not part of the asset)."""
+    widgets = _bone_widgets()
+    return [o for o in bpy.context.scene.objects if o not in widgets]
+
+
+def write_file(path: str, ext: str, preset: str = "unity", objects=None,
+               part_colors: bool = False) -> None:
+    """Write ``objects`` (default: ``default_objects()``) to ``path`` as ``ext`` (.blend
+    always saves the whole file), not atomically: ``OutputFiles`` or ``export_file`` give
+    it a temporary path. Auto-Rig's part colours stay out of GLB/FBX files unless
+    ``part_colors``. Raises InputError with one line when the exporter fails."""
+    if objects is None:
+        objects = default_objects()
+    try:
+        with captured_stderr():
+            if ext == ".blend":
+                export_blend(path)
+                return
+            with _Selection(objects), _without_part_colors(objects, keep=part_colors):
+                if ext == ".fbx":
+                    export_fbx(path, preset, selected_only=True)
+                elif ext == ".glb":
+                    export_glb(path, selected_only=True)
+                else:
+                    raise InputError(f"unsupported output format '{ext}': use one of "
+                                     f"{', '.join(EXPORT_EXTS)}")
+    except InputError:
+        raise
+    except Exception as exc:  # exporters fail in many ways (full disk, odd data)
+        raise InputError(f"could not write {os.path.basename(path)}: {error_line(exc)}") from None
+
+
+def export_file(path: str, preset: str = "unity", objects=None, part_colors: bool = False) -> None:
     """Write ``objects`` to ``path`` by extension (.blend always saves the whole file),
     atomically: into a temporary file in the same folder, moved into place only when
     complete (nothing half-written on failure).
 
-    Default ``objects``: the scene's objects except bone display shapes (importers add
-    custom-shape widget meshes that are not part of the asset)."""
+    Default ``objects``: the scene's objects except bone display shapes."""
+    from .outputs import OutputFiles
+
     ext = check_output(path)
-    if objects is None:
-        objects = [o for o in bpy.context.scene.objects if o not in _bone_widgets()]
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp_dir = tempfile.mkdtemp(prefix=".sp4d-", dir=folder)
-    tmp = os.path.join(tmp_dir, "out" + ext)
-    try:
-        with _Selection(objects if ext != ".blend" else None):
-            if ext == ".fbx":
-                export_fbx(tmp, preset, selected_only=objects is not None)
-            elif ext == ".glb":
-                export_glb(tmp, selected_only=objects is not None)
-            else:
-                export_blend(tmp)
-        if not os.path.isfile(tmp) or os.path.getsize(tmp) == 0:
-            raise InputError(f"exporter wrote nothing for {os.path.basename(path)}")
-        os.replace(tmp, path)
-    except RuntimeError as exc:
-        msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unknown error"
-        raise InputError(f"could not write {os.path.basename(path)}: {msg}") from None
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+    with OutputFiles() as out:
+        tmp = out.add(path, "output", EXPORT_EXTS)
+        write_file(tmp, ext, preset, objects, part_colors)
+        out.commit()
+
+
+class _without_part_colors:
+    """Remove Auto-Rig's part-colour attribute from ``objects``' meshes for the block
+    (so exporters do not write it as vertex colours) and put it back afterwards."""
+
+    def __init__(self, objects, keep: bool = False):
+        self.objects = [] if keep else [o for o in objects if o.type == "MESH"]
+        self.saved = []
+
+    def __enter__(self):
+        import numpy as np
+
+        from .autorig import PART_COLOR_ATTRIBUTE
+
+        seen = set()
+        for obj in self.objects:
+            mesh = obj.data
+            if mesh in seen or mesh.library is not None:
+                continue
+            seen.add(mesh)
+            attr = mesh.color_attributes.get(PART_COLOR_ATTRIBUTE)
+            if attr is None:
+                continue
+            data = np.empty(len(attr.data) * 4, dtype=np.float32)
+            attr.data.foreach_get("color", data)
+            active = mesh.color_attributes.active_color_name
+            default = mesh.color_attributes.default_color_name
+            self.saved.append((mesh, attr.data_type, attr.domain, data, active, default))
+            mesh.color_attributes.remove(attr)
+
+    def __exit__(self, *exc):
+        from .autorig import PART_COLOR_ATTRIBUTE
+
+        for mesh, data_type, domain, data, active, default in self.saved:
+            attr = mesh.color_attributes.new(PART_COLOR_ATTRIBUTE, data_type, domain)
+            attr.data.foreach_set("color", data)
+            if active:
+                mesh.color_attributes.active_color_name = active
+            if default:
+                mesh.color_attributes.default_color_name = default

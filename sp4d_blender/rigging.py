@@ -24,6 +24,12 @@ from engine.mesh import MeshData
 from engine.rig import Skeleton, SkinWeights
 
 from . import bridge
+from .interface import advice
+
+# Largest coordinate accepted (scene units, world space). Blender stores float32: far
+# beyond this a mesh of ordinary size has lost its shape to rounding, and squared
+# distances overflow; an infinite coordinate saved in a .blend reads back as 3.4e38.
+MAX_COORDINATE = 1e9
 
 
 @dataclass
@@ -69,24 +75,28 @@ class LabelRigPlan:
 
 def check_armature(armature) -> None:
     if armature is None:
-        raise InputError("no armature: make an armature the active object")
+        raise InputError("no armature: " + advice("make an armature the active object",
+                                                  "the input needs one armature"))
     if armature.type != "ARMATURE":
-        raise InputError(f"'{armature.name}' is not an armature: make an armature the active object")
+        raise InputError(f"'{armature.name}' is not an armature"
+                         + advice(": make an armature the active object", ""))
 
 
 def check_meshes(objects) -> list:
     """The mesh objects to skin; raises on an empty list, non-meshes or linked data."""
     objects = list(objects)
     if not objects:
-        raise InputError("no mesh selected: select the mesh objects to skin")
+        raise InputError(advice("no mesh selected: select the mesh objects to skin",
+                                "no mesh objects in the input"))
     for obj in objects:
         if obj.type != "MESH":
-            raise InputError(f"'{obj.name}' is a {obj.type.lower()}, not a mesh: select only meshes")
+            raise InputError(f"'{obj.name}' is a {obj.type.lower()}, not a mesh"
+                             + advice(": select only meshes", ""))
         if not obj.is_editable or not obj.data.is_editable:
             lib = obj.library or obj.data.library
             where = f" from library '{lib.name}'" if lib else ""
-            raise InputError(f"'{obj.name}' is linked{where} and cannot be edited: "
-                             "make it local first")
+            raise InputError(f"'{obj.name}' is linked{where} and cannot be edited: make it local "
+                             + advice("first", "in Blender first (Object > Relations > Make Local)"))
         if len(obj.data.vertices) == 0:
             raise InputError(f"mesh '{obj.name}' is empty: it has no vertices")
     owner = {}
@@ -94,7 +104,7 @@ def check_meshes(objects) -> list:
         other = owner.setdefault(obj.data.name_full, obj)
         if other is not obj:
             raise InputError(f"'{other.name}' and '{obj.name}' share mesh data "
-                             f"'{obj.data.name}': make them single user first")
+                             f"'{obj.data.name}'" + advice(": make them single user first", ""))
     return objects
 
 
@@ -108,6 +118,12 @@ def read_mesh(objects) -> MeshData:
             bad = int((~np.isfinite(v).all(axis=1)).sum())
             raise InputError(f"mesh '{obj.name}' has {bad} vertices with NaN or infinite "
                              "coordinates (check its transform too)")
+        big = np.abs(v).max(axis=1) > MAX_COORDINATE if len(v) else np.zeros(0, bool)
+        if big.any():
+            raise InputError(f"mesh '{obj.name}' has {int(big.sum())} vertices with coordinates up to "
+                             f"{np.abs(v).max():.3g}, beyond the supported {MAX_COORDINATE:.0e} "
+                             "(infinite, or far too large or far away): scale it down or move "
+                             "it near the origin (check its transform too)")
     return mesh.validate()
 
 
@@ -117,6 +133,31 @@ def read_deform_skeleton(armature) -> Skeleton:
     if not full.deform.any():
         raise InputError(f"armature '{armature.name}' has no deform bones to skin to")
     return full.subset(full.deform).validate()
+
+
+def command_meshes(objects, input_name: str, verb: str = "rig") -> list:
+    """The meshes a command rigs from a loaded file (``input_meshes`` order): empty mesh
+    objects are skipped (nothing to rig), objects sharing mesh data (instances) get their
+    own copy so each keeps its own weights. Raises InputError when nothing is left."""
+    meshes = input_meshes(objects)
+    empty = [m for m in meshes if len(m.data.vertices) == 0]
+    meshes = [m for m in meshes if len(m.data.vertices) > 0]
+    if not meshes:
+        import bpy
+
+        scene = bpy.context.scene
+        away = [o for o in bpy.data.objects if o.type == "MESH" and o.name not in scene.objects]
+        why = f" ({len(empty)} empty mesh object(s) without vertices)" if empty else ""
+        if away:
+            why += (f" ({len(away)} mesh object(s) such as '{away[0].name}' are not in its scene "
+                    f"'{scene.name}': link them to that scene in Blender)")
+        raise InputError(f"{input_name} has no mesh objects to {verb}{why}")
+    seen = set()
+    for obj in meshes:
+        if obj.data.library is None and obj.data.name_full in seen:
+            obj.data = obj.data.copy()
+        seen.add(obj.data.name_full)
+    return meshes
 
 
 def input_meshes(objects) -> list:

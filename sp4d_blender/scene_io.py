@@ -8,6 +8,8 @@ import bpy
 
 from engine.errors import InputError
 
+from .blender_io import captured_stderr, error_line
+
 IMPORT_EXTS = (".glb", ".gltf", ".fbx", ".obj", ".blend")
 EXPORT_EXTS = (".glb", ".fbx", ".blend")
 
@@ -24,25 +26,32 @@ def import_file(path: str) -> list:
     ext = os.path.splitext(path)[1].lower()
     if ext not in IMPORT_EXTS:
         raise InputError(f"unsupported input format '{ext}': use one of {', '.join(IMPORT_EXTS)}")
+    if os.path.getsize(path) == 0:
+        raise InputError(f"{os.path.basename(path)} is empty (0 bytes)")
+    from .raw_checks import check_file_coordinates
+    from .rigging import MAX_COORDINATE
+
+    check_file_coordinates(path, MAX_COORDINATE)
     before = set(bpy.data.objects)
     try:
-        if ext in (".glb", ".gltf"):
-            bpy.ops.import_scene.gltf(filepath=path)
-        elif ext == ".fbx":
-            bpy.ops.import_scene.fbx(filepath=path)
-        elif ext == ".obj":
-            bpy.ops.wm.obj_import(filepath=path)
-        else:
-            bpy.ops.wm.open_mainfile(filepath=path)
-            return list(bpy.data.objects)
-    except RuntimeError as exc:
-        msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unknown error"
-        raise InputError(f"could not read {os.path.basename(path)}: {msg}") from None
+        with captured_stderr():
+            if ext in (".glb", ".gltf"):
+                bpy.ops.import_scene.gltf(filepath=path)
+            elif ext == ".fbx":
+                bpy.ops.import_scene.fbx(filepath=path)
+            elif ext == ".obj":
+                bpy.ops.wm.obj_import(filepath=path)
+            else:
+                bpy.ops.wm.open_mainfile(filepath=path)
+                return list(bpy.context.scene.objects)
+    except Exception as exc:  # importers fail on broken files in many ways
+        raise InputError(f"could not read {os.path.basename(path)}: {error_line(exc)}") from None
     return [o for o in bpy.data.objects if o not in before]
 
 
 def load_file(path: str) -> list:
-    """Reset the scene and import ``path``; return all objects."""
+    """Reset the scene and import ``path``; return the objects of its scene (for a
+    .blend, the scene it opens with: objects in no scene or other scenes are left out)."""
     reset_scene()
     import_file(path)
-    return list(bpy.data.objects)
+    return list(bpy.context.scene.objects)

@@ -20,6 +20,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--preset", choices=("unity", "unreal"), default="unity",
                         help="FBX preset when OUTPUT is .fbx")
     parser.add_argument("--max-influences", type=int, default=4, metavar="K")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="allow OUTPUT to be the INPUT file (replaced only on success)")
+    parser.add_argument("--part-colors", action="store_true",
+                        help="keep the part colours as a vertex-colour attribute in GLB/FBX")
 
 
 def _terminal_progress(fraction: float, text: str) -> None:
@@ -32,35 +36,40 @@ def _terminal_progress(fraction: float, text: str) -> None:
 
 def run(args) -> int:
     from engine.autorig import AutoRigOptions
+    from engine.errors import InputError
 
     from .. import autorig, export, rigging, scene_io
+    from ..outputs import OutputFiles
     from ..paths import bundled_model_dir
 
-    export.check_output(args.output)
-    objects = scene_io.load_file(args.input)
-    meshes = rigging.input_meshes(objects)
-    if not meshes:
-        from engine.errors import InputError
+    if args.max_influences < 1:
+        raise InputError("--max-influences must be at least 1")
+    with OutputFiles(inputs=[args.input], overwrite=args.overwrite) as out:
+        out_tmp = out.add(args.output, "OUTPUT", export.EXPORT_EXTS)
+        ext = os.path.splitext(args.output)[1].lower()
+        report_tmp = out.add(args.report, "--report", tmp_ext=".json")
+        preview_tmp = out.add(args.preview, "--preview", (".png",))
+        objects = scene_io.load_file(args.input)
+        meshes = rigging.command_meshes(objects, os.path.basename(args.input))
+        options = AutoRigOptions(segmenter=args.segmenter, model=args.model or bundled_model_dir(),
+                                 device=args.device, steps=args.steps, seed=args.seed,
+                                 max_influences=args.max_influences)
+        # armatures already in INPUT are ignored: the meshes are rigged from their rest shape
+        job = autorig.prepare_autorig(meshes, options, existing="REPLACE")
+        progress = _terminal_progress if sys.stderr.isatty() else None
+        result = autorig.compute(job, progress)
+        arm = autorig.apply_autorig(job, result, existing="REPLACE")
+        if preview_tmp:
+            from .. import preview
 
-        raise InputError(f"{os.path.basename(args.input)} has no mesh objects to rig")
-    options = AutoRigOptions(segmenter=args.segmenter, model=args.model or bundled_model_dir(),
-                             device=args.device, steps=args.steps, seed=args.seed,
-                             max_influences=args.max_influences)
-    # armatures already in INPUT are ignored: the meshes are rigged from their rest shape
-    job = autorig.prepare_autorig(meshes, options, existing="REPLACE")
-    progress = _terminal_progress if sys.stderr.isatty() else None
-    result = autorig.compute(job, progress)
-    arm = autorig.apply_autorig(job, result, existing="REPLACE")
-    if args.preview:
-        from .. import preview
-
-        preview.render_test_pose_preview(args.preview, meshes, arm)
-    export.export_file(args.output, args.preset)
-    report = result.report()
-    report.update(input=args.input, output=args.output, armature=arm.name)
-    if args.report:
-        with open(args.report, "w") as f:
-            json.dump(report, f, indent=2)
+            preview.render_test_pose_preview(preview_tmp, meshes, arm)
+        export.write_file(out_tmp, ext, args.preset, part_colors=args.part_colors)
+        report = result.report()
+        report.update(input=args.input, output=args.output, armature=arm.name)
+        if report_tmp:
+            with open(report_tmp, "w") as f:
+                json.dump(report, f, indent=2)
+        out.commit()
     t = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
     print(f"rigged {len(meshes)} object(s): {report['bones']} bones, {report['parts']} parts ({t}) -> {args.output}")
     for w in result.warnings:

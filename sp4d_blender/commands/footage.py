@@ -29,6 +29,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--model", default=None, help="local folder or hub id of SP4D weights")
     parser.add_argument("--preset", choices=("unity", "unreal"), default="unity", help="FBX preset")
     parser.add_argument("--max-influences", type=int, default=4, metavar="K")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="allow OUTPUT to be the VIDEO file (replaced only on success)")
 
 
 def _ints(text: str | None, what: str, n: int | None = None):
@@ -70,33 +72,38 @@ def run(args) -> int:
 
     from .. import export, scene_io
     from ..ops.footage import apply_footage
+    from ..outputs import OutputFiles
     from ..paths import bundled_model_dir
     from .autorig import _terminal_progress
 
-    export.check_output(args.output)
-    indices = _ints(args.indices, "indices")
-    options = FootageOptions(frames=len(indices) if indices else args.frames, indices=indices, mask=args.mask,
-                             crop=_ints(args.crop, "crop", 4), model=args.model or bundled_model_dir(),
-                             device=args.device, steps=args.steps, seed=args.seed, azimuth_deg=args.azimuth,
-                             elevation_deg=args.elevation, resolution=args.resolution, target_faces=args.faces,
-                             size=args.size, max_influences=args.max_influences, use_motion=not args.no_motion)
-    progress = _terminal_progress if sys.stderr.isatty() else None
-    result = rig_footage(args.video, options, progress)
-    scene_io.reset_scene()
-    name = os.path.splitext(os.path.basename(os.path.normpath(args.video)))[0] or "Footage"
-    obj, arm = apply_footage(result, name)
-    if args.preview:
-        from .. import preview
+    with OutputFiles(inputs=[args.video, args.mask], overwrite=args.overwrite) as out:
+        out_tmp = out.add(args.output, "OUTPUT", export.EXPORT_EXTS)
+        report_tmp = out.add(args.report, "--report", tmp_ext=".json")
+        preview_tmp = out.add(args.preview, "--preview", (".png",))
+        indices = _ints(args.indices, "indices")
+        options = FootageOptions(frames=len(indices) if indices else args.frames, indices=indices, mask=args.mask,
+                                 crop=_ints(args.crop, "crop", 4), model=args.model or bundled_model_dir(),
+                                 device=args.device, steps=args.steps, seed=args.seed, azimuth_deg=args.azimuth,
+                                 elevation_deg=args.elevation, resolution=args.resolution, target_faces=args.faces,
+                                 size=args.size, max_influences=args.max_influences, use_motion=not args.no_motion)
+        progress = _terminal_progress if sys.stderr.isatty() else None
+        result = rig_footage(args.video, options, progress)
+        scene_io.reset_scene()
+        name = os.path.splitext(os.path.basename(os.path.normpath(args.video)))[0] or "Footage"
+        obj, arm = apply_footage(result, name)
+        if preview_tmp:
+            from .. import preview
 
-        preview.render_test_pose_preview(args.preview, [obj], arm)
-    if args.views_dir:
-        write_views(result, args.views_dir)
-    export.export_file(args.output, args.preset)
-    report = result.report()
-    report.update(input=args.video, output=args.output, armature=arm.name, mesh=obj.name)
-    if args.report:
-        with open(args.report, "w") as f:
-            json.dump(report, f, indent=2)
+            preview.render_test_pose_preview(preview_tmp, [obj], arm)
+        export.write_file(out_tmp, os.path.splitext(args.output)[1].lower(), args.preset)
+        report = result.report()
+        report.update(input=args.video, output=args.output, armature=arm.name, mesh=obj.name)
+        if report_tmp:
+            with open(report_tmp, "w") as f:
+                json.dump(report, f, indent=2)
+        if args.views_dir:
+            write_views(result, args.views_dir)
+        out.commit()
     t = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
     print(f"footage rigged: {len(result.mesh.faces)} triangles, {report['bones']} bones, {report['parts']} parts, "
           f"{result.motion.n_moved} joints from motion ({t}) -> {args.output}")

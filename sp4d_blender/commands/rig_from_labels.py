@@ -20,6 +20,8 @@ def add_arguments(parser) -> None:
                         help="FBX preset when OUTPUT is .fbx (default: unity)")
     parser.add_argument("--max-influences", type=int, default=4, metavar="K",
                         help="bones per vertex (default: 4)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="allow OUTPUT to be the INPUT file (replaced only on success)")
 
 
 def _load_labels(path: str):
@@ -36,25 +38,26 @@ def _load_labels(path: str):
 
 
 def run(args) -> int:
-    from engine.errors import InputError
     from engine.skin import SkinOptions
 
     from .. import export, rigging, scene_io
+    from ..outputs import OutputFiles
 
-    export.check_output(args.output)
-    labels = _load_labels(args.labels)
-    objects = scene_io.load_file(args.input)
-    meshes = rigging.input_meshes(objects)
-    if not meshes:
-        raise InputError(f"{os.path.basename(args.input)} has no mesh objects")
-    plan = rigging.plan_rig_from_labels(meshes, labels, SkinOptions(max_influences=args.max_influences))
-    old = [o for o in objects if o.type == "ARMATURE"]
-    arm = rigging.apply_rig_from_labels(plan)
-    rigging.remove_armatures(old)  # armatures already in INPUT are ignored, as in autorig
-    arm.name = arm.data.name = plan.name  # free again now
+    with OutputFiles(inputs=[args.input, args.labels], overwrite=args.overwrite) as out:
+        tmp = out.add(args.output, "OUTPUT", export.EXPORT_EXTS)
+        labels = _load_labels(args.labels)
+        objects = scene_io.load_file(args.input)
+        meshes = rigging.command_meshes(objects, os.path.basename(args.input))
+        plan = rigging.plan_rig_from_labels(meshes, labels, SkinOptions(max_influences=args.max_influences))
+        old = [o for o in objects if o.type == "ARMATURE"]
+        arm = rigging.apply_rig_from_labels(plan)
+        rigging.remove_armatures(old)  # armatures already in INPUT are ignored, as in autorig
+        arm.name = arm.data.name = plan.name  # free again now
+        export.write_file(tmp, os.path.splitext(args.output)[1].lower(), args.preset,
+                          objects=meshes + [arm])
+        out.commit()
     print(f"Rigged {len(plan.weights.indices)} vertices of {len(meshes)} object(s) with "
           f"{plan.skeleton.n_bones} bones ('{arm.name}')")
-    export.export_file(args.output, args.preset, objects=meshes + [arm])
     print(f"wrote {args.output}")
     for w in plan.warnings:
         print(f"warning: {w}")

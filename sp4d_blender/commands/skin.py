@@ -13,6 +13,8 @@ def add_arguments(parser) -> None:
                         help="FBX preset when OUTPUT is .fbx (default: unity)")
     parser.add_argument("--max-influences", type=int, default=4, metavar="K",
                         help="bones per vertex (default: 4)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="allow OUTPUT to be the INPUT file (replaced only on success)")
 
 
 def run(args) -> int:
@@ -20,18 +22,20 @@ def run(args) -> int:
     from engine.skin import SkinOptions
 
     from .. import bridge, export, rigging, scene_io
+    from ..outputs import OutputFiles
 
-    export.check_output(args.output)
-    objects = scene_io.load_file(args.input)
-    meshes = rigging.input_meshes(objects)
-    _, arms = bridge.scene_meshes_and_armatures(objects)
-    name = os.path.basename(args.input)
-    if len(arms) != 1:
-        raise InputError(f"{name} has {len(arms)} armatures; expected exactly one")
-    if not meshes:
-        raise InputError(f"{name} has no mesh objects to skin")
-    report = rigging.rebind(meshes, arms[0], SkinOptions(max_influences=args.max_influences))
-    export.export_file(args.output, args.preset, objects=meshes + [arms[0]])
+    with OutputFiles(inputs=[args.input], overwrite=args.overwrite) as out:
+        tmp = out.add(args.output, "OUTPUT", export.EXPORT_EXTS)
+        objects = scene_io.load_file(args.input)
+        _, arms = bridge.scene_meshes_and_armatures(objects)
+        name = os.path.basename(args.input)
+        if len(arms) != 1:
+            raise InputError(f"{name} has {len(arms)} armatures; expected exactly one")
+        meshes = rigging.command_meshes(objects, name, "skin")
+        report = rigging.rebind(meshes, arms[0], SkinOptions(max_influences=args.max_influences))
+        export.write_file(tmp, os.path.splitext(args.output)[1].lower(), args.preset,
+                          objects=meshes + [arms[0]])
+        out.commit()
     print(f"{report.message()} -> {args.output}")
     for w in report.warnings:
         print(f"warning: {w}")
