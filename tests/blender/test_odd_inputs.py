@@ -1,0 +1,308 @@
+"""``sp4d`` on odd inputs and outputs, as a user runs it (a subprocess): the input file is
+never written, nothing is written on failure, every failure is one line, odd but valid
+inputs rig. Inputs come from ``scripts/make_odd_corpus.py`` (the geometric segmenter keeps
+each run at a few seconds)."""
+
+import hashlib
+import json
+import os
+import struct
+import subprocess
+import sys
+
+import pytest
+
+bpy = pytest.importorskip("bpy")
+
+from tests.conftest import ROOT  # noqa: E402
+
+CORPUS_CASES = ["plain_glb", "plain_blend", "mirror", "mirror_subsurf", "instances", "empty_mesh",
+                "hidden", "random_fbx", "truncated_fbx", "huge_obj", "offset_1e20", "inf_blend",
+                "nan_blend", "orphan_object", "nan_obj", "inf_obj", "nan_glb", "inf_glb",
+                "zero_glb", "points_only"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """The corpus cases this module uses, generated once: name -> (path, expectation)."""
+    folder = tmp_path_factory.mktemp("odd corpus ü")
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "make_odd_corpus.py"),
+                           str(folder), "--only", *CORPUS_CASES],
+                          capture_output=True, text=True, errors="replace", cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    table = json.loads((folder / "cases.json").read_text())
+    return {name: (str(folder / c["file"]), c["expect"]) for name, c in table.items()}
+
+
+def sp4d(*args, cwd=ROOT, timeout=300):
+    cmd = [sys.executable, "-m", "sp4d_blender.cli", *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, errors="replace", cwd=cwd,
+                          timeout=timeout, env=dict(os.environ, PYTHONPATH=ROOT))
+
+
+def autorig(inp, out, *extra, cwd=ROOT):
+    return sp4d("autorig", inp, "-o", out, "--segmenter", "geometric", *extra, cwd=cwd)
+
+
+def one_error_line(proc, code=2) -> str:
+    """The command failed with exit ``code`` and exactly one ``sp4d: error:`` line, no
+    traceback, no add-on advice."""
+    assert proc.returncode == code, (proc.returncode, proc.stderr[-3000:])
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout, proc.stderr[-3000:]
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("sp4d: error:")]
+    assert len(lines) == 1, proc.stderr[-3000:]
+    msg = lines[0]
+    assert "select " not in msg.lower() and "Auto-Rig options" not in msg, msg
+    return msg
+
+
+def digest(path) -> str:
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def glb_doc(path) -> dict:
+    data = open(path, "rb").read()
+    (jlen,) = struct.unpack_from("<I", data, 12)
+    return json.loads(data[20:20 + jlen])
+
+
+def listing(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+# ---------------------------------------------------------------------------------------
+# 1. Never lose a file
+# ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ext", [".glb", ".blend"])
+def test_output_that_is_the_input_is_refused_unless_overwrite(corpus, tmp_path, ext):
+    src = corpus["plain_glb" if ext == ".glb" else "plain_blend"][0]
+    inp = tmp_path / f"model{ext}"
+    inp.write_bytes(open(src, "rb").read())
+    (tmp_path / "sub").mkdir()
+    os.symlink(inp, tmp_path / f"link{ext}")
+    before = digest(inp)
+    for out, cwd in ((inp, ROOT), (tmp_path / f"link{ext}", ROOT),
+                     (f"../model{ext}", tmp_path / "sub"), (f"./sub/../model{ext}", tmp_path)):
+        inp_arg = inp if cwd == ROOT else os.path.relpath(inp, cwd)
+        msg = one_error_line(autorig(inp_arg, out, cwd=cwd))
+        assert "is the input file" in msg and "--overwrite" in msg, msg
+        assert digest(inp) == before
+    assert listing(tmp_path) == sorted([inp.name, f"link{ext}", "sub"])
+    proc = autorig(inp, inp, "--overwrite")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert digest(inp) != before and listing(tmp_path) == sorted([inp.name, f"link{ext}", "sub"])
+
+
+def test_report_into_missing_folder_writes_nothing(corpus, tmp_path):
+    out = tmp_path / "out.glb"
+    msg = one_error_line(autorig(corpus["plain_glb"][0], out, "--report", tmp_path / "nope" / "r.json"))
+    assert "--report" in msg and "does not exist" in msg
+    assert listing(tmp_path) == []
+
+
+def test_output_that_is_a_folder(corpus, tmp_path):
+    (tmp_path / "rig.glb").mkdir()
+    for out in (tmp_path, tmp_path / "rig.glb"):
+        msg = one_error_line(autorig(corpus["plain_glb"][0], out))
+        assert "is a folder" in msg
+    assert listing(tmp_path) == ["rig.glb"] and listing(tmp_path / "rig.glb") == []
+
+
+def test_unwritable_output_folder(corpus, tmp_path):
+    if os.geteuid() == 0:  # root writes through permission bits: use a folder nobody can write
+        folder = "/sys"
+    else:
+        folder = tmp_path / "ro"
+        folder.mkdir()
+        folder.chmod(0o555)
+    msg = one_error_line(autorig(corpus["plain_glb"][0], os.path.join(folder, "out.glb")))
+    assert "cannot write OUTPUT" in msg
+    msg = one_error_line(autorig(corpus["plain_glb"][0], tmp_path / "out.glb",
+                                 "--preview", os.path.join(folder, "p.png")))
+    assert "cannot write --preview" in msg
+    assert not (tmp_path / "out.glb").exists()
+
+
+def test_late_failure_writes_no_output_report_or_preview(corpus, tmp_path):
+    """The input fails after loading (a NaN vertex): OUTPUT, --report and --preview are
+    all planned, none is written, no temporary file is left, existing files keep their
+    contents."""
+    out, rep, prev = tmp_path / "o.glb", tmp_path / "r.json", tmp_path / "p.png"
+    rep.write_text("old report")
+    msg = one_error_line(autorig(corpus["nan_blend"][0], out, "--report", rep, "--preview", prev))
+    assert "NaN" in msg
+    assert listing(tmp_path) == ["r.json"] and rep.read_text() == "old report"
+
+
+def test_outputs_appear_together_on_success(corpus, tmp_path):
+    out, rep = tmp_path / "o.blend", tmp_path / "r.json"
+    proc = autorig(corpus["plain_glb"][0], out, "--report", rep)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert listing(tmp_path) == ["o.blend", "r.json"]
+    assert json.loads(rep.read_text())["bones"] >= 2
+
+
+def test_output_files_unit(tmp_path):
+    """OutputFiles directly: duplicate outputs refused, discard leaves nothing."""
+    from engine.errors import InputError
+    from sp4d_blender.outputs import OutputFiles, same_file
+
+    a = tmp_path / "a.glb"
+    a.write_bytes(b"x")
+    assert same_file(str(a), str(tmp_path / "." / "a.glb"))
+    assert not same_file(str(a), str(tmp_path / "b.glb"))
+    with OutputFiles(inputs=[str(a)]) as out:
+        tmp = out.add(str(tmp_path / "b.glb"))
+        open(tmp, "wb").write(b"data")
+        with pytest.raises(InputError, match="same file"):
+            out.add(str(tmp_path / "b.glb"), "--report")
+        with pytest.raises(InputError, match="is the input file"):
+            out.add(str(a))
+    assert listing(tmp_path) == ["a.glb"]
+    with OutputFiles() as out:
+        open(out.add(str(tmp_path / "b.glb")), "wb").write(b"data")
+        out.commit()
+    assert listing(tmp_path) == ["a.glb", "b.glb"] and (tmp_path / "b.glb").read_bytes() == b"data"
+
+
+# ---------------------------------------------------------------------------------------
+# 2. No traceback reaches the user
+# ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, words", [
+    ("random_fbx", "could not read"), ("truncated_fbx", "could not read"),
+    ("huge_obj", "beyond the supported"), ("offset_1e20", "beyond the supported"),
+    ("inf_blend", "beyond the supported"), ("orphan_object", "not in its scene"),
+    ("zero_glb", "empty (0 bytes)"), ("points_only", "no faces")])
+def test_broken_input_is_one_line(corpus, tmp_path, name, words):
+    out = tmp_path / "out.glb"
+    msg = one_error_line(autorig(corpus[name][0], out, "--report", tmp_path / "r.json"))
+    assert words in msg, msg
+    assert listing(tmp_path) == []
+
+
+def test_unexpected_error_is_one_line_and_debug_shows_traceback(monkeypatch, capsys, tmp_path):
+    from sp4d_blender import cli, interface
+    from sp4d_blender.commands import synth
+
+    def boom(args):
+        raise ZeroDivisionError("division by zero\nsecond line")
+
+    monkeypatch.setattr(synth, "run", boom)
+    monkeypatch.delenv("SP4D_DEBUG", raising=False)
+    assert cli.main(["synth", "--count", "1", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("sp4d: error: unexpected ZeroDivisionError: "), err
+    assert "SP4D_DEBUG=1" in err[0]
+    monkeypatch.setenv("SP4D_DEBUG", "1")
+    assert cli.main(["synth", "--count", "1", "--out", str(tmp_path)]) == 1
+    assert "Traceback" in capsys.readouterr().err
+    assert not interface.is_cli()  # the add-on's wording again after the command
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Part colours stay out of exports
+# ---------------------------------------------------------------------------------------
+
+def test_part_colours_stay_out_of_glb_unless_asked(corpus, tmp_path):
+    plain, coloured = tmp_path / "plain.glb", tmp_path / "coloured.glb"
+    assert autorig(corpus["plain_glb"][0], plain).returncode == 0
+    assert autorig(corpus["plain_glb"][0], coloured, "--part-colors").returncode == 0
+    attrs = [set(p["attributes"]) for m in glb_doc(plain)["meshes"] for p in m["primitives"]]
+    assert attrs and all("JOINTS_0" in a and not any(k.startswith("COLOR_") for k in a) for a in attrs)
+    attrs = [set(p["attributes"]) for m in glb_doc(coloured)["meshes"] for p in m["primitives"]]
+    assert all("COLOR_0" in a for a in attrs)
+
+
+def test_export_keeps_part_colours_in_the_scene(addon, tmp_path):
+    """Exporting from Blender leaves the Show Parts attribute where it was."""
+    import numpy as np
+
+    from sp4d_blender import export, scene_io
+    from sp4d_blender.attributes import write_vertex_colors
+    from sp4d_blender.autorig import PART_COLOR_ATTRIBUTE
+
+    scene_io.reset_scene()
+    bpy.ops.mesh.primitive_cube_add()
+    cube = bpy.context.active_object
+    cols = np.tile([0.2, 0.4, 0.6, 1.0], (8, 1))
+    write_vertex_colors([cube], PART_COLOR_ATTRIBUTE, cols)
+    for ext in (".glb", ".fbx"):
+        export.export_file(str(tmp_path / f"c{ext}"))
+        attr = cube.data.color_attributes[PART_COLOR_ATTRIBUTE]
+        assert cube.data.color_attributes.active_color_name == PART_COLOR_ATTRIBUTE
+        got = np.array([c.color for c in attr.data])
+        np.testing.assert_allclose(got, cols, atol=1e-6)
+    doc = glb_doc(tmp_path / "c.glb")
+    assert not any(k.startswith("COLOR_") for m in doc["meshes"] for p in m["primitives"]
+                   for k in p["attributes"])
+
+
+# ---------------------------------------------------------------------------------------
+# 5. NaN/inf in OBJ and glTF, instances, empty meshes, hidden objects
+# ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["nan_obj", "inf_obj", "nan_glb", "inf_glb"])
+def test_nan_or_inf_in_obj_and_gltf_is_refused(corpus, tmp_path, name):
+    msg = one_error_line(autorig(corpus[name][0], tmp_path / "o.glb"))
+    assert ("NaN" in msg or "infinite" in msg) and "first: vertex 4" in msg, msg
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize("name, n_meshes", [("instances", 2), ("empty_mesh", 1), ("hidden", 2)])
+def test_odd_but_valid_scene_rigs_every_mesh(corpus, tmp_path, name, n_meshes):
+    from sp4d_blender import rigging, scene_io
+
+    out = tmp_path / "o.glb"
+    proc = autorig(corpus[name][0], out)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"rigged {n_meshes} object(s)" in proc.stdout
+    objects = scene_io.load_file(str(out))
+    meshes = rigging.input_meshes(objects)  # not the importer's bone display shapes
+    arms = [o for o in objects if o.type == "ARMATURE"]
+    assert len(arms) == 1 and len(meshes) == n_meshes
+    for m in meshes:
+        assert any(md.type == "ARMATURE" and md.object == arms[0] for md in m.modifiers), m.name
+        assert len(m.vertex_groups) >= 2
+
+
+def test_command_messages_speak_of_files_not_selection(corpus, tmp_path):
+    """The shared checks word their advice for the interface in use."""
+    from engine.errors import InputError
+    from sp4d_blender import interface, rigging
+
+    with pytest.raises(InputError, match="select the mesh objects"):
+        rigging.check_meshes([])
+    interface.set_cli(True)
+    try:
+        with pytest.raises(InputError) as info:
+            rigging.check_meshes([])
+        assert "select" not in str(info.value)
+    finally:
+        interface.set_cli(False)
+
+
+# ---------------------------------------------------------------------------------------
+# 6. The corpus, fast form
+# ---------------------------------------------------------------------------------------
+
+def test_corpus_cases_do_what_they_promise(corpus, tmp_path):
+    """Every generated case this module did not already run: rigs, or fails in one line
+    writing nothing."""
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    try:
+        from make_odd_corpus import verdict
+    finally:
+        sys.path.pop(0)
+    done = {"plain_glb", "plain_blend", "instances", "empty_mesh", "hidden", "random_fbx",
+            "truncated_fbx", "huge_obj", "offset_1e20", "inf_blend", "orphan_object",
+            "nan_obj", "inf_obj", "nan_glb", "inf_glb", "zero_glb", "points_only"}
+    results = {}
+    for name, (path, expect) in corpus.items():
+        if name in done:
+            continue
+        out = tmp_path / f"{name}.glb"
+        proc = autorig(path, out)
+        results[name] = verdict(expect, proc.returncode, proc.stderr, out.exists())
+    assert results and all(v == "ok" for v in results.values()), results
