@@ -248,6 +248,28 @@ def test_shipped_checkpoint_is_trained_and_beats_a_random_model(heldout_object, 
     assert adjusted_rand_index(shipped.labels, gt) > adjusted_rand_index(random.labels, gt) + 0.1
 
 
+def test_shipped_model_beats_the_geometric_segmenter_on_held_out_objects():
+    """The shipped model (default model dir, default lifting) against the model-free
+    geometric segmenter on four held-out procedural objects of different kinds (seeds from
+    HELDOUT_SEED0, never trained on), scored as benchmarks/eval_parts.py scores them: mean
+    3D ARI. One sampling step keeps this under a minute on 2 cores; measured 0.74 vs 0.29
+    (at 4 steps on 24 such objects: ~0.69 vs ~0.33)."""
+    from engine.eval.part_metrics import part_scores
+    from engine.mesh import MeshData
+    from engine.pipelines.parts_for_mesh import predict_parts_batch
+    from engine.segment.geometric import segment_geometric
+    from engine.synth.generator import generate
+    from engine.train.data import HELDOUT_SEED0
+
+    objs = [generate(HELDOUT_SEED0 + i, n_frames=1) for i in range(4)]
+    assert len({o.category for o in objs}) == 4
+    meshes = [MeshData(o.frames[0], o.faces) for o in objs]
+    model = [part_scores(r.labels, o.vertex_part)[0] for r, o in zip(predict_parts_batch(meshes, steps=1), objs)]
+    geo = [part_scores(segment_geometric(m), o.vertex_part)[0] for m, o in zip(meshes, objs)]
+    assert np.mean(model) > np.mean(geo) + 0.25, (model, geo)
+    assert sum(a > b for a, b in zip(model, geo)) == len(objs), (model, geo)
+
+
 def test_two_orbits_per_mesh_are_turned_and_lifted_together(heldout_object):
     """predict_parts(samples=2): a second orbit turned by half a view step, generated with its
     own noise; both orbits' views come back (cameras, maps, face ids) and are lifted together."""
