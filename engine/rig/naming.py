@@ -114,8 +114,12 @@ def part_names(tree: PartTree, heads: np.ndarray, tips: np.ndarray, mirror: np.n
     for s, kind in info:
         by_kind.setdefault(kind, []).append(s)
     for kind, ss in by_kind.items():
-        # number limbs of one kind top to bottom, front to back
-        ss.sort(key=lambda s: (-round(float(heads[s] @ up), 6), -float(heads[s] @ fwd)))
+        # legs front to back (a quadruped's hips often sit higher than its shoulders, so
+        # height would swap front and back); other limbs top to bottom, then front to back
+        if kind == "leg":
+            ss.sort(key=lambda s: -float(heads[s] @ fwd))
+        else:
+            ss.sort(key=lambda s: (-round(float(heads[s] @ up), 6), -float(heads[s] @ fwd)))
         for i, s in enumerate(ss):
             if len(ss) == 1:
                 limb = kind
