@@ -17,10 +17,9 @@ import bpy
 from engine.autorig import AutoRigOptions, AutoRigResult, autorig
 from engine.errors import InputError
 from engine.mesh import MeshData
+from engine.rig import SkinWeights
 
-import bpy
-
-from . import bridge, rigging
+from . import bridge, modifiers, rigging
 from .attributes import write_vertex_colors
 
 PART_COLOR_ATTRIBUTE = "sp4d_parts"
@@ -33,9 +32,11 @@ class AutoRigInput:
     """What the compute phase needs, copied out of bpy on the main thread."""
 
     meshes: list
-    mesh: MeshData
+    mesh: MeshData              # what the artist sees: modifiers applied (except Armature)
     options: AutoRigOptions
     existing_armatures: list
+    data_counts: list = None    # vertices of each object's own mesh data
+    evaluated: list = None      # per object: True when ``mesh`` holds its evaluated mesh
 
 
 def existing_armatures(meshes) -> list:
@@ -59,7 +60,10 @@ def prepare_autorig(mesh_objects, options: AutoRigOptions, existing: str = "CANC
         names = ", ".join(f"'{a.name}'" for a in arms)
         raise InputError(f"already rigged to {names}: choose Replace (remove that rig) or "
                          "Keep (leave that armature, bind to the new rig) in the Auto-Rig options")
-    return AutoRigInput(meshes, rigging.read_mesh(meshes), options, arms)
+    evaluated = [modifiers.shapes_mesh(obj) for obj in meshes]
+    with modifiers.armatures_off(meshes):
+        mesh = rigging.read_mesh(meshes, evaluated=evaluated)
+    return AutoRigInput(meshes, mesh, options, arms, [len(o.data.vertices) for o in meshes], evaluated)
 
 
 def compute(job_input: AutoRigInput, progress=None) -> AutoRigResult:
@@ -80,7 +84,7 @@ def apply_autorig(job_input: AutoRigInput, result: AutoRigResult, existing: str 
                   name: str = "SP4D_Rig", collection=None):
     """Write the result into the scene; returns the new armature object."""
     meshes = job_input.meshes
-    counts = np.bincount(job_input.mesh.object_ids, minlength=len(meshes))
+    counts = job_input.data_counts or np.bincount(job_input.mesh.object_ids, minlength=len(meshes))
     for obj, n in zip(meshes, counts):  # the artist may have edited or deleted objects meanwhile
         try:
             unchanged = len(obj.data.vertices) == n
@@ -95,8 +99,18 @@ def apply_autorig(job_input: AutoRigInput, result: AutoRigResult, existing: str 
         rigging.remove_armatures(job_input.existing_armatures)
     collection = collection or meshes[0].users_collection[0]
     arm = bridge.build_armature(result.skeleton, name, collection)
-    bridge.write_weights(meshes, result.skeleton.names, result.weights)
-    write_vertex_colors(meshes, PART_COLOR_ATTRIBUTE, part_colors(result.labels)[result.labels])
+    weights, labels = result.weights, result.labels
+    if any(job_input.evaluated or ()):
+        # rigged as seen; keep each stack working, then carry the weights to the mesh data
+        for obj, seen in zip(meshes, job_input.evaluated):
+            if seen:
+                result.warnings.extend(modifiers.prepare_stack(obj, result.skeleton))
+        rows = modifiers.data_rows(meshes, job_input.mesh)
+        weights = SkinWeights(result.weights.indices[rows], result.weights.weights[rows],
+                              list(result.weights.bone_names))
+        labels = result.labels[rows]
+    bridge.write_weights(meshes, result.skeleton.names, weights)
+    write_vertex_colors(meshes, PART_COLOR_ATTRIBUTE, part_colors(result.labels)[labels])
     bridge.bind(meshes, arm)
     if result.parts is not None:
         from engine.parts.io import parts_sheet

@@ -51,8 +51,9 @@ def object_rest_geometry(obj, evaluated: bool = False, depsgraph=None):
 def mesh_from_objects(objects, evaluated: bool = False) -> MeshData:
     """One MeshData for several mesh objects, world space, object ids in list order."""
     verts, faces, ids, offset = [], [], [], 0
+    flags = list(evaluated) if isinstance(evaluated, (list, tuple)) else [evaluated] * len(objects)
     for i, obj in enumerate(objects):
-        v, f = object_rest_geometry(obj, evaluated=evaluated)
+        v, f = object_rest_geometry(obj, evaluated=flags[i])
         verts.append(v)
         faces.append(f + offset)
         ids.append(np.full(len(v), i, dtype=np.int32))
@@ -210,9 +211,11 @@ def build_armature(skeleton: Skeleton, name: str, collection=None):
 
 
 def bind(objects, armature) -> None:
-    """Deform ``objects`` with ``armature``: one Armature modifier first in each stack
-    (other Armature modifiers removed), and the armature as parent, keeping every
-    object's world transform exactly (the parent-inverse matrix absorbs the change)."""
+    """Deform ``objects`` with ``armature``: one Armature modifier in each stack (other
+    Armature modifiers removed), first, or right after the last Mirror modifier (so a
+    mirrored half follows its own bones through the mirrored vertex groups; Subdivision
+    and the like after it smooth the posed mesh), and the armature as parent, keeping
+    every object's world transform exactly (the parent-inverse matrix absorbs it)."""
     bpy.context.view_layer.update()
     arm_world = armature.matrix_world.copy()
     for obj in objects:
@@ -222,7 +225,8 @@ def bind(objects, armature) -> None:
         mod.object = armature
         mod.use_vertex_groups = True
         mod.use_bone_envelopes = False
-        obj.modifiers.move(len(obj.modifiers) - 1, 0)
+        mirrors = [i for i, m in enumerate(obj.modifiers) if m.type == "MIRROR"]
+        obj.modifiers.move(len(obj.modifiers) - 1, mirrors[-1] + 1 if mirrors else 0)
         _parent_keep_world(obj, armature, arm_world)
 
 

@@ -72,9 +72,11 @@ def export_fbx(path: str, preset: str = "unity", selected_only: bool = False) ->
     bpy.ops.export_scene.fbx(filepath=path, **dict(FBX_PRESETS[preset], use_selection=selected_only))
 
 
-def export_glb(path: str, selected_only: bool = False) -> None:
-    """Write the scene (or the selected objects) to ``path`` as binary glTF with skins."""
-    bpy.ops.export_scene.gltf(filepath=path, **dict(GLB_OPTIONS, use_selection=selected_only))
+def export_glb(path: str, selected_only: bool = False, apply_modifiers: bool = False) -> None:
+    """Write the scene (or the selected objects) to ``path`` as binary glTF with skins;
+    ``apply_modifiers``: meshes as evaluated (Mirror, Subdivision...; Armature stays a skin)."""
+    bpy.ops.export_scene.gltf(filepath=path, **dict(GLB_OPTIONS, use_selection=selected_only,
+                                                   export_apply=apply_modifiers))
 
 
 def _bone_widgets() -> set:
@@ -165,7 +167,10 @@ def write_file(path: str, ext: str, preset: str = "unity", objects=None,
                 if ext == ".fbx":
                     export_fbx(path, preset, selected_only=True)
                 elif ext == ".glb":
-                    export_glb(path, selected_only=True)
+                    from .modifiers import shapes_mesh
+
+                    export_glb(path, selected_only=True,
+                               apply_modifiers=any(shapes_mesh(o) for o in objects))
                 else:
                     raise InputError(f"unsupported output format '{ext}': use one of "
                                      f"{', '.join(EXPORT_EXTS)}")

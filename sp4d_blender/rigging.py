@@ -108,10 +108,11 @@ def check_meshes(objects) -> list:
     return objects
 
 
-def read_mesh(objects) -> MeshData:
+def read_mesh(objects, evaluated=False) -> MeshData:
     """World-space rest geometry of ``objects`` (object transforms applied), validated
-    object by object so the message names the culprit."""
-    mesh = bridge.mesh_from_objects(objects)
+    object by object so the message names the culprit. ``evaluated`` (one flag, or one
+    per object): read the mesh after its modifiers instead of the mesh data."""
+    mesh = bridge.mesh_from_objects(objects, evaluated=evaluated)
     for i, obj in enumerate(objects):
         v = mesh.vertices[mesh.object_ids == i]
         if not np.isfinite(v).all():
@@ -157,7 +158,32 @@ def command_meshes(objects, input_name: str, verb: str = "rig") -> list:
         if obj.data.library is None and obj.data.name_full in seen:
             obj.data = obj.data.copy()
         seen.add(obj.data.name_full)
+    _include_in_view_layer(meshes)
     return meshes
+
+
+def _include_in_view_layer(objects) -> None:
+    """Include the collections holding ``objects`` that are excluded from the view layer
+    (the file's meshes are rigged and exported whether or not the layer shows them)."""
+    import bpy
+
+    layer = bpy.context.view_layer
+    missing = [o for o in objects if o.name not in layer.objects]
+    if not missing:
+        return
+
+    def walk(lc, path):
+        yield lc, path
+        for child in lc.children:
+            yield from walk(child, path + [child])
+
+    for obj in missing:
+        for lc, path in walk(layer.layer_collection, []):
+            if obj.name in lc.collection.objects:
+                for item in path:
+                    item.exclude = False
+                break
+    layer.update()
 
 
 def input_meshes(objects) -> list:
@@ -273,7 +299,12 @@ def remove_armatures(armatures) -> None:
     import bpy
 
     for arm in list(armatures):
+        for child in [c for c in bpy.data.objects if c.parent is arm]:  # keep them in place
+            world = child.matrix_world.copy()
+            child.parent = None
+            child.matrix_world = world
         data = arm.data
         bpy.data.objects.remove(arm)
         if data.users == 0:
             bpy.data.armatures.remove(data)
+    bpy.context.view_layer.update()

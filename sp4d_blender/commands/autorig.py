@@ -58,7 +58,14 @@ def run(args) -> int:
         job = autorig.prepare_autorig(meshes, options, existing="REPLACE")
         progress = _terminal_progress if sys.stderr.isatty() else None
         result = autorig.compute(job, progress)
+        unused = [o.name for o in objects if o.type == "ARMATURE" and o not in job.existing_armatures]
         arm = autorig.apply_autorig(job, result, existing="REPLACE")
+        if unused:  # armatures in INPUT are ignored: one armature in OUTPUT
+            import bpy
+
+            rigging.remove_armatures([bpy.data.objects[n] for n in unused])
+            result.warnings.append(f"removed armature(s) {', '.join(unused)} of the input, "
+                                   "which deformed none of its meshes")
         if preview_tmp:
             from .. import preview
 

@@ -26,9 +26,7 @@ def run(args) -> int:
     if os.path.exists(args.out_dir) and not os.path.isdir(args.out_dir):
         raise InputError(f"--out-dir {args.out_dir} exists and is not a folder")
     objects = scene_io.load_file(args.input)
-    meshes = rigging.input_meshes(objects)
-    if not meshes:
-        raise InputError(f"{os.path.basename(args.input)} has no mesh objects")
+    meshes = rigging.command_meshes(objects, os.path.basename(args.input), "segment")
     mesh = rigging.read_mesh(meshes)
     options = AutoRigOptions(model=args.model or bundled_model_dir(), device=args.device,
                              steps=args.steps, seed=args.seed)
