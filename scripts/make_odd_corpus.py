@@ -250,6 +250,38 @@ def mirror_subsurf(p):
     save(p)
 
 
+@case("mirror_two_axes.blend", "rig")
+def mirror_two_axes(p):
+    reset()
+    v, q = creature_arrays(half=True)
+    o = mesh_object(verts=v, quads=q)
+    m = o.modifiers.new("Mirror", "MIRROR")
+    m.use_axis = (True, True, False)  # the skeleton cannot follow: applied, with a warning
+    save(p)
+
+
+@case("array_modifier.blend", "rig")
+def array(p):
+    reset()
+    v, q = _box((0, 0, 0.5), (0.3, 0.3, 1.0))
+    o = mesh_object(verts=v, quads=q)
+    m = o.modifiers.new("Array", "ARRAY")
+    m.count = 3
+    m.relative_offset_displace = (0, 0, 1.0)
+    save(p)
+
+
+@case("mirror_modifier_rotated.blend", "rig")
+def mirror_rotated(p):
+    reset()
+    v, q = creature_arrays(half=True)
+    o = mesh_object(verts=v, quads=q)
+    o.modifiers.new("Mirror", "MIRROR").use_clip = True
+    o.rotation_euler = (0, 0, 0.7)
+    o.location = (3, 1, 0)
+    save(p)
+
+
 @case("instances.blend", "rig")
 def instances(p):
     reset()
@@ -342,6 +374,46 @@ def hidden(p):
     o.location = (3, 0, 0)
     o.hide_set(True)
     o.hide_viewport = True
+    save(p)
+
+
+@case("excluded_collection.blend", "rig")
+def excluded_collection(p):
+    reset()
+    bpy = _bpy()
+    coll = bpy.data.collections.new("Excluded")
+    bpy.context.scene.collection.children.link(coll)
+    mesh_object(collection=coll)
+    bpy.context.view_layer.layer_collection.children["Excluded"].exclude = True
+    save(p)
+
+
+@case("armature_not_deforming.blend", "rig")
+def armature_not_deforming(p):
+    reset()
+    bpy = _bpy()
+    mesh_object()
+    arm = bpy.data.objects.new("Unused", bpy.data.armatures.new("Unused"))
+    bpy.context.scene.collection.objects.link(arm)
+    bpy.context.view_layer.objects.active = arm
+    bpy.ops.object.mode_set(mode="EDIT")
+    b = arm.data.edit_bones.new("Bone")
+    b.head, b.tail = (2, 0, 0), (2, 0, 1)
+    bpy.ops.object.mode_set(mode="OBJECT")
+    prop = bpy.data.objects.new("Prop", None)
+    bpy.context.scene.collection.objects.link(prop)
+    prop.parent = arm
+    prop.location = (1, 2, 3)
+    save(p)
+
+
+@case("two_scenes.blend", "rig")
+def two_scenes(p):
+    reset()
+    bpy = _bpy()
+    mesh_object()
+    other = bpy.data.scenes.new("Other")
+    mesh_object("Elsewhere", collection=other.collection)
     save(p)
 
 
