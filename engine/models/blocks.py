@@ -100,3 +100,59 @@ def frame_fourier(frame_index: torch.Tensor, n_freq: int) -> torch.Tensor:
     k = 2.0 ** torch.arange(n_freq, device=frame_index.device, dtype=torch.float32) * math.pi
     x = frame_index.float()[..., None] * k
     return torch.cat([x.sin(), x.cos()], dim=-1)
+
+
+def conditioning_codes(ref: torch.Tensor, c_noise: torch.Tensor, azimuth: torch.Tensor, elevation: torch.Tensor,
+                       frame_index: torch.Tensor | None, camera_freqs: int, frame_freqs: int):
+    """The per-image codes both SP4D architectures add to their timestep embedding.
+
+    ref: (B, V, T, C, H, W) any input image tensor (for the shapes); c_noise (B,) or
+    (B, V, T); azimuth / elevation (B, V) radians; frame_index (B, T) in [0, 1] or None (a
+    uniform clip). Returns (c_noise (B, V, T), camera code (B, V, 4 * camera_freqs), frame
+    code (B, T, 2 * frame_freqs)).
+    """
+    b, v, t = ref.shape[:3]
+    dev = ref.device
+    if c_noise.dim() == 1:
+        c_noise = c_noise[:, None, None].expand(b, v, t)
+    if frame_index is None:
+        frame_index = torch.linspace(0, 1, t, device=dev)[None].expand(b, t) if t > 1 else torch.zeros(b, t, device=dev)
+    # Relative to view 0, the view the input frame is seen from: with absolute azimuths
+    # (random object yaw in training) footage mode cannot tell which view the input frame
+    # belongs to, since the frame is broadcast to every view, and blurs all orientations.
+    cam = camera_fourier(azimuth - azimuth[:, :1], elevation, camera_freqs)
+    return c_noise, cam, frame_fourier(frame_index, frame_freqs)
+
+
+class CodeEmbedding(nn.Module):
+    """Timestep + camera + frame embedding of every image (diffusers' ``Timesteps`` and
+    ``TimestepEmbedding`` MLPs; the camera and frame codes are ADDED to the timestep
+    embedding, as SV4D does with its camera embedding)."""
+
+    def __init__(self, base: int, dim: int, camera_freqs: int, frame_freqs: int):
+        super().__init__()
+        from diffusers.models.embeddings import TimestepEmbedding, Timesteps
+
+        self.time_proj = Timesteps(base, flip_sin_to_cos=True, downscale_freq_shift=0)
+        self.time_embedding = TimestepEmbedding(base, dim)
+        self.camera_embedding = TimestepEmbedding(4 * camera_freqs, dim)
+        self.frame_embedding = TimestepEmbedding(2 * frame_freqs, dim)
+
+    def embed(self, c_noise, cam_code, frame_code, b, v, t, dtype):
+        """c_noise (B, V, T); cam_code (B, V, 4f); frame_code (B, T, 2f) -> (B*V*T, dim)."""
+        tp = self.time_proj(c_noise.reshape(-1)).to(dtype)
+        e = self.time_embedding(tp).view(b, v, t, -1)
+        e = e + self.camera_embedding(cam_code.to(tp.dtype))[:, :, None]
+        e = e + self.frame_embedding(frame_code.to(tp.dtype))[:, None, :]
+        return e.reshape(b * v * t, -1)
+
+
+class DualBranchMixin:
+    """What both dual-branch models share beyond their inputs: parameter counts."""
+
+    def num_parameters_by_branch(self) -> dict:
+        """{'rgb': n, 'part': n, 'bidifuse': n, 'total': n} (works on the meta device)."""
+        cnt = lambda m: sum(p.numel() for p in m.parameters()) if m is not None else 0
+        r = {"rgb": cnt(self.rgb), "part": cnt(self.part), "bidifuse": cnt(self.fuse_rgb) + cnt(self.fuse_part)}
+        r["total"] = sum(r.values())
+        return r

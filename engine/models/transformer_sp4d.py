@@ -36,10 +36,10 @@ from torch import nn
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.attention import FeedForward
 from diffusers.models.attention_processor import Attention
-from diffusers.models.embeddings import TimestepEmbedding, Timesteps, get_2d_sincos_pos_embed
+from diffusers.models.embeddings import get_2d_sincos_pos_embed
 from diffusers.models.modeling_utils import ModelMixin
 
-from .blocks import camera_fourier, frame_fourier
+from .blocks import CodeEmbedding, DualBranchMixin, conditioning_codes
 from .unet_sp4d import BRANCHES, SP4DOutput
 
 ATTENTION_KINDS = ("image", "views")
@@ -109,18 +109,14 @@ class TokenFuse(nn.Module):
         return h_self + self.net(torch.cat([h_rgb, h_part], dim=-1))
 
 
-class TransformerBranch(nn.Module):
+class TransformerBranch(CodeEmbedding):
     """One denoiser branch (RGB or parts); driven block by block by ``SP4DTransformer``."""
 
     def __init__(self, in_channels, out_channels, patch_size, width, depth, num_heads, mlp_ratio, attention,
                  frames, head_channels, camera_freqs, frame_freqs):
-        super().__init__()
         d = width
+        super().__init__(d, d, camera_freqs, frame_freqs)
         self.patch = nn.Conv2d(in_channels, d, patch_size, stride=patch_size)
-        self.time_proj = Timesteps(d, flip_sin_to_cos=True, downscale_freq_shift=0)
-        self.time_embedding = TimestepEmbedding(d, d)
-        self.camera_embedding = TimestepEmbedding(4 * camera_freqs, d)
-        self.frame_embedding = TimestepEmbedding(2 * frame_freqs, d)
         self.token_embedding = nn.Linear(d, d)   # the image's camera/time code, added to its tokens
         self.adaln = nn.Sequential(nn.SiLU(), nn.Linear(d, 6 * d))
         self.blocks = nn.ModuleList([TokenBlock(d, num_heads, mlp_ratio, attention[i % len(attention)], frames)
@@ -131,14 +127,6 @@ class TransformerBranch(nn.Module):
         self.unpatch = nn.PixelShuffle(patch_size)
         self.head = nn.Sequential(nn.Conv2d(head_channels + in_channels, 2 * head_channels, 3, padding=1), nn.SiLU(),
                                   nn.Conv2d(2 * head_channels, out_channels, 3, padding=1))
-
-    def embed(self, c_noise, cam_code, frame_code, b, v, t):
-        """c_noise (B, V, T); cam_code (B, V, 4f); frame_code (B, T, 2f) -> (B*V*T, D)."""
-        tp = self.time_proj(c_noise.reshape(-1)).to(self.patch.weight.dtype)
-        e = self.time_embedding(tp).view(b, v, t, -1)
-        e = e + self.camera_embedding(cam_code.to(tp.dtype))[:, :, None]
-        e = e + self.frame_embedding(frame_code.to(tp.dtype))[:, None, :]
-        return e.reshape(b * v * t, -1)
 
     def tokens(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         """x (N, Cin, H, W) -> tokens (N, P, D) with positions and the image's code added."""
@@ -161,7 +149,7 @@ class TransformerBranch(nn.Module):
         return self.head(torch.cat([y, x.to(y.dtype)], dim=1))
 
 
-class SP4DTransformer(ModelMixin, ConfigMixin):
+class SP4DTransformer(DualBranchMixin, ModelMixin, ConfigMixin):
     """SP4D v2 denoiser: two patch transformers of the same structure, BiDiFuse after every
     block. V, T, H and W are read from the inputs (H and W multiples of ``patch_size``);
     ``sample_size``, ``num_views`` and ``num_frames`` record what it was trained for."""
@@ -218,13 +206,8 @@ class SP4DTransformer(ModelMixin, ConfigMixin):
         last tokens as (B, V, T, D, H/p, W/p)."""
         ref = sample_rgb if sample_rgb is not None else sample_part
         b, v, t, _, hh, ww = ref.shape
-        dev = ref.device
-        if c_noise.dim() == 1:
-            c_noise = c_noise[:, None, None].expand(b, v, t)
-        if frame_index is None:
-            frame_index = torch.linspace(0, 1, t, device=dev)[None].expand(b, t) if t > 1 else torch.zeros(b, t, device=dev)
-        cam = camera_fourier(azimuth - azimuth[:, :1], elevation, self.config.camera_freqs)
-        fr = frame_fourier(frame_index, self.config.frame_freqs)
+        c_noise, cam, fr = conditioning_codes(ref, c_noise, azimuth, elevation, frame_index,
+                                              self.config.camera_freqs, self.config.frame_freqs)
         fuse = fuse and self.fuse_rgb is not None and len(branches) == 2
         inputs = {"rgb": sample_rgb, "part": sample_part}
         net = {k: getattr(self, k) for k in branches}
@@ -232,7 +215,7 @@ class SP4DTransformer(ModelMixin, ConfigMixin):
         flat = lambda x: x.reshape(b * v * t, *x.shape[3:]).to(dt)
         c = flat(cond)
         x = {k: torch.cat([flat(inputs[k]), c], dim=1) for k in branches}
-        emb = {k: net[k].embed(c_noise, cam, fr, b, v, t) for k in branches}
+        emb = {k: net[k].embed(c_noise, cam, fr, b, v, t, dt) for k in branches}
         mod = {k: net[k].adaln(emb[k]) for k in branches}
         h = {k: net[k].tokens(x[k], emb[k]) for k in branches}
         for i in range(len(self.rgb.blocks)):
@@ -251,10 +234,3 @@ class SP4DTransformer(ModelMixin, ConfigMixin):
             feats = h["part"].transpose(1, 2).reshape(b, v, t, -1, hh // p, ww // p)
         res = SP4DOutput(rgb=out.get("rgb"), part=out.get("part"), features=feats)
         return res if return_dict else (res.rgb, res.part, res.features)
-
-    def num_parameters_by_branch(self) -> dict:
-        """{'rgb': n, 'part': n, 'bidifuse': n, 'total': n} (works on the meta device)."""
-        cnt = lambda m: sum(p.numel() for p in m.parameters()) if m is not None else 0
-        r = {"rgb": cnt(self.rgb), "part": cnt(self.part), "bidifuse": cnt(self.fuse_rgb) + cnt(self.fuse_part)}
-        r["total"] = sum(r.values())
-        return r

@@ -32,13 +32,12 @@ from torch import nn
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.attention import BasicTransformerBlock
 from diffusers.models.downsampling import Downsample2D
-from diffusers.models.embeddings import TimestepEmbedding, Timesteps
 from diffusers.models.modeling_utils import ModelMixin
 from diffusers.models.resnet import ResnetBlock2D
 from diffusers.models.upsampling import Upsample2D
 from diffusers.utils import BaseOutput
 
-from .blocks import AxisAttention, BiDiFuse, camera_fourier, frame_fourier
+from .blocks import AxisAttention, BiDiFuse, CodeEmbedding, DualBranchMixin, conditioning_codes
 
 BRANCHES = ("rgb", "part")
 
@@ -80,22 +79,16 @@ class _Stage(nn.Module):
         return h
 
 
-class SP4DBranch(nn.Module):
+class SP4DBranch(CodeEmbedding):
     """One denoising UNet (the RGB or the part branch). Built by ``SP4DDualUNet``; its
     forward is driven block by block from there so the two branches can fuse."""
 
     def __init__(self, in_channels, out_channels, block_out_channels, layers_per_block, spatial_attention,
                  axis_attention, attention_head_dim, ff_mult, norm_num_groups, camera_freqs, frame_freqs):
-        super().__init__()
         ch0 = block_out_channels[0]
         temb = 4 * ch0
+        super().__init__(ch0, temb, camera_freqs, frame_freqs)
         rb = lambda i, o: ResnetBlock2D(in_channels=i, out_channels=o, temb_channels=temb, groups=norm_num_groups)
-        self.time_proj = Timesteps(ch0, flip_sin_to_cos=True, downscale_freq_shift=0)
-        self.time_embedding = TimestepEmbedding(ch0, temb)
-        # Camera and frame codes go through diffusers' TimestepEmbedding MLP and are ADDED
-        # to the timestep embedding, as SV4D does with its camera embedding.
-        self.camera_embedding = TimestepEmbedding(4 * camera_freqs, temb)
-        self.frame_embedding = TimestepEmbedding(2 * frame_freqs, temb)
         self.conv_in = nn.Conv2d(in_channels, ch0, 3, padding=1)
 
         self.down = nn.ModuleList()
@@ -138,14 +131,6 @@ class SP4DBranch(nn.Module):
         self.norm_out = nn.GroupNorm(norm_num_groups, ch0)
         self.conv_out = nn.Conv2d(ch0, out_channels, 3, padding=1)
 
-    def embed(self, c_noise, cam_code, frame_code, b, v, t):
-        """c_noise (B, V, T); cam_code (B, V, 4f); frame_code (B, T, 2f) -> temb (B*V*T, 4*C0)."""
-        tp = self.time_proj(c_noise.reshape(-1)).to(self.conv_in.weight.dtype)
-        e = self.time_embedding(tp).view(b, v, t, -1)
-        e = e + self.camera_embedding(cam_code.to(tp.dtype))[:, :, None]
-        e = e + self.frame_embedding(frame_code.to(tp.dtype))[:, None, :]
-        return e.reshape(b * v * t, -1)
-
     def fuse_points(self) -> list[int]:
         """Channel count at each BiDiFuse point, in forward order (down, mid, up)."""
         pts = [lv.res[j].out_channels for lv in self.down for j in range(len(lv.res))]
@@ -154,7 +139,7 @@ class SP4DBranch(nn.Module):
         return pts
 
 
-class SP4DDualUNet(ModelMixin, ConfigMixin):
+class SP4DDualUNet(DualBranchMixin, ModelMixin, ConfigMixin):
     """The SP4D denoiser: two UNets of the same structure fused by BiDiFuse after every block.
 
     Works at any scale through the config (channels, depth, attention per level). V, T, H
@@ -214,17 +199,9 @@ class SP4DDualUNet(ModelMixin, ConfigMixin):
         """Run the branches named in ``branches`` in lock-step; fuse after each block when
         both run and ``fuse`` is set. Shapes: see the module docstring. Returns SP4DOutput."""
         ref = sample_rgb if sample_rgb is not None else sample_part
-        b, v, t, _, hh, ww = ref.shape
-        dev = ref.device
-        if c_noise.dim() == 1:
-            c_noise = c_noise[:, None, None].expand(b, v, t)
-        if frame_index is None:
-            frame_index = torch.linspace(0, 1, t, device=dev)[None].expand(b, t) if t > 1 else torch.zeros(b, t, device=dev)
-        # Relative to view 0, the view the input frame is seen from: with absolute azimuths
-        # (random object yaw in training) footage mode cannot tell which view the input frame
-        # belongs to, since the frame is broadcast to every view, and blurs all orientations.
-        cam = camera_fourier(azimuth - azimuth[:, :1], elevation, self.config.camera_freqs)
-        fr = frame_fourier(frame_index, self.config.frame_freqs)
+        b, v, t = ref.shape[:3]
+        c_noise, cam, fr = conditioning_codes(ref, c_noise, azimuth, elevation, frame_index,
+                                              self.config.camera_freqs, self.config.frame_freqs)
         fuse = fuse and self.fuse_rgb is not None and len(branches) == 2
         inputs = {"rgb": sample_rgb, "part": sample_part}
         net = {k: getattr(self, k) for k in branches}
@@ -232,7 +209,7 @@ class SP4DDualUNet(ModelMixin, ConfigMixin):
         flat = lambda x: x.reshape(b * v * t, *x.shape[3:]).to(dt)
         c = flat(cond)
         h = {k: net[k].conv_in(torch.cat([flat(inputs[k]), c], dim=1)) for k in branches}
-        emb = {k: net[k].embed(c_noise, cam, fr, b, v, t) for k in branches}
+        emb = {k: net[k].embed(c_noise, cam, fr, b, v, t, dt) for k in branches}
         skips = {k: [h[k]] for k in branches}
         point = iter(range(10 ** 6))
 
@@ -276,11 +253,3 @@ class SP4DDualUNet(ModelMixin, ConfigMixin):
         feats = h["part"].reshape(b, v, t, *h["part"].shape[1:]) if (return_features and "part" in h) else None
         res = SP4DOutput(rgb=out.get("rgb"), part=out.get("part"), features=feats)
         return res if return_dict else (res.rgb, res.part, res.features)
-
-    # ------------------------------------------------------------------ helpers
-    def num_parameters_by_branch(self) -> dict:
-        """{'rgb': n, 'part': n, 'bidifuse': n, 'total': n} (works on the meta device)."""
-        cnt = lambda m: sum(p.numel() for p in m.parameters()) if m is not None else 0
-        r = {"rgb": cnt(self.rgb), "part": cnt(self.part), "bidifuse": cnt(self.fuse_rgb) + cnt(self.fuse_part)}
-        r["total"] = sum(r.values())
-        return r
