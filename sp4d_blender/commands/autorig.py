@@ -24,6 +24,7 @@ def add_arguments(parser) -> None:
                         help="allow OUTPUT to be the INPUT file (replaced only on success)")
     parser.add_argument("--part-colors", action="store_true",
                         help="keep the part colours as a vertex-colour attribute in GLB/FBX")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
 
 
 def _terminal_progress(fraction: float, text: str) -> None:
@@ -32,6 +33,49 @@ def _terminal_progress(fraction: float, text: str) -> None:
     sys.stderr.flush()
     if fraction >= 1.0:
         sys.stderr.write("\n")
+
+
+class Progress:
+    """Progress on stderr: a bar on a terminal, else one line per stage with the time
+    since the start (logs, pipes, CI); nothing with ``quiet``. ``step(text)`` announces
+    the command's own steps (reading, writing...); the instance is the engine's callback."""
+
+    def __init__(self, quiet: bool = False, tty: bool | None = None):
+        import time
+
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty() if tty is None else tty
+        self.t0 = self.last_time = time.perf_counter()
+        self.last = None
+        self.bar_open = False
+
+    def _line(self, text: str) -> None:
+        import time
+
+        if self.bar_open:
+            sys.stderr.write("\n")
+            self.bar_open = False
+        sys.stderr.write(f"sp4d: {text} ({time.perf_counter() - self.t0:.1f}s)\n")
+        sys.stderr.flush()
+
+    def step(self, text: str) -> None:
+        if not self.quiet:
+            self._line(text)
+
+    def __call__(self, fraction: float, text: str = "") -> None:
+        import time
+
+        if self.quiet:
+            return
+        if self.tty:
+            _terminal_progress(fraction, text)
+            self.bar_open = fraction < 1.0
+            return
+        stage = (text or "").split(" ")[0]
+        now = time.perf_counter()
+        if text != self.last and (stage != (self.last or "").split(" ")[0] or now - self.last_time >= 5):
+            self._line(f"{100 * fraction:3.0f}% {text}")
+            self.last, self.last_time = text, now
 
 
 def run(args) -> int:
@@ -49,6 +93,8 @@ def run(args) -> int:
         ext = os.path.splitext(args.output)[1].lower()
         report_tmp = out.add(args.report, "--report", tmp_ext=".json")
         preview_tmp = out.add(args.preview, "--preview", (".png",))
+        progress = Progress(args.quiet)
+        progress.step(f"reading {os.path.basename(args.input)}")
         objects = scene_io.load_file(args.input)
         meshes = rigging.command_meshes(objects, os.path.basename(args.input))
         options = AutoRigOptions(segmenter=args.segmenter, model=args.model or bundled_model_dir(),
@@ -56,7 +102,7 @@ def run(args) -> int:
                                  max_influences=args.max_influences)
         # armatures already in INPUT are ignored: the meshes are rigged from their rest shape
         job = autorig.prepare_autorig(meshes, options, existing="REPLACE")
-        progress = _terminal_progress if sys.stderr.isatty() else None
+        progress.step(f"rigging {len(meshes)} object(s), {job.mesh.n_vertices} vertices")
         result = autorig.compute(job, progress)
         unused = [o.name for o in objects if o.type == "ARMATURE" and o not in job.existing_armatures]
         arm = autorig.apply_autorig(job, result, existing="REPLACE")
@@ -69,7 +115,9 @@ def run(args) -> int:
         if preview_tmp:
             from .. import preview
 
+            progress.step("rendering the preview")
             preview.render_test_pose_preview(preview_tmp, meshes, arm)
+        progress.step(f"writing {os.path.basename(args.output)}")
         export.write_file(out_tmp, ext, args.preset, part_colors=args.part_colors)
         report = result.report()
         report.update(input=args.input, output=args.output, armature=arm.name)

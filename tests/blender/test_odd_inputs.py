@@ -388,3 +388,15 @@ def test_corpus_cases_do_what_they_promise(corpus, tmp_path):
         proc = autorig(path, out)
         results[name] = verdict(expect, proc.returncode, proc.stderr, out.exists())
     assert results and all(v == "ok" for v in results.values()), results
+
+
+def test_progress_lines_when_piped_and_quiet(corpus, tmp_path):
+    """stderr not a terminal: one line per stage with times; --quiet: none."""
+    proc = autorig(corpus["plain_glb"][0], tmp_path / "a.glb")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("sp4d: ")]
+    assert any(ln.startswith("sp4d: reading plain.glb (") for ln in lines), lines
+    assert any("skinning" in ln for ln in lines) and lines[-1].startswith("sp4d: writing a.glb ("), lines
+    assert "\r" not in proc.stderr
+    proc = autorig(corpus["plain_glb"][0], tmp_path / "b.glb", "--quiet")
+    assert proc.returncode == 0 and not [ln for ln in proc.stderr.splitlines() if ln.startswith("sp4d: ")]
