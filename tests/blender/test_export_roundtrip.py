@@ -18,7 +18,8 @@ def rebound_fox(addon, tmp_path_factory):
     from sp4d_blender import export, rigging
 
     meshes, arm = load_unrigged("quadruped_khronos_Fox")
-    arm.data.bones["_rootJoint"].use_deform = False  # a control bone: must not be exported
+    (root,) = [b for b in arm.data.bones if b.parent is None]  # the Fox's _rootJoint
+    root.use_deform = False  # now a control bone: must not be exported
     rigging.rebind(meshes, arm)
     deform = [b.name for b in arm.data.bones if b.use_deform]
     # FBX keeps non-deform bones that have deform descendants (the hierarchy needs them)

@@ -17,7 +17,7 @@ def _original_weights(name):
     from sp4d_blender import rigging, scene_io
     from tests.conftest import asset_path
 
-    objects = scene_io.load_file(asset_path(name))
+    objects = scene_io.load_file(asset_path(name, stand_in=False))
     arm = next(o for o in objects if o.type == "ARMATURE")
     names = [b.name for b in arm.data.bones]
     return {m.name: dense_weights(m, names) for m in rigging.input_meshes(objects)}, names
@@ -37,8 +37,8 @@ def _check_weights(obj, arm, max_influences=4):
 
 
 def test_rebind_fox_leg_moves_head_stays(addon):
-    original, names = _original_weights("quadruped_khronos_Fox")
-    meshes, arm = load_unrigged("quadruped_khronos_Fox")
+    original, names = _original_weights("quadruped_khronos_Fox")  # its bone names below
+    meshes, arm = load_unrigged("quadruped_khronos_Fox", stand_in=False)
     (fox,) = meshes
     rest = world_vertices(fox)
 

@@ -204,10 +204,10 @@ def test_bad_input():
         skeleton_from_parts(MeshData(v, mesh.faces), labels)
 
 
-@pytest.mark.parametrize("name,max_j2j", [("humanoid_khronos_CesiumMan", 3.0),
-                                          ("quadruped_khronos_Fox", 6.0)])
-def test_reference_models_from_gt_parts(reference_model, name, max_j2j):
-    m = reference_model(name)
+@pytest.mark.parametrize("name,max_j2j,stand_in", [("humanoid_khronos_CesiumMan", 3.0, True),
+                                                   ("quadruped_khronos_Fox", 6.0, False)])  # symmetric
+def test_reference_models_from_gt_parts(reference_model, name, max_j2j, stand_in):
+    m = reference_model(name, stand_in=stand_in)
     gt, w = m.weighted_skeleton()
     rig = skeleton_from_parts(m.mesh, labels_from_weights(w))
     sk = rig.skeleton
