@@ -23,7 +23,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from engine.eval.part_metrics import adjusted_rand_index, labels_from_weights, matched_miou  # noqa: E402
+from engine.eval.part_metrics import NO_PART, ground_truth_parts, labels_from_weights, part_scores  # noqa: E402
 from engine.eval.reference import RiggedModel  # noqa: E402
 from engine.eval.skeleton_metrics import skeleton_distances  # noqa: E402
 from engine.rig import skeleton_from_parts  # noqa: E402
@@ -63,14 +63,13 @@ def segmentation_table(models) -> None:
     rows = []
     for m in models:
         _, w = m.weighted_skeleton()
-        gt = labels_from_weights(w)
-        k = len(np.unique(gt))
+        gt = ground_truth_parts(w)  # unweighted vertices have no part: left out of the scores
+        k = len(np.unique(gt[gt != NO_PART]))
         t = time.time()
         a = segment_geometric(m.mesh, n_parts=k, seed=0)
         b = segment_geometric(m.mesh, None, seed=0)
         dt = time.time() - t
-        r = (adjusted_rand_index(a, gt), matched_miou(a, gt), len(np.unique(b)),
-             adjusted_rand_index(b, gt), matched_miou(b, gt))
+        r = (*part_scores(a, gt), len(np.unique(b)), *part_scores(b, gt))
         rows.append(r)
         print(f"{m.name:38s} {k:5d} {r[0]:6.3f} {r[1]:7.3f} {r[2]:6d} {r[3]:6.3f} {r[4]:6.3f} {dt:5.2f}")
     r = np.array(rows)
