@@ -607,6 +607,207 @@ def only_empty_mesh(p):
 
 
 # ---------------------------------------------------------------------------------------
+# Families: the same idea in every format
+# ---------------------------------------------------------------------------------------
+
+_TRANSFORMS = {  # name -> (location, rotation, uniform scale)
+    "tiny": ((0, 0, 0), (0, 0, 0), 1e-3),
+    "large": ((0, 0, 0), (0, 0, 0), 1e3),
+    "far": ((5e3, -3e3, 2e3), (0, 0, 0), 1.0),
+    "rotated": ((0.5, 0.2, 0), (1.1, 0.4, 2.0), 1.0),
+}
+
+
+def _transformed(tf):
+    def make(p):
+        reset()
+        loc, rot, scale = _TRANSFORMS[tf]
+        o = mesh_object()
+        o.location, o.rotation_euler, o.scale = loc, rot, (scale,) * 3
+        save(p)
+    return make
+
+
+for _fmt in ("glb", "fbx", "obj", "blend"):
+    for _tf in _TRANSFORMS:
+        CASES[f"{_tf}_{_fmt}"] = (f"{_tf}.{_fmt}", "rig", _transformed(_tf))
+
+
+def _random_sized(n):
+    return lambda p: _random(p, n)
+
+
+def _truncated(frac):
+    def make(p):
+        creature_file(p)
+        data = open(p, "rb").read()
+        open(p, "wb").write(data[:max(1, int(len(data) * frac))])
+    return make
+
+
+for _fmt in ("glb", "gltf", "fbx", "obj", "blend"):
+    for _n in (16, 100_000):
+        CASES[f"random{_n}_{_fmt}"] = (f"random_{_n}.{_fmt}", "error", _random_sized(_n))
+for _fmt in ("glb", "fbx", "blend"):
+    for _frac in (0.1, 0.9):
+        CASES[f"truncated{int(_frac * 100)}_{_fmt}"] = (f"truncated_{int(_frac * 100)}.{_fmt}", "error",
+                                                        _truncated(_frac))
+
+
+@case("many_objects.glb", "rig")
+def many_objects(p):
+    reset()
+    v, q = creature_arrays()
+    for i in range(6):  # the creature's boxes as separate objects
+        mesh_object(f"Piece{i}", v[8 * i:8 * i + 8], [tuple(k - 8 * i for k in f) for f in q[6 * i:6 * i + 6]])
+    save(p)
+
+
+@case("two_creatures.blend", "rig")
+def two_creatures(p):
+    reset()
+    mesh_object("Left").location = (-2, 0, 0)
+    mesh_object("Right").location = (2, 0, 0)
+    save(p)
+
+
+@case("triangulated.obj", "rig")
+def triangulated(p):
+    reset()
+    o = mesh_object()
+    o.modifiers.new("tri", "TRIANGULATE")
+    _bpy().context.view_layer.objects.active = o
+    _bpy().ops.object.modifier_apply(modifier="tri")
+    save(p)
+
+
+@case("loose_vertices_and_edges.blend", "rig")
+def loose(p):
+    reset()
+    v, q = creature_arrays()
+    v = np.vstack([v, [[3, 3, 3], [3, 3, 4]]])
+    bpy = _bpy()
+    mesh = bpy.data.meshes.new("Loose")
+    mesh.from_pydata(v.tolist(), [(48, 49)], [list(f) for f in q])
+    bpy.context.scene.collection.objects.link(bpy.data.objects.new("Loose", mesh))
+    save(p)
+
+
+@case("duplicate_faces.obj", "rig")
+def duplicate_faces(p):
+    v, q = creature_arrays()
+    with open(p, "w") as f:
+        for x in v:
+            f.write("v %f %f %f\n" % tuple(x))
+        for fq in q + q[:3]:
+            f.write("f " + " ".join(str(i + 1) for i in fq) + "\n")
+
+
+@case("with_material_and_uv.glb", "rig")
+def material_uv(p):
+    reset()
+    bpy = _bpy()
+    o = mesh_object()
+    o.data.uv_layers.new(name="UVMap")
+    mat = bpy.data.materials.new("Skin")
+    o.data.materials.append(mat)
+    save(p)
+
+
+@case("parented_objects.glb", "rig")
+def parented(p):
+    reset()
+    body = mesh_object("Body")
+    head = mesh_object("Head", *_box((0, 0, 0), (0.3, 0.3, 0.3)))
+    head.parent = body
+    head.location = (0, 0.9, 0.9)
+    body.location = (1, 0, 0)
+    save(p)
+
+
+@case("gltf_missing_bin.gltf", "error")
+def gltf_missing_bin(p):
+    creature_file(p)
+    os.remove(p[:-5] + ".bin")
+
+
+@case("gltf_no_meshes.gltf", "error")
+def gltf_no_meshes(p):
+    open(p, "w").write(json.dumps({"asset": {"version": "2.0"}, "scenes": [{"nodes": []}], "scene": 0}))
+
+
+@case("nan_first_vertex_y.obj", "error")
+def nan_first_y(p):
+    creature_file(p)
+    lines = open(p).read().splitlines()
+    k = next(i for i, ln in enumerate(lines) if ln.startswith("v "))
+    parts = lines[k].split()
+    parts[2] = "NaN"
+    lines[k] = " ".join(parts)
+    open(p, "w").write("\n".join(lines) + "\n")
+
+
+@case("minus_inf_vertex.glb", "error")
+def minus_inf_glb(p):
+    creature_file(p)
+    _poke_glb_position(p, float("-inf"))
+
+
+@case("huge_vertex.glb", "error")
+def huge_glb(p):
+    creature_file(p)
+    _poke_glb_position(p, 3e38)
+
+
+@case("obj_text_not_geometry.obj", "error")
+def obj_text(p):
+    open(p, "w").write("This is a README, not a mesh.\nIt has words.\n")
+
+
+@case("blend_is_glb.blend", "error")
+def blend_is_glb(p):
+    creature_file(p[:-6] + ".glb")
+    os.replace(p[:-6] + ".glb", p)
+
+
+@case("fbx_is_obj.fbx", "error")
+def fbx_is_obj(p):
+    creature_file(p[:-4] + ".obj")
+    os.replace(p[:-4] + ".obj", p)
+
+
+@case("only_curve.blend", "error")
+def only_curve(p):
+    reset()
+    bpy = _bpy()
+    curve = bpy.data.curves.new("Tail", "CURVE")
+    sp = curve.splines.new("POLY")
+    sp.points.add(2)
+    bpy.context.scene.collection.objects.link(bpy.data.objects.new("Tail", curve))
+    save(p)
+
+
+@case("only_armature.glb", "error")
+def only_armature(p):
+    reset()
+    bpy = _bpy()
+    arm = bpy.data.objects.new("Rig", bpy.data.armatures.new("Rig"))
+    bpy.context.scene.collection.objects.link(arm)
+    bpy.context.view_layer.objects.active = arm
+    bpy.ops.object.mode_set(mode="EDIT")
+    b = arm.data.edit_bones.new("Root")
+    b.head, b.tail = (0, 0, 0), (0, 0, 1)
+    bpy.ops.object.mode_set(mode="OBJECT")
+    save(p)
+
+
+@case("flat_line.obj", "error")
+def flat_line(p):
+    with open(p, "w") as f:
+        f.write("v 0 0 0\nv 1 0 0\nv 2 0 0\nf 1 2 3\n")
+
+
+# ---------------------------------------------------------------------------------------
 
 def generate(out_dir: str, only=None) -> dict:
     os.makedirs(out_dir, exist_ok=True)

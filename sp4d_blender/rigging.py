@@ -125,6 +125,14 @@ def read_mesh(objects, evaluated=False) -> MeshData:
                              f"{np.abs(v).max():.3g}, beyond the supported {MAX_COORDINATE:.0e} "
                              "(infinite, or far too large or far away): scale it down or move "
                              "it near the origin (check its transform too)")
+        tris = mesh.faces[mesh.object_ids[mesh.faces[:, 0]] == i] if len(mesh.faces) else mesh.faces
+        if len(tris) and len(v):
+            a, b, c = (mesh.vertices[tris[:, k]] for k in range(3))
+            area = 0.5 * np.linalg.norm(np.cross(b - a, c - a), axis=1).sum()
+            size = float(np.linalg.norm(v.max(0) - v.min(0)))
+            if size > 0 and area <= 1e-12 * size * size:
+                raise InputError(f"mesh '{obj.name}' has no surface: all its faces have zero "
+                                 "area (its vertices lie on a line)")
     return mesh.validate()
 
 
