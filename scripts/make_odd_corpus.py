@@ -326,6 +326,20 @@ def mesh_and_curve(p):
     save(p)
 
 
+@case("mesh_and_text.blend", "rig")
+def mesh_and_text(p):
+    reset()
+    bpy = _bpy()
+    mesh_object()
+    text = bpy.data.curves.new("Label", "FONT")
+    text.body = "Hi"
+    text.extrude = 0.05
+    obj = bpy.data.objects.new("Label", text)
+    obj.location = (0, 0, 1.2)
+    bpy.context.scene.collection.objects.link(obj)
+    save(p)
+
+
 @case("with_camera_light_empty.glb", "rig")
 def with_extras(p):
     reset()

@@ -111,10 +111,16 @@ def prepare_stack(obj, skeleton) -> list[str]:
         return [f"'{obj.name}': modifiers {', '.join(to_apply)} cannot carry the rig's weights "
                 "and cannot be applied to a mesh with shape keys; the rig may not deform "
                 "what they generate"]
+    applied = []
     with bpy.context.temp_override(object=obj, active_object=obj, selected_objects=[obj]):
         for name in to_apply:
-            bpy.ops.object.modifier_apply(modifier=name)
-    return [f"'{obj.name}': applied modifier(s) {', '.join(to_apply)} so the rig deforms "
+            try:
+                bpy.ops.object.modifier_apply(modifier=name)
+            except RuntimeError:  # e.g. a modifier Blender cannot apply: leave the rest as is
+                return [f"'{obj.name}': modifier '{name}' cannot carry the rig's weights and "
+                        "could not be applied; the rig may not deform what it generates"]
+            applied.append(name)
+    return [f"'{obj.name}': applied modifier(s) {', '.join(applied)} so the rig deforms "
             "what they generate"]
 
 

@@ -144,6 +144,50 @@ def read_deform_skeleton(armature) -> Skeleton:
     return full.subset(full.deform).validate()
 
 
+GEOMETRY_TYPES = ("CURVE", "SURFACE", "FONT", "META")
+
+
+def meshes_from_geometry(objects) -> tuple[list, list, list[str]]:
+    """For the command line: curves, surfaces, text and metaballs with a surface become
+    mesh objects (same name, place, parent and collections) so they are rigged with the
+    rest; those without one (bare curves) are left out of the output.
+
+    Returns (objects with the conversions in place, objects to leave out, warnings)."""
+    import bpy
+
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    out, skipped, warnings = [], [], []
+    for obj in objects:
+        if obj.type not in GEOMETRY_TYPES:
+            out.append(obj)
+            continue
+        try:
+            mesh = bpy.data.meshes.new_from_object(obj.evaluated_get(depsgraph))
+        except RuntimeError:
+            mesh = None
+        if mesh is None or len(mesh.polygons) == 0:
+            if mesh is not None:
+                bpy.data.meshes.remove(mesh)
+            skipped.append(obj)
+            warnings.append(f"left out {obj.type.lower()} '{obj.name}': it has no surface to rig")
+            continue
+        name, world = obj.name, obj.matrix_world.copy()
+        new = bpy.data.objects.new(name + ".mesh", mesh)
+        for coll in obj.users_collection:
+            coll.objects.link(new)
+        new.parent, new.matrix_world = obj.parent, world
+        for child in [c for c in bpy.data.objects if c.parent is obj]:
+            cw = child.matrix_world.copy()
+            child.parent = new
+            child.matrix_world = cw
+        bpy.data.objects.remove(obj)
+        new.name = name
+        out.append(new)
+        warnings.append(f"converted {new.name!r} to a mesh to rig it")
+    bpy.context.view_layer.update()
+    return out, skipped, warnings
+
+
 def command_meshes(objects, input_name: str, verb: str = "rig") -> list:
     """The meshes a command rigs from a loaded file (``input_meshes`` order): empty mesh
     objects are skipped (nothing to rig), objects sharing mesh data (instances) get their

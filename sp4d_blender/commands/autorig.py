@@ -96,6 +96,7 @@ def run(args) -> int:
         progress = Progress(args.quiet)
         progress.step(f"reading {os.path.basename(args.input)}")
         objects = scene_io.load_file(args.input)
+        objects, left_out, notes = rigging.meshes_from_geometry(objects)
         meshes = rigging.command_meshes(objects, os.path.basename(args.input))
         options = AutoRigOptions(segmenter=args.segmenter, model=args.model or bundled_model_dir(),
                                  device=args.device, steps=args.steps, seed=args.seed,
@@ -118,7 +119,9 @@ def run(args) -> int:
             progress.step("rendering the preview")
             preview.render_test_pose_preview(preview_tmp, meshes, arm)
         progress.step(f"writing {os.path.basename(args.output)}")
-        export.write_file(out_tmp, ext, args.preset, part_colors=args.part_colors)
+        export.write_file(out_tmp, ext, args.preset, part_colors=args.part_colors,
+                          objects=[o for o in export.default_objects() if o not in left_out])
+        result.warnings[:0] = notes
         report = result.report()
         report.update(input=args.input, output=args.output, armature=arm.name)
         if report_tmp:

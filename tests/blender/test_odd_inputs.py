@@ -21,7 +21,7 @@ CORPUS_CASES = [
     "instances", "empty_mesh", "excluded_collection", "two_scenes", "armature_not_deforming",
     "hidden", "random_fbx", "truncated_fbx", "huge_obj", "offset_1e20", "inf_blend",
     "nan_blend", "orphan_object", "nan_obj", "inf_obj", "nan_glb", "inf_glb", "zero_glb",
-    "points_only"]
+    "points_only", "mesh_and_curve", "mesh_and_text"]
 
 
 @pytest.fixture(scope="module")
@@ -331,7 +331,8 @@ def test_nan_or_inf_in_obj_and_gltf_is_refused(corpus, tmp_path, name):
 
 @pytest.mark.parametrize("name, n_meshes", [
     ("instances", 2), ("empty_mesh", 1), ("hidden", 2), ("excluded_collection", 1),
-    ("two_scenes", 1), ("armature_not_deforming", 1)])
+    ("two_scenes", 1), ("armature_not_deforming", 1), ("mesh_and_curve", 1),
+    ("mesh_and_text", 2)])
 def test_odd_but_valid_scene_rigs_every_mesh(corpus, tmp_path, name, n_meshes):
     from sp4d_blender import rigging, scene_io
 
@@ -377,7 +378,8 @@ def test_corpus_cases_do_what_they_promise(corpus, tmp_path):
     finally:
         sys.path.pop(0)
     done = {"plain_glb", "plain_blend", "mirror", "mirror_subsurf", "mirror_two_axes", "array", "instances",
-            "excluded_collection", "two_scenes", "armature_not_deforming", "empty_mesh", "hidden", "random_fbx",
+            "excluded_collection", "two_scenes", "armature_not_deforming", "mesh_and_curve",
+            "mesh_and_text", "empty_mesh", "hidden", "random_fbx",
             "truncated_fbx", "huge_obj", "offset_1e20", "inf_blend", "orphan_object",
             "nan_obj", "inf_obj", "nan_glb", "inf_glb", "zero_glb", "points_only"}
     results = {}
@@ -400,3 +402,28 @@ def test_progress_lines_when_piped_and_quiet(corpus, tmp_path):
     assert "\r" not in proc.stderr
     proc = autorig(corpus["plain_glb"][0], tmp_path / "b.glb", "--quiet")
     assert proc.returncode == 0 and not [ln for ln in proc.stderr.splitlines() if ln.startswith("sp4d: ")]
+
+
+def test_autorig_operator_on_a_mirrored_half(addon):
+    """The panel's Auto-Rig: same as the command, in the scene, one undo step's worth."""
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    try:
+        from make_odd_corpus import creature_arrays
+    finally:
+        sys.path.pop(0)
+    from sp4d_blender import scene_io
+    from tests.blender.conftest import select
+
+    scene_io.reset_scene()
+    verts, quads = creature_arrays(half=True)
+    mesh = bpy.data.meshes.new("Half")
+    mesh.from_pydata(verts.tolist(), [], [list(q) for q in quads])
+    obj = bpy.data.objects.new("Half", mesh)
+    bpy.context.scene.collection.objects.link(obj)
+    obj.modifiers.new("Mirror", "MIRROR").use_clip = True
+    obj.modifiers.new("Subdivision", "SUBSURF").levels = 1
+    select([obj], obj)
+    assert bpy.ops.sp4d.autorig(segmenter="geometric") == {"FINISHED"}
+    assert [m.type for m in obj.modifiers] == ["MIRROR", "ARMATURE", "SUBSURF"]
+    assert len(obj.data.vertices) == len(verts)
+    _sides_follow_their_bones(obj, next(m.object for m in obj.modifiers if m.type == "ARMATURE"))
