@@ -21,7 +21,7 @@ CORPUS_CASES = [
     "instances", "empty_mesh", "excluded_collection", "two_scenes", "armature_not_deforming",
     "hidden", "random_fbx", "truncated_fbx", "huge_obj", "offset_1e20", "inf_blend",
     "nan_blend", "orphan_object", "nan_obj", "inf_obj", "nan_glb", "inf_glb", "zero_glb",
-    "points_only", "mesh_and_curve", "mesh_and_text"]
+    "points_only", "mesh_and_curve", "mesh_and_text", "tiny", "large", "offset"]
 
 
 @pytest.fixture(scope="module")
@@ -349,6 +349,30 @@ def test_odd_but_valid_scene_rigs_every_mesh(corpus, tmp_path, name, n_meshes):
         assert len(m.vertex_groups) >= 2
 
 
+@pytest.mark.parametrize("name", ["tiny", "large", "offset"])
+def test_bones_stay_on_the_mesh_at_any_scale_and_offset(corpus, tmp_path, name):
+    """Scale 1e-4 and 1e4, offset 1e4: every bone end within the mesh's bounding box
+    (tolerance relative to its size)."""
+    import numpy as np
+
+    from sp4d_blender import rigging, scene_io
+
+    out = tmp_path / "o.blend"
+    proc = autorig(corpus[name][0], out)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    objects = scene_io.load_file(str(out))
+    (mesh,) = rigging.input_meshes(objects)
+    (arm,) = [o for o in objects if o.type == "ARMATURE"]
+    co = _evaluated_world(mesh)
+    lo, hi = co.min(0), co.max(0)
+    aw = np.array(arm.matrix_world)
+    ends = np.array([list(b.head_local) for b in arm.data.bones]
+                    + [list(b.tail_local) for b in arm.data.bones]) @ aw[:3, :3].T + aw[:3, 3]
+    outside = np.linalg.norm(np.maximum(lo - ends, 0) + np.maximum(ends - hi, 0), axis=1)
+    assert len(arm.data.bones) >= 4
+    assert outside.max() <= 0.02 * np.linalg.norm(hi - lo), outside.max() / np.linalg.norm(hi - lo)
+
+
 def test_command_messages_speak_of_files_not_selection(corpus, tmp_path):
     """The shared checks word their advice for the interface in use."""
     from engine.errors import InputError
@@ -379,7 +403,7 @@ def test_corpus_cases_do_what_they_promise(corpus, tmp_path):
         sys.path.pop(0)
     done = {"plain_glb", "plain_blend", "mirror", "mirror_subsurf", "mirror_two_axes", "array", "instances",
             "excluded_collection", "two_scenes", "armature_not_deforming", "mesh_and_curve",
-            "mesh_and_text", "empty_mesh", "hidden", "random_fbx",
+            "mesh_and_text", "tiny", "large", "offset", "empty_mesh", "hidden", "random_fbx",
             "truncated_fbx", "huge_obj", "offset_1e20", "inf_blend", "orphan_object",
             "nan_obj", "inf_obj", "nan_glb", "inf_glb", "zero_glb", "points_only"}
     results = {}
