@@ -16,7 +16,6 @@ input (same path, a symlink to it, a relative path, a hard link) is refused unle
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 
 from engine.errors import InputError
@@ -36,7 +35,7 @@ class OutputFiles:
     def __init__(self, inputs=(), overwrite: bool = False):
         self.inputs = [p for p in inputs if p]
         self.overwrite = overwrite
-        self._planned: list[tuple[str, str, str, str]] = []  # (final, label, tmp_dir, tmp)
+        self._planned: list[tuple[str, str, str]] = []  # (final, label, temporary path)
         self.committed = False
 
     def add(self, path: str | None, label: str = "OUTPUT", exts=None, tmp_ext: str | None = None):
@@ -59,25 +58,29 @@ class OutputFiles:
             if same_file(path, inp) and not self.overwrite:
                 raise InputError(f"{label} {path} is the input file: choose another name, "
                                  "or add --overwrite to replace it")
-        for final, other, _, _ in self._planned:
+        for final, other, _ in self._planned:
             if same_file(path, final):
                 raise InputError(f"{label} and {other} are the same file: {path}")
+        # the temporary file sits in the destination folder itself: a .blend remaps its
+        # relative paths (textures...) to where it is saved, and the rename stays on one disk
         try:
-            tmp_dir = tempfile.mkdtemp(prefix=".sp4d-", dir=folder)
+            fd, tmp = tempfile.mkstemp(prefix=".sp4d-", suffix=tmp_ext if tmp_ext is not None else ext,
+                                       dir=folder)
         except OSError as exc:
             raise InputError(f"cannot write {label} into {folder}: "
                              f"{exc.strerror or exc}") from None
-        tmp = os.path.join(tmp_dir, "out" + (tmp_ext if tmp_ext is not None else ext))
-        self._planned.append((path, label, tmp_dir, tmp))
+        os.close(fd)
+        os.remove(tmp)  # only the name is kept: Blender would back up an existing file
+        self._planned.append((path, label, tmp))
         return tmp
 
     def commit(self) -> None:
         """Move every written temporary file into place; raises InputError (and writes
         nothing) if one was not written."""
-        for final, label, _, tmp in self._planned:
+        for final, label, tmp in self._planned:
             if not os.path.isfile(tmp) or os.path.getsize(tmp) == 0:
                 raise InputError(f"nothing was written for {label} {os.path.basename(final)}")
-        for final, label, _, tmp in self._planned:
+        for final, label, tmp in self._planned:
             try:
                 os.replace(tmp, final)
             except OSError as exc:
@@ -87,8 +90,13 @@ class OutputFiles:
 
     def discard(self) -> None:
         """Remove the temporary files (the final paths are untouched)."""
-        for _, _, tmp_dir, _ in self._planned:
-            shutil.rmtree(tmp_dir, ignore_errors=True)
+        for _, _, tmp in self._planned:
+            for leftover in (tmp, tmp + "1", tmp + "@"):  # Blender's backup / partial save
+                if os.path.lexists(leftover):
+                    try:
+                        os.remove(leftover)
+                    except OSError:
+                        pass
         self._planned = []
 
     def __enter__(self) -> "OutputFiles":

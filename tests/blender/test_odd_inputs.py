@@ -451,3 +451,29 @@ def test_autorig_operator_on_a_mirrored_half(addon):
     assert [m.type for m in obj.modifiers] == ["MIRROR", "ARMATURE", "SUBSURF"]
     assert len(obj.data.vertices) == len(verts)
     _sides_follow_their_bones(obj, next(m.object for m in obj.modifiers if m.type == "ARMATURE"))
+
+
+def test_blend_output_keeps_relative_texture_paths(addon, corpus, tmp_path):
+    """The .blend is saved beside its final name (not in a sub-folder), so paths relative
+    to it (textures) still point at the same files once it is renamed into place."""
+    from sp4d_blender import scene_io
+
+    src, dst = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    dst.mkdir()
+    (src / "tex.png").write_bytes(b"not really a png")
+    scene_io.load_file(corpus["plain_blend"][0])
+    bpy.ops.wm.save_as_mainfile(filepath=str(src / "model.blend"))
+    img = bpy.data.images.new("skin", 4, 4)
+    img.source = "FILE"
+    img.filepath = "//tex.png"
+    img.use_fake_user = True
+    bpy.ops.wm.save_mainfile()
+    proc = autorig(src / "model.blend", dst / "rig.blend")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert listing(dst) == ["rig.blend"]
+    bpy.ops.wm.open_mainfile(filepath=str(dst / "rig.blend"))
+    img = bpy.data.images["skin"]
+    assert img.filepath.startswith("//")
+    assert os.path.normpath(bpy.path.abspath(img.filepath)) == str(src / "tex.png")
+    scene_io.reset_scene()
