@@ -477,3 +477,14 @@ def test_blend_output_keeps_relative_texture_paths(addon, corpus, tmp_path):
     assert img.filepath.startswith("//")
     assert os.path.normpath(bpy.path.abspath(img.filepath)) == str(src / "tex.png")
     scene_io.reset_scene()
+
+
+@pytest.mark.parametrize("command", ["skin", "rig-from-labels"])
+def test_other_commands_refuse_to_write_over_their_input(corpus, tmp_path, command):
+    inp = tmp_path / "model.glb"
+    inp.write_bytes(open(corpus["plain_glb"][0], "rb").read())
+    before = digest(inp)
+    extra = ["--labels", tmp_path / "labels.npy"] if command == "rig-from-labels" else []
+    msg = one_error_line(sp4d(command, inp, "-o", inp, *extra))
+    assert "is the input file" in msg and "--overwrite" in msg
+    assert digest(inp) == before and listing(tmp_path) == ["model.glb"]
