@@ -54,6 +54,9 @@ class AutoRigResult:
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     parts: object = None
+    # how the rig was made: segmenter, seed and, for SP4D, the model (name, class, training
+    # step, weights hash), sampling steps and the device it ran on
+    provenance: dict = field(default_factory=dict)
 
     def report(self) -> dict:
         """JSON-friendly summary (stage timings, counts, warnings)."""
@@ -65,7 +68,17 @@ class AutoRigResult:
             "bone_names": list(self.skeleton.names),
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
             "warnings": list(self.warnings),
+            "provenance": dict(self.provenance),
         }
+
+    def made_with(self) -> str:
+        """One phrase for messages: 'sp4d sp4d-compact@18924 (4 steps, cpu, seed 0)'."""
+        p = self.provenance
+        if p.get("segmenter") != "sp4d":
+            return f"{p.get('segmenter', '?')} segmentation (seed {p.get('seed', 0)})"
+        m = p.get("model", {})
+        tag = f"{m.get('name')}@{m['step']}" if m.get("step") is not None else str(m.get("name"))
+        return f"sp4d {tag} ({p.get('steps')} steps, {p.get('device')}, seed {p.get('seed')})"
 
 
 def segment_parts(mesh: MeshData, options: AutoRigOptions, progress: ProgressFn | None = None):
@@ -81,19 +94,21 @@ def segment_parts(mesh: MeshData, options: AutoRigOptions, progress: ProgressFn 
         from .errors import InputError
 
         raise InputError(f"unknown segmenter '{options.segmenter}': use one of {', '.join(SEGMENTERS)}")
-    from .pipelines.parts_for_mesh import predict_parts
+    from .models.loading import describe_model
+    from .pipelines.parts_for_mesh import DEFAULT_STEPS, predict_parts
 
-    kwargs = dict(model_dir=options.model, seed=options.seed, progress=progress)
-    if options.steps:
-        kwargs["steps"] = options.steps
+    kwargs = dict(model_dir=options.model, seed=options.seed, progress=progress,
+                  steps=options.steps or DEFAULT_STEPS)
     device, warnings = resolve_device(options.device)
     try:
         result = predict_parts(mesh, device=device, **kwargs)
     except torch_oom_error() as exc:
         # the GPU is busy or too small: the CPU is slower but always has room
         warnings.append(f"CUDA ran out of memory ({str(exc).splitlines()[0][:80]}); ran SP4D on the CPU")
-        result = predict_parts(mesh, device="cpu", **kwargs)
+        device = "cpu"
+        result = predict_parts(mesh, device=device, **kwargs)
     result.warnings = list(getattr(result, "warnings", []) or []) + warnings
+    result.provenance = {"model": describe_model(options.model), "steps": int(kwargs["steps"]), "device": device}
     return result.labels, result
 
 
@@ -151,8 +166,10 @@ def autorig(mesh: MeshData, options: AutoRigOptions | None = None,
     if proxy is not None:
         weights, labels = stages.run("transfer", lambda progress: _from_proxy(proxy, mesh, weights, labels, options))
         warnings.append(f"rigged on a {proxy.n_vertices}-vertex proxy of the {mesh.n_vertices}-vertex mesh")
+    provenance = {"segmenter": options.segmenter, "seed": int(options.seed),
+                  **(getattr(parts, "provenance", None) or {})}
     return AutoRigResult(rig.skeleton, weights, labels, rig.part_to_bone, rig.symmetric,
-                         stages.timings, warnings, parts)
+                         stages.timings, warnings, parts, provenance)
 
 
 def _from_proxy(proxy, mesh: MeshData, weights: SkinWeights, labels: np.ndarray,

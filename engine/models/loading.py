@@ -75,3 +75,30 @@ def build_on_meta(config: dict):
     with torch.device("meta"):
         model = build_model(config)
     return model, model.num_parameters_by_branch()
+
+
+def describe_model(model_dir: str | None = None) -> dict:
+    """Which weights a result came from: {name, class, step, sha256} for a local folder
+    (default: the bundled model); for a hub id only its name. ``step`` comes from the
+    folder's ``training.json`` (None when absent); ``sha256`` is the first 12 hex digits of
+    the weights file's hash, so two rigs made with different weights never look alike."""
+    import hashlib
+    import json
+
+    src = model_dir or DEFAULT_MODEL_DIR
+    info = {"name": os.path.basename(os.path.normpath(src)) if os.path.isdir(src) else src,
+            "class": None, "step": None, "sha256": None}
+    if not os.path.isdir(src):
+        return info
+    with open(os.path.join(src, "config.json")) as f:
+        info["class"] = json.load(f).get("_class_name")
+    meta = os.path.join(src, "training.json")
+    if os.path.isfile(meta):
+        with open(meta) as f:
+            info["step"] = json.load(f).get("step")
+    h = hashlib.sha256()
+    with open(os.path.join(src, WEIGHTS), "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    info["sha256"] = h.hexdigest()[:12]
+    return info

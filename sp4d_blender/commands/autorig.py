@@ -129,7 +129,8 @@ def run(args) -> int:
                 json.dump(report, f, indent=2)
         out.commit()
     t = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
-    print(f"rigged {len(meshes)} object(s): {report['bones']} bones, {report['parts']} parts ({t}) -> {args.output}")
+    print(f"rigged {len(meshes)} object(s) with {result.made_with()}: {report['bones']} bones, "
+          f"{report['parts']} parts ({t}) -> {args.output}")
     for w in result.warnings:
         print(f"warning: {w}")
     return 0

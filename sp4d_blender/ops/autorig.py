@@ -51,7 +51,8 @@ class SP4D_OT_autorig(JobOperator, bpy.types.Operator):
             self.report({"WARNING"}, warning)
         total = sum(result.timings.values())
         return (f"Auto-Rig: {result.skeleton.n_bones} bones, {int(result.labels.max()) + 1} parts "
-                f"on {len(self._input.meshes)} object(s) -> '{arm.name}' in {total:.1f}s")
+                f"on {len(self._input.meshes)} object(s) -> '{arm.name}' in {total:.1f}s, "
+                f"with {result.made_with()}")
 
 
 classes = (SP4D_OT_autorig,)
