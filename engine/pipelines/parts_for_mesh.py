@@ -26,7 +26,8 @@ BANDWIDTH = 0.04  # best of 0.03..0.1 on procedural seeds 10_000_100.. and train
 # over-segmentation, lift_colours.snap_to_creases) or "none"
 REFINE = "mesh"
 REFINERS = ("mesh", "creases", "none")
-# 4 steps: best 3D ARI of 1/2/4 on the held-out sets (notes/TRAINING.md), ~8 s on a 2-core CPU
+# sampling steps: the best of 1 / 2 / 4 / 8 on the tuning set (procedural seeds 10_000_100..
+# and train assets; numbers in notes/TRAINING.md)
 DEFAULT_STEPS = 4
 
 

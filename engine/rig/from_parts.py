@@ -134,11 +134,12 @@ def _primary_child(part: int, head: np.ndarray, tree: PartTree, graph: PartGraph
     return int(ch[int(np.argmax(d))])
 
 
-# chain rules (tuned on the training assets' GT parts, see benchmarks/eval_skeleton.py)
+# Constants chosen on the training models' own parts with benchmarks/tune_skeleton.py
+# (grids and numbers in notes/RIGGING.md); shared/assets only measures them.
 # A separate piece that touches nothing (kind-2 contact): its joint is the centroid of its
 # vertices within this fraction of their distance range from the PARENT part (the end cap
 # facing it); None = the old rule (nearest 10 % of the surface distance from the closest point)
-PIECE_CAP_FRAC: float | None = 0.2   # best of 0.05-0.5 on the training models (notes/RIGGING.md)
+PIECE_CAP_FRAC: float | None = 0.2
 BEND_RADII = 1.5      # bend tolerance in part radii
 BEND_LENGTH = 0.12    # ... and as a fraction of the part's medial length
 LONG_RADII = 12.0     # a straight part longer than this many radii becomes a chain
