@@ -168,24 +168,14 @@ def _obj_poke(path, token):
 # Cases: valid inputs (must rig)
 # ---------------------------------------------------------------------------------------
 
-@case("plain.glb", "rig")
-def plain_glb(p): creature_file(p)
+def _per_format(prefix: str, stem: str, expect: str, make, exts) -> None:
+    """One case per file format: ``<prefix>_<ext>`` -> ``<stem>.<ext>`` made by ``make(path)``."""
+    for ext in exts:
+        CASES[f"{prefix}_{ext}"] = (f"{stem}.{ext}", expect, make)
 
 
-@case("plain.fbx", "rig")
-def plain_fbx(p): creature_file(p)
-
-
-@case("plain.obj", "rig")
-def plain_obj(p): creature_file(p)
-
-
-@case("plain.blend", "rig")
-def plain_blend(p): creature_file(p)
-
-
-@case("plain_sep.gltf", "rig")
-def plain_gltf(p): creature_file(p)
+_per_format("plain", "plain", "rig", creature_file, ("glb", "fbx", "obj", "blend"))
+CASES["plain_gltf"] = ("plain_sep.gltf", "rig", creature_file)
 
 
 @case("dense.glb", "rig")
@@ -448,50 +438,19 @@ def _random(p, n=4096):
     open(p, "wb").write(rng.integers(0, 256, n, dtype=np.uint8).tobytes())
 
 
-@case("random_bytes.fbx", "error")
-def random_fbx(p): _random(p)
+def _empty(p):
+    open(p, "wb").close()
 
 
-@case("random_bytes.glb", "error")
-def random_glb(p): _random(p)
-
-
-@case("random_bytes.obj", "error")
-def random_obj(p): _random(p)
-
-
-@case("random_bytes.blend", "error")
-def random_blend(p): _random(p)
-
-
-@case("random_bytes.gltf", "error")
-def random_gltf(p): _random(p)
-
-
-@case("zero_bytes.glb", "error")
-def zero_glb(p): open(p, "wb").close()
-
-
-@case("zero_bytes.obj", "error")
-def zero_obj(p): open(p, "wb").close()
-
-
-@case("zero_bytes.fbx", "error")
-def zero_fbx(p): open(p, "wb").close()
-
-
-@case("truncated.glb", "error")
-def truncated_glb(p):
+def _truncated(p):
     creature_file(p)
     data = open(p, "rb").read()
     open(p, "wb").write(data[:len(data) // 2])
 
 
-@case("truncated.fbx", "error")
-def truncated_fbx(p):
-    creature_file(p)
-    data = open(p, "rb").read()
-    open(p, "wb").write(data[:len(data) // 2])
+_per_format("random", "random_bytes", "error", _random, ("fbx", "glb", "obj", "blend", "gltf"))
+_per_format("zero", "zero_bytes", "error", _empty, ("glb", "obj", "fbx"))
+_per_format("truncated", "truncated", "error", _truncated, ("glb", "fbx"))
 
 
 @case("fbx_header_then_garbage.fbx", "error")
