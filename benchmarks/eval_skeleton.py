@@ -13,7 +13,6 @@ Reference models are read from .cache/assets/*.npz (see tests/conftest.py), eval
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import sys
 import time
@@ -24,7 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from engine.eval.part_metrics import NO_PART, ground_truth_parts, labels_from_weights, part_scores  # noqa: E402
-from engine.eval.reference import RiggedModel  # noqa: E402
+from engine.eval.reference import load_folder  # noqa: E402
 from engine.eval.skeleton_metrics import skeleton_distances  # noqa: E402
 from engine.rig import skeleton_from_parts  # noqa: E402
 
@@ -32,11 +31,7 @@ from engine.rig import skeleton_from_parts  # noqa: E402
 def load_models(only: str | None, folder: str | None = None):
     """The cached reference models, or the .npz models of ``folder`` (tuning:
     ``.cache/train_assets``)."""
-    paths = sorted(glob.glob(os.path.join(folder or os.path.join(ROOT, ".cache", "assets"), "*.npz")))
-    for p in paths:
-        if only and only not in os.path.basename(p):
-            continue
-        yield RiggedModel.load(p)
+    return load_folder(folder or os.path.join(ROOT, ".cache", "assets"), only)
 
 
 def skeleton_table(models) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from engine.eval.reference import RiggedModel  # noqa: E402
+from engine.eval.reference import RiggedModel, load_folder  # noqa: E402
 from engine.eval.skin_metrics import skin_metrics  # noqa: E402
 from engine.skin import SkinOptions, compute_weights  # noqa: E402
 
@@ -34,8 +34,7 @@ def load_models(only: list[str] | None, npz_dir: str | None = None) -> list[Rigg
     """The reference models (``shared/assets``, cached as .npz), or every .npz in ``npz_dir``
     (e.g. ``.cache/train_assets``: the tuning set for skinning constants)."""
     if npz_dir:
-        paths = sorted(glob.glob(os.path.join(npz_dir, "*.npz")))
-        return [RiggedModel.load(p) for p in paths if not only or any(o in p for o in only)]
+        return load_folder(npz_dir, only)
     models = []
     for path in sorted(glob.glob(os.path.join(ASSETS, "*.gl*"))):
         name = os.path.splitext(os.path.basename(path))[0]

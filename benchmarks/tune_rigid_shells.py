@@ -12,7 +12,6 @@ never ``shared/assets``.
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import sys
 
@@ -21,7 +20,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from engine.eval.reference import RiggedModel  # noqa: E402
+from engine.eval.reference import load_folder  # noqa: E402
 from engine.eval.skin_metrics import skin_metrics  # noqa: E402
 from engine.mesh import clean_mesh  # noqa: E402
 from engine.rig import SkinWeights  # noqa: E402
@@ -41,11 +40,7 @@ def main():
         raise SystemExit("tune on training models, not shared/assets")
     grid = [(float(d), float(f)) for d in a.dominance.split(",") for f in a.max_fraction.split(",")]
     scores = {g: [] for g in grid}
-    paths = sorted(glob.glob(os.path.join(a.npz, "*.npz")))
-    for p in paths:
-        if a.only and not any(o in p for o in a.only):
-            continue
-        m = RiggedModel.load(p)
+    for m in load_folder(a.npz, a.only):
         sk, gt = m.weighted_skeleton()
         sk.deform[:] = True
         base = compute_weights(m.mesh, sk, SkinOptions(rigid_dominance=2.0))

@@ -11,7 +11,6 @@ mean CD-J2J / J2B / B2B (x10^-2) against the artists' skeletons of the training 
 from __future__ import annotations
 
 import argparse
-import glob
 import itertools
 import os
 import sys
@@ -23,7 +22,7 @@ sys.path.insert(0, ROOT)
 
 import engine.rig.from_parts as from_parts  # noqa: E402
 from engine.eval.part_metrics import labels_from_weights  # noqa: E402
-from engine.eval.reference import RiggedModel  # noqa: E402
+from engine.eval.reference import load_folder  # noqa: E402
 from engine.eval.skeleton_metrics import skeleton_distances  # noqa: E402
 
 
@@ -45,7 +44,7 @@ def main():
         if not hasattr(from_parts, name):
             raise SystemExit(f"engine.rig.from_parts has no constant {name}")
         grid[name] = [_value(v) for v in values.split(",")]
-    models = [RiggedModel.load(p) for p in sorted(glob.glob(os.path.join(a.npz, "*.npz")))]
+    models = load_folder(a.npz)
     saved = {n: getattr(from_parts, n) for n in grid}
     print(" ".join(f"{n:>14s}" for n in grid) + f" {'J2J':>7s} {'J2B':>7s} {'B2B':>7s}   ({len(models)} models)")
     try:

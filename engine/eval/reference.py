@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import glob
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,3 +41,11 @@ class RiggedModel:
         """Skeleton restricted to bones that carry weight, and the matching (N, B') weights."""
         used = self.weights.sum(axis=0) > 0
         return self.skeleton.subset(used), self.weights[:, used]
+
+
+def load_folder(folder: str, only=None) -> list[RiggedModel]:
+    """Every ``*.npz`` RiggedModel of ``folder``, sorted by file name; ``only``: a substring
+    or list of substrings, at least one of which the file name must contain."""
+    keys = [only] if isinstance(only, str) else list(only or [])
+    paths = sorted(glob.glob(os.path.join(folder, "*.npz")))
+    return [RiggedModel.load(p) for p in paths if not keys or any(k in os.path.basename(p) for k in keys)]
