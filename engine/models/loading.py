@@ -7,6 +7,7 @@ loading a checkpoint never executes code. Nothing is downloaded unless the calle
 
 from __future__ import annotations
 
+import functools
 import os
 
 import torch
@@ -82,7 +83,6 @@ def describe_model(model_dir: str | None = None) -> dict:
     (default: the bundled model); for a hub id only its name. ``step`` comes from the
     folder's ``training.json`` (None when absent); ``sha256`` is the first 12 hex digits of
     the weights file's hash, so two rigs made with different weights never look alike."""
-    import hashlib
     import json
 
     src = model_dir or DEFAULT_MODEL_DIR
@@ -96,9 +96,20 @@ def describe_model(model_dir: str | None = None) -> dict:
     if os.path.isfile(meta):
         with open(meta) as f:
             info["step"] = json.load(f).get("step")
+    path = os.path.join(src, WEIGHTS)
+    st = os.stat(path)
+    info["sha256"] = _weights_hash(os.path.abspath(path), st.st_size, st.st_mtime_ns)
+    return info
+
+
+@functools.lru_cache(maxsize=8)
+def _weights_hash(path: str, size: int, mtime_ns: int) -> str:
+    """First 12 hex digits of the file's sha256; cached per (path, size, mtime), since every
+    Auto-Rig call describes its model and the file rarely changes."""
+    import hashlib
+
     h = hashlib.sha256()
-    with open(os.path.join(src, WEIGHTS), "rb") as f:
+    with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
-    info["sha256"] = h.hexdigest()[:12]
-    return info
+    return h.hexdigest()[:12]
