@@ -22,7 +22,12 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="sp4d-blender-user-"))
+if "BLENDER_USER_RESOURCES" not in os.environ:
+    # this session's own folder, removed when the session ends (``pytest_unconfigure``)
+    _USER_RESOURCES = tempfile.mkdtemp(prefix="sp4d-blender-user-")
+    os.environ["BLENDER_USER_RESOURCES"] = _USER_RESOURCES
+else:
+    _USER_RESOURCES = None
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
@@ -39,6 +44,14 @@ STAND_INS = {
     "creature_quaternius_Trex": "fish_quaternius_Dolphin",        # open, non-manifold
     "simple_khronos_RiggedSimple": "simple_khronos_SimpleSkin",   # two bones
 }
+
+
+def pytest_unconfigure(config):
+    """Remove the Blender user folder this session made (never one given from outside)."""
+    if _USER_RESOURCES is not None:
+        import shutil
+
+        shutil.rmtree(_USER_RESOURCES, ignore_errors=True)
 
 
 def missing(what: str):

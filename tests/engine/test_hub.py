@@ -1,0 +1,72 @@
+"""Hub ids resolve to a local folder through huggingface_hub's cache layout and load with
+the safetensors loader; nothing here reaches the network (downloads disallowed, or the
+cache already holds the model)."""
+
+import os
+import shutil
+
+import pytest
+import torch
+
+from engine.errors import ModelError
+from engine.models import build_model, load_sp4d
+from engine.models.configs import TINY
+from engine.models.hub import is_hub_id, resolve_hub_model
+
+REPO = "sp4d-test/tiny-sp4d"
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.fixture(scope="module")
+def hub_cache(tmp_path_factory):
+    """A hub cache folder as huggingface_hub writes it, holding a TINY SP4D model:
+    models--ORG--NAME/{refs/main, blobs/, snapshots/<commit>/files}."""
+    torch.manual_seed(0)
+    model = build_model(TINY)
+    saved = tmp_path_factory.mktemp("saved")
+    model.save_pretrained(saved, safe_serialization=True)
+    cache = tmp_path_factory.mktemp("hub")
+    repo = cache / ("models--" + REPO.replace("/", "--"))
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(COMMIT)
+    snap = repo / "snapshots" / COMMIT
+    snap.mkdir(parents=True)
+    (repo / "blobs").mkdir()
+    for name in os.listdir(saved):
+        blob = repo / "blobs" / f"blob-{name}"
+        shutil.copy(saved / name, blob)
+        os.symlink(os.path.relpath(blob, snap), snap / name)
+    return cache, model
+
+
+def test_is_hub_id(tmp_path):
+    assert is_hub_id("org/name") and is_hub_id("stabilityai/sp4d")
+    assert not is_hub_id(str(tmp_path)) and not is_hub_id("./models/x") and not is_hub_id("name")
+    assert not is_hub_id("a/b/c") and not is_hub_id(None)
+
+
+def test_cached_hub_id_resolves_offline_and_loads(hub_cache):
+    cache, model = hub_cache
+    folder = resolve_hub_model(REPO, cache_dir=str(cache), allow_download=False)
+    assert os.path.basename(folder) == COMMIT and os.path.isfile(os.path.join(folder, "config.json"))
+    loaded = load_sp4d(folder)
+    assert type(loaded) is type(model)
+    expected = model.state_dict()
+    for key, value in loaded.state_dict().items():
+        torch.testing.assert_close(value, expected[key], rtol=0, atol=0)
+
+
+def test_uncached_hub_id_without_download_is_one_line(hub_cache, tmp_path):
+    cache, _ = hub_cache
+    with pytest.raises(ModelError) as err:
+        resolve_hub_model("sp4d-test/not-there", cache_dir=str(cache), allow_download=False)
+    msg = str(err.value)
+    assert "\n" not in msg and "not-there" in msg and "downloading is not allowed" in msg
+    with pytest.raises(ModelError) as err:  # an empty cache folder: the same line
+        resolve_hub_model(REPO, cache_dir=str(tmp_path), allow_download=False)
+    assert "\n" not in str(err.value) and "downloading is not allowed" in str(err.value)
+
+
+def test_not_a_hub_id_is_refused():
+    with pytest.raises(ModelError, match="not a hub model id"):
+        resolve_hub_model("no-slash", cache_dir=None)
