@@ -7,7 +7,7 @@ and ``apply`` (main thread: write results back). Nothing in the scene changes be
 undo step (the operator returns FINISHED once, after ``apply``).
 
 Interactively the operator runs modal: a timer polls the worker, the panel shows a
-progress bar and stage text, Esc cancels. In background mode (``sp4d`` command, tests)
+progress bar and stage text, Esc cancels (and is consumed: it does not reach Blender). In background mode (``sp4d`` command, tests)
 ``execute`` runs the same three phases synchronously.
 """
 
@@ -141,9 +141,13 @@ class JobOperator:
 
     def modal(self, context, event):
         job = self._job
-        if event.type == "ESC" and event.value == "PRESS":
-            job.cancel()
-            _set_status(context, job.fraction, "cancelling...")
+        if event.type == "ESC":
+            # consumed: Esc cancels the job and must not also reach Blender (which would,
+            # say, leave a modal tool or cancel a render)
+            if event.value == "PRESS":
+                job.cancel()
+                _set_status(context, job.fraction, "cancelling...")
+            return {"RUNNING_MODAL"}
         if event.type != "TIMER":
             return {"PASS_THROUGH"}
         if not job.done:

@@ -32,10 +32,16 @@ class SP4D_OT_autorig(JobOperator, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        return context.mode == "OBJECT"
+        if context.mode != "OBJECT":
+            cls.poll_message_set("Auto-Rig works in Object Mode")
+            return False
+        if not any(o.type == "MESH" for o in context.selected_objects):
+            cls.poll_message_set("Select a mesh object")
+            return False
+        return True
 
     def prepare(self, context):
-        from ..ui.preferences import engine_settings
+        from ..ui.preferences import engine_settings, model_fetcher
 
         settings = engine_settings(context)
         options = AutoRigOptions(segmenter=self.segmenter, seed=self.seed,
@@ -43,7 +49,14 @@ class SP4D_OT_autorig(JobOperator, bpy.types.Operator):
         meshes = [o for o in context.selected_objects if o.type == "MESH"] or \
             [o for o in context.selected_objects]
         self._input = autorig.prepare_autorig(meshes, options, self.existing)
-        return lambda progress: autorig.compute(self._input, progress)
+        fetch = model_fetcher(options, settings["allow_download"]) if self.segmenter == "sp4d" else None
+
+        def compute(progress):
+            if fetch is not None:  # a hub id: find or download it on this worker thread
+                fetch(progress)
+            return autorig.compute(self._input, progress)
+
+        return compute
 
     def apply(self, context, result) -> str:
         arm = autorig.apply_autorig(self._input, result, self.existing)

@@ -9,7 +9,6 @@ import bpy
 import numpy as np
 
 from engine.errors import InputError
-from engine.footage import FootageOptions, rig_footage
 
 from .. import bridge
 from ..attributes import write_vertex_colors
@@ -113,6 +112,8 @@ class SP4D_OT_autorig_footage(JobOperator, bpy.types.Operator):
         return context.mode == "OBJECT"
 
     def prepare(self, context):
+        from engine.footage import FootageOptions, rig_footage  # torch: only when a job runs
+
         from ..ui.preferences import engine_settings
 
         settings = engine_settings(context)
@@ -122,7 +123,16 @@ class SP4D_OT_autorig_footage(JobOperator, bpy.types.Operator):
         options = FootageOptions(frames=self.frames, model=settings["model"], device=settings["device"],
                                  steps=self.steps or settings["steps"], seed=self.seed, azimuth_deg=self.azimuth,
                                  elevation_deg=self.elevation, size=self.size, use_motion=self.use_motion)
-        return lambda progress: rig_footage(source, options, progress)
+        from ..ui.preferences import model_fetcher
+
+        fetch = model_fetcher(options, settings["allow_download"])
+
+        def compute(progress):
+            if fetch is not None:  # a hub id: find or download it on this worker thread
+                fetch(progress)
+            return rig_footage(source, options, progress)
+
+        return compute
 
     def apply(self, context, result) -> str:
         obj, arm = apply_footage(result, self._name)

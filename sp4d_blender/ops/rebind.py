@@ -1,28 +1,25 @@
-"""Rebind: skin the selected meshes to the active armature with the engine's weights."""
+"""Rebind: skin the selected meshes to the active armature with the engine's weights.
+
+Runs as a job like Auto-Rig (``jobs.JobOperator``): the meshes and the armature's deform
+bones are read on the main thread, the weights computed on a worker thread with a
+progress bar (Esc cancels), and written back in one step at the end."""
 
 from __future__ import annotations
 
+import time
+
 import bpy
 
-from engine.errors import SP4DError
+from engine.errors import InputError
 
 from .. import rigging
+from ..jobs import JobOperator
 
 
-def _progress(context):
-    """progress(fraction, text) on the window manager's progress bar (a no-op headless)."""
-    wm = context.window_manager
-
-    def report(fraction: float, text: str = "") -> None:
-        if context.window is not None:
-            wm.progress_update(int(100 * fraction))
-
-    return report
-
-
-class SP4D_OT_rebind(bpy.types.Operator):
+class SP4D_OT_rebind(JobOperator, bpy.types.Operator):
     """Compute skinning weights of the selected meshes for the active armature's deform
-    bones and bind them (vertex groups, Armature modifier, parent)"""
+    bones and bind them (vertex groups, Armature modifier, parent; runs in the
+    background, Esc cancels)"""
 
     bl_idname = "sp4d.rebind"
     bl_label = "Rebind"
@@ -33,30 +30,49 @@ class SP4D_OT_rebind(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        return context.mode in {"OBJECT", "POSE", "EDIT_ARMATURE", "EDIT_MESH"}
+        if context.mode not in {"OBJECT", "POSE", "EDIT_ARMATURE", "EDIT_MESH"}:
+            cls.poll_message_set("Rebind works in Object, Pose or Edit Mode")
+            return False
+        return True
 
-    def execute(self, context):
-        from engine.skin import SkinOptions
+    def prepare(self, context):
+        from engine.skin import SkinOptions, compute_weights
 
         if context.mode != "OBJECT":  # edit data is only in the file after leaving edit mode
             bpy.ops.object.mode_set(mode="OBJECT")
         armature = context.view_layer.objects.active
-        meshes = [o for o in context.selected_objects if o is not armature]
-        if context.window is not None:
-            context.window_manager.progress_begin(0, 100)
-        try:
-            report = rigging.rebind(meshes, armature, SkinOptions(max_influences=self.max_influences),
-                                    progress=_progress(context))
-        except SP4DError as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
-        finally:
-            if context.window is not None:
-                context.window_manager.progress_end()
+        rigging.check_armature(armature)
+        meshes = rigging.check_meshes(o for o in context.selected_objects if o is not armature)
+        if armature.parent in meshes:
+            raise InputError(f"armature '{armature.name}' is parented to "
+                                     f"'{armature.parent.name}': binding would create a parent loop")
+        mesh = rigging.read_mesh(meshes)
+        skeleton = rigging.read_deform_skeleton(armature)
+        options = SkinOptions(max_influences=self.max_influences)
+        self._started = time.perf_counter()
+        self._counts = [len(o.data.vertices) for o in meshes]
+
+        def compute(progress):  # worker thread: engine only
+            weights = compute_weights(mesh, skeleton, options, progress=progress)
+            rigging._check_weights(weights, mesh, skeleton)
+            return rigging.RebindPlan(meshes, armature, skeleton, weights)
+
+        return compute
+
+    def apply(self, context, plan) -> str:
+        for obj in plan.meshes + [plan.armature]:  # the artist may have deleted them meanwhile
+            try:
+                obj.name
+            except ReferenceError:
+                raise InputError("an object was deleted while Rebind ran; nothing was "
+                                         "changed") from None
+        rigging.apply_rebind(plan)
+        report = rigging.Report([o.name for o in plan.meshes], plan.armature.name,
+                                len(plan.weights.indices), plan.skeleton.n_bones,
+                                time.perf_counter() - self._started, plan.warnings)
         for warning in report.warnings:
             self.report({"WARNING"}, warning)
-        self.report({"INFO"}, report.message())
-        return {"FINISHED"}
+        return report.message()
 
 
 register, unregister = bpy.utils.register_classes_factory((SP4D_OT_rebind,))
