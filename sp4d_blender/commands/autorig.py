@@ -1,4 +1,7 @@
-"""``sp4d autorig INPUT -o OUTPUT``: rig every mesh in INPUT with one new armature."""
+"""``sp4d autorig INPUT -o OUTPUT``: rig every mesh in INPUT with one new armature.
+
+``sp4d autorig INPUT... --out-dir DIR`` rigs a library (several files, folders, globs)
+through ``sp4d_blender.batch``: every file goes through ``rig_file``, the single-file path."""
 
 from __future__ import annotations
 
@@ -6,13 +9,19 @@ import json
 import os
 import sys
 
+# the options that shape a rig (what ``rig_file`` takes besides paths), shared with batch workers
+RIG_SETTINGS = ("device", "seed", "steps", "model", "segmenter", "preset", "max_influences",
+                "overwrite", "part_colors")
+
 
 def add_arguments(parser) -> None:
-    parser.add_argument("input", metavar="INPUT", help=".glb/.gltf/.fbx/.obj/.blend")
-    parser.add_argument("-o", "--output", required=True, metavar="OUTPUT", help=".glb/.fbx/.blend")
+    parser.add_argument("input", metavar="INPUT", nargs="+",
+                        help=".glb/.gltf/.fbx/.obj/.blend; with --out-dir: several files, folders, globs")
+    parser.add_argument("-o", "--output", metavar="OUTPUT", help=".glb/.fbx/.blend (one INPUT)")
     parser.add_argument("--report", metavar="R.json", help="write stage timings, counts, warnings")
     parser.add_argument("--preview", metavar="P.png", help="render the rig in a test pose")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default=None,
+                        help="default cpu (with --ray: cuda on a cluster with GPUs)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=None, help="diffusion sampling steps")
     parser.add_argument("--model", default=None, help="local folder or hub id of SP4D weights")
@@ -24,7 +33,28 @@ def add_arguments(parser) -> None:
                         help="allow OUTPUT to be the INPUT file (replaced only on success)")
     parser.add_argument("--part-colors", action="store_true",
                         help="keep the part colours as a vertex-colour attribute in GLB/FBX")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    lib = parser.add_argument_group("rig a library (several inputs, a folder or a glob)")
+    lib.add_argument("--out-dir", metavar="DIR", help="write DIR/<name>.<format>, <name>.json, "
+                     "<name>.png per input, summary.csv and index.html")
+    lib.add_argument("--format", choices=("glb", "fbx", "blend"), default="glb", help="output format (default glb)")
+    lib.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                     help="worker processes, each keeps Blender and the model loaded (default 1; "
+                          "with --ray: one actor per GPU, else per CPU of the cluster)")
+    lib.add_argument("--resume", action="store_true", help="skip inputs whose output and report exist")
+    lib.add_argument("--no-preview", action="store_true", help="no preview images (contact sheet without pictures)")
+    lib.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                     help="run the workers as Ray actors: 'local' starts Ray on this machine, "
+                          "ray://host:10001 joins a cluster; no ADDRESS: RAY_ADDRESS, else local")
+
+
+def batch_mode(args) -> bool:
+    """Whether the command line asks for a library run rather than INPUT -o OUTPUT."""
+    import glob
+
+    return (args.out_dir is not None or len(args.input) > 1 or args.ray is not None
+            or os.path.isdir(args.input[0])
+            or (not os.path.exists(args.input[0]) and glob.has_magic(args.input[0])))
 
 
 def _terminal_progress(fraction: float, text: str) -> None:
@@ -78,7 +108,11 @@ class Progress:
             self.last, self.last_time = text, now
 
 
-def run(args) -> int:
+def rig_file(input_path: str, output: str, report_path: str | None = None,
+             preview_path: str | None = None, progress=None, **settings):
+    """Rig every mesh of ``input_path`` into ``output`` (+ report JSON, preview PNG), all
+    outputs atomically. ``settings``: RIG_SETTINGS. The one path behind ``sp4d autorig``
+    and every file of a batch. Returns (report dict, AutoRigResult); raises SP4DError."""
     from engine.autorig import AutoRigOptions
     from engine.errors import InputError
 
@@ -86,21 +120,27 @@ def run(args) -> int:
     from ..outputs import OutputFiles
     from ..paths import bundled_model_dir
 
-    if args.max_influences < 1:
+    s = dict(device="cpu", seed=0, steps=None, model=None, segmenter="sp4d", preset="unity",
+             max_influences=4, overwrite=False, part_colors=False)
+    unknown = set(settings) - set(s)
+    if unknown:
+        raise TypeError(f"unknown settings {sorted(unknown)}")
+    s.update({k: v for k, v in settings.items() if v is not None or k in ("steps", "model")})
+    progress = progress or Progress(quiet=True)
+    if s["max_influences"] < 1:
         raise InputError("--max-influences must be at least 1")
-    with OutputFiles(inputs=[args.input], overwrite=args.overwrite) as out:
-        out_tmp = out.add(args.output, "OUTPUT", export.EXPORT_EXTS)
-        ext = os.path.splitext(args.output)[1].lower()
-        report_tmp = out.add(args.report, "--report", tmp_ext=".json")
-        preview_tmp = out.add(args.preview, "--preview", (".png",))
-        progress = Progress(args.quiet)
-        progress.step(f"reading {os.path.basename(args.input)}")
-        objects = scene_io.load_file(args.input)
+    with OutputFiles(inputs=[input_path], overwrite=s["overwrite"]) as out:
+        out_tmp = out.add(output, "OUTPUT", export.EXPORT_EXTS)
+        ext = os.path.splitext(output)[1].lower()
+        report_tmp = out.add(report_path, "--report", tmp_ext=".json")
+        preview_tmp = out.add(preview_path, "--preview", (".png",))
+        progress.step(f"reading {os.path.basename(input_path)}")
+        objects = scene_io.load_file(input_path)
         objects, left_out, notes = rigging.meshes_from_geometry(objects)
-        meshes = rigging.command_meshes(objects, os.path.basename(args.input))
-        options = AutoRigOptions(segmenter=args.segmenter, model=args.model or bundled_model_dir(),
-                                 device=args.device, steps=args.steps, seed=args.seed,
-                                 max_influences=args.max_influences)
+        meshes = rigging.command_meshes(objects, os.path.basename(input_path))
+        options = AutoRigOptions(segmenter=s["segmenter"], model=s["model"] or bundled_model_dir(),
+                                 device=s["device"], steps=s["steps"], seed=s["seed"],
+                                 max_influences=s["max_influences"])
         # armatures already in INPUT are ignored: the meshes are rigged from their rest shape
         job = autorig.prepare_autorig(meshes, options, existing="REPLACE")
         progress.step(f"rigging {len(meshes)} object(s), {job.mesh.n_vertices} vertices")
@@ -118,18 +158,37 @@ def run(args) -> int:
 
             progress.step("rendering the preview")
             preview.render_test_pose_preview(preview_tmp, meshes, arm)
-        progress.step(f"writing {os.path.basename(args.output)}")
-        export.write_file(out_tmp, ext, args.preset, part_colors=args.part_colors,
+        progress.step(f"writing {os.path.basename(output)}")
+        export.write_file(out_tmp, ext, s["preset"], part_colors=s["part_colors"],
                           objects=[o for o in export.default_objects() if o not in left_out])
         result.warnings[:0] = notes
         report = result.report()
-        report.update(input=args.input, output=args.output, armature=arm.name)
+        report.update(input=input_path, output=output, armature=arm.name, objects=len(meshes))
         if report_tmp:
             with open(report_tmp, "w") as f:
                 json.dump(report, f, indent=2)
         out.commit()
+    return report, result
+
+
+def run(args) -> int:
+    from engine.errors import InputError
+
+    if batch_mode(args):
+        if args.output or args.report or args.preview:
+            raise InputError("-o, --report and --preview name one file: with several inputs, a "
+                             "folder, a glob or --ray use --out-dir DIR (outputs, reports and "
+                             "previews are written there)")
+        from ..batch import run_batch
+
+        return run_batch(args)
+    if not args.output:
+        raise InputError("give -o OUTPUT (one input), or --out-dir DIR to rig a library")
+    settings = {k: getattr(args, k) for k in RIG_SETTINGS}
+    report, result = rig_file(args.input[0], args.output, args.report, args.preview,
+                              progress=Progress(args.quiet), **settings)
     t = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
-    print(f"rigged {len(meshes)} object(s) with {result.made_with()}: {report['bones']} bones, "
+    print(f"rigged {report['objects']} object(s) with {result.made_with()}: {report['bones']} bones, "
           f"{report['parts']} parts ({t}) -> {args.output}")
     for w in result.warnings:
         print(f"warning: {w}")
