@@ -137,6 +137,7 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
         fwd = torch.compile(ddp)
     t0 = time.time()
     last_ckpt = t_log = t0
+    t_sched = None  # the time schedule starts after the first step: compiling (95-200 s) must not eat the cosine
     start_step = step
     run = {"loss": 0.0, "rgb": 0.0, "part": 0.0, "con": 0.0, "n": 0}
     run_gpu = torch.zeros(4, device=dev)  # summed on the device: no host sync per step
@@ -157,7 +158,8 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
                 data.add_synth(new)
         warm = min(1.0, (step - start_step + 1) / cfg.warmup) if start_step > 0 else min(1.0, (step + 1) / cfg.warmup)
         if cfg.schedule == "time":
-            frac = min((time.time() - t0) / (cfg.minutes * 60), 1.0)
+            span = max(cfg.minutes * 60 - ((t_sched or time.time()) - t0), 1.0)
+            frac = 0.0 if t_sched is None else min((time.time() - t_sched) / span, 1.0)
         else:
             frac = min(step / cfg.steps, 1.0)
         lr = cfg.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
@@ -197,6 +199,8 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         step += 1
+        if t_sched is None:
+            t_sched = time.time()
         with torch.no_grad():
             d = min(cfg.ema, (1 + step - start_step) / (10 + step - start_step)) if start_step == 0 else cfg.ema
             torch._foreach_lerp_(ema_f, live_f, 1 - d)
