@@ -14,6 +14,7 @@ from engine.rig.display import bone_octahedra
 from engine.rig.pose import wiggle_pose
 
 from . import bridge
+from .blender_io import captured_stderr
 
 
 def _bounds(objects) -> tuple[np.ndarray, np.ndarray]:
@@ -76,7 +77,8 @@ def render_preview(path: str, mesh_objects, armature=None, resolution=(800, 600)
         shading.show_cavity = True
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         scene.render.filepath = os.path.abspath(path)
-        bpy.ops.render.render(write_still=True)
+        with captured_stderr():  # EGL errors of the GPU start, 'Saved: <temporary name>'
+            bpy.ops.render.render(write_still=True)
     finally:
         (scene.camera, scene.render.engine, scene.render.resolution_x, scene.render.resolution_y,
          scene.render.filepath, scene.render.film_transparent) = old
