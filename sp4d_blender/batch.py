@@ -270,6 +270,8 @@ def run_ray(tasks, jobs: int | None, settings: dict, on_row, address: str | None
     caps the number. ``address``: None or "" (RAY_ADDRESS if set, else a local Ray),
     "local" (a new local Ray), or a cluster address (ray://host:10001). Inputs and outputs
     must be on a path every node sees."""
+    import logging
+
     from engine.errors import InputError
 
     try:
@@ -282,10 +284,18 @@ def run_ray(tasks, jobs: int | None, settings: dict, on_row, address: str | None
         address = "local"
     if address == "local":
         ray.init(address="local", num_cpus=jobs or os.cpu_count() or 1, include_dashboard=False,
-                 log_to_driver=False, object_store_memory=100 * 1024 ** 2,
-                 runtime_env={"env_vars": {"SP4D_RAY_LOCAL": "1"}})
+                 log_to_driver=False, object_store_memory=100 * 1024 ** 2, logging_level=logging.WARNING)
     else:
-        ray.init(address=address or None, log_to_driver=False)
+        ray.init(address=address or None, log_to_driver=False, logging_level=logging.WARNING)
+    # every node opens the files itself: absolute paths (on a path all nodes share)
+    given = {os.path.abspath(t["input"]): t for t in tasks}
+    tasks = [{k: os.path.abspath(v) if isinstance(v, str) else v for k, v in t.items()} for t in tasks]
+    report_row = on_row
+
+    def on_row(row: dict) -> None:
+        task = given[row["file"]]
+        report_row({**row, **{k: task.get(k) for k in ("output", "report", "preview")}, "file": task["input"]})
+
     try:
         res = ray.cluster_resources()
         gpus, cpus = int(res.get("GPU", 0)), int(res.get("CPU", 1))
