@@ -24,7 +24,9 @@ class AutoRigOptions:
     steps: diffusion sampling steps; max_influences: skinning influences per vertex.
     proxy_above: meshes with more vertices than this are rigged on a decimated proxy of
     about ``proxy_vertices`` vertices and the labels/weights carried back to every
-    vertex (0 or None = never); proxy_neighbours: proxy vertices blended per vertex."""
+    vertex (0 or None = never); proxy_neighbours: proxy vertices blended per vertex.
+    runtime: how SP4D runs: 'torch' (diffusers pipeline, CPU or CUDA), 'onnx' (ONNX Runtime
+    on the CPU, no torch needed: Blender's own Python) or 'auto' (torch when installed)."""
 
     segmenter: str = "sp4d"
     model: str | None = None
@@ -36,6 +38,12 @@ class AutoRigOptions:
     proxy_above: int | None = 300_000
     proxy_vertices: int = 100_000
     proxy_neighbours: int = 4
+    # biped rigs rebuilt as the standard humanoid skeleton (engine.rig.humanoid): hips under
+    # a ground root, spine_bones spine bones, neck, head, shoulders...; names 'blender' or 'mixamo'
+    humanoid: bool = False
+    bone_naming: str = "blender"
+    spine_bones: int = 3
+    runtime: str = "auto"
 
 
 @dataclass
@@ -94,11 +102,21 @@ def segment_parts(mesh: MeshData, options: AutoRigOptions, progress: ProgressFn 
         from .errors import InputError
 
         raise InputError(f"unknown segmenter '{options.segmenter}': use one of {', '.join(SEGMENTERS)}")
-    from .models.loading import describe_model
     from .pipelines.parts_for_mesh import DEFAULT_STEPS, predict_parts
+    from .runtime import resolve_runtime
+    from .runtime.model_files import describe_model
 
+    runtime = resolve_runtime(options.runtime, "cpu")
     kwargs = dict(model_dir=options.model, seed=options.seed, progress=progress,
-                  steps=options.steps or DEFAULT_STEPS)
+                  steps=options.steps or DEFAULT_STEPS, runtime=runtime)
+    if runtime == "onnx":
+        warnings = [] if options.device == "cpu" else [f"the onnx runtime runs on the CPU, not {options.device}"]
+        device = "cpu"
+        result = predict_parts(mesh, device=device, **kwargs)
+        result.warnings = list(getattr(result, "warnings", []) or []) + warnings
+        result.provenance = {"model": describe_model(options.model), "steps": int(kwargs["steps"]),
+                             "device": device, "runtime": runtime}
+        return result.labels, result
     device, warnings = resolve_device(options.device)
     try:
         result = predict_parts(mesh, device=device, **kwargs)
@@ -108,7 +126,8 @@ def segment_parts(mesh: MeshData, options: AutoRigOptions, progress: ProgressFn 
         device = "cpu"
         result = predict_parts(mesh, device=device, **kwargs)
     result.warnings = list(getattr(result, "warnings", []) or []) + warnings
-    result.provenance = {"model": describe_model(options.model), "steps": int(kwargs["steps"]), "device": device}
+    result.provenance = {"model": describe_model(options.model), "steps": int(kwargs["steps"]), "device": device,
+                         "runtime": runtime}
     return result.labels, result
 
 
@@ -158,18 +177,45 @@ def autorig(mesh: MeshData, options: AutoRigOptions | None = None,
         work = proxy.mesh
     labels, parts = stages.run("parts", segment_parts, work, options)
     rig = stages.run("skeleton", lambda progress: skeleton_from_parts(work, labels))
+    skeleton, skin_labels, skin_parts, rig_warnings = _humanoid_or_parts(work, rig, options)
     weights = stages.run(
-        "skinning", compute_weights, work, rig.skeleton,
+        "skinning", compute_weights, work, skeleton,
         SkinOptions(max_influences=options.max_influences),
-        part_labels=rig.labels, part_to_bone=rig.part_to_bone)
-    labels, warnings = rig.labels, list(getattr(parts, "warnings", None) or []) + list(rig.warnings)
+        part_labels=skin_labels, part_to_bone=skin_parts)
+    labels, warnings = rig.labels, list(getattr(parts, "warnings", None) or []) + rig_warnings
     if proxy is not None:
         weights, labels = stages.run("transfer", lambda progress: _from_proxy(proxy, mesh, weights, labels, options))
         warnings.append(f"rigged on a {proxy.n_vertices}-vertex proxy of the {mesh.n_vertices}-vertex mesh")
     provenance = {"segmenter": options.segmenter, "seed": int(options.seed),
                   **(getattr(parts, "provenance", None) or {})}
-    return AutoRigResult(rig.skeleton, weights, labels, rig.part_to_bone, rig.symmetric,
+    part_to_bone = rig.part_to_bone if skeleton is rig.skeleton else skin_parts[_first_label(skin_labels, rig)]
+    return AutoRigResult(skeleton, weights, labels, part_to_bone, rig.symmetric,
                          stages.timings, warnings, parts, provenance)
+
+
+def _humanoid_or_parts(mesh: MeshData, rig, options: AutoRigOptions):
+    """(skeleton, skinning labels (N,), label -> bone (L,), warnings) of the part rig, or of
+    its standard humanoid rebuild when ``options.humanoid`` and the rig is a biped."""
+    warnings = list(rig.warnings)
+    if options.humanoid:
+        from .rig.humanoid import humanoid_from_rig
+
+        hum, why = humanoid_from_rig(mesh, rig, spine_bones=options.spine_bones, naming=options.bone_naming)
+        if hum is not None:
+            return hum.skeleton, hum.labels, hum.part_to_bone, warnings
+        warnings.append(f"not rebuilt as a humanoid ({why}): kept the skeleton from the parts")
+    return rig.skeleton, rig.labels, rig.part_to_bone, warnings
+
+
+def _first_label(skin_labels: np.ndarray, rig) -> np.ndarray:
+    """(P,) for each part, the skinning label most of its vertices took (the bone that
+    drives the part in the humanoid rig)."""
+    out = np.zeros(len(rig.part_to_bone), np.int64)
+    for p in range(len(out)):
+        lab = skin_labels[rig.labels == p]
+        lab = lab[lab >= 0]
+        out[p] = np.bincount(lab).argmax() if len(lab) else 0
+    return out
 
 
 def _from_proxy(proxy, mesh: MeshData, weights: SkinWeights, labels: np.ndarray,

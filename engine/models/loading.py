@@ -7,7 +7,6 @@ loading a checkpoint never executes code. Nothing is downloaded unless the calle
 
 from __future__ import annotations
 
-import functools
 import os
 
 import torch
@@ -79,37 +78,8 @@ def build_on_meta(config: dict):
 
 
 def describe_model(model_dir: str | None = None) -> dict:
-    """Which weights a result came from: {name, class, step, sha256} for a local folder
-    (default: the bundled model); for a hub id only its name. ``step`` comes from the
-    folder's ``training.json`` (None when absent); ``sha256`` is the first 12 hex digits of
-    the weights file's hash, so two rigs made with different weights never look alike."""
-    import json
+    """``engine.runtime.model_files.describe_model`` (torch-free, so the onnx runtime can
+    describe its model too) with this module's DEFAULT_MODEL_DIR as the default."""
+    from ..runtime.model_files import describe_model as describe
 
-    src = model_dir or DEFAULT_MODEL_DIR
-    info = {"name": os.path.basename(os.path.normpath(src)) if os.path.isdir(src) else src,
-            "class": None, "step": None, "sha256": None}
-    if not os.path.isdir(src):
-        return info
-    with open(os.path.join(src, "config.json")) as f:
-        info["class"] = json.load(f).get("_class_name")
-    meta = os.path.join(src, "training.json")
-    if os.path.isfile(meta):
-        with open(meta) as f:
-            info["step"] = json.load(f).get("step")
-    path = os.path.join(src, WEIGHTS)
-    st = os.stat(path)
-    info["sha256"] = _weights_hash(os.path.abspath(path), st.st_size, st.st_mtime_ns)
-    return info
-
-
-@functools.lru_cache(maxsize=8)
-def _weights_hash(path: str, size: int, mtime_ns: int) -> str:
-    """First 12 hex digits of the file's sha256; cached per (path, size, mtime), since every
-    Auto-Rig call describes its model and the file rarely changes."""
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:12]
+    return describe(model_dir or DEFAULT_MODEL_DIR)

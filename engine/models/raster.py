@@ -21,8 +21,9 @@ import torch
 
 from ..render.rasterize import rasterize as _rasterize
 from ..render.render import vertex_normals as _normals
-
-EXTENT = 0.62  # half-width of the view, normalised units: the longest side (1.0) fits at any azimuth
+# EXTENT: half-width of the view; defined with the numpy twin of this renderer used by the
+# onnx runtime (engine.runtime.conditioning), so both always agree
+from ..runtime.conditioning import EXTENT
 
 
 def camera_frames(azimuth: torch.Tensor, elevation: torch.Tensor):

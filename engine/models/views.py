@@ -21,17 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..runtime.conditioning import COND_CHANNELS, normalise_vertices  # noqa: F401 (shared with the numpy twin)
 from .raster import EXTENT, rasterize, vertex_normals
-
-COND_CHANNELS = 16
-
-
-def normalise_vertices(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """(N, 3) -> (normalised (N, 3) with bbox centred at 0 and longest side 1, centre, scale)."""
-    lo, hi = v.min(0), v.max(0)
-    c = 0.5 * (lo + hi)
-    s = float(max((hi - lo).max(), 1e-12))
-    return (v - c) / s, c, s
 
 
 def part_colours(vn: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -12,12 +12,13 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 from ..errors import InputError
 from ..mesh import MeshData
-from ..models.raster import EXTENT, default_cameras
-from ..models.views import MeshPool, build_cond, normalise_vertices, render_views
+from ..runtime.conditioning import EXTENT, normalise_vertices
+
+# torch is imported inside the functions that need it: the onnx runtime (Blender, the
+# runtime-only install) runs this module without torch
 
 _PIPES: dict = {}
 BANDWIDTH = 0.04  # best of 0.03..0.1 on procedural seeds 10_000_100.. and train assets (notes/TRAINING.md)
@@ -53,9 +54,13 @@ class PartsResult:
     bary: np.ndarray | None = None
 
 
-def get_pipeline(model_dir=None, device="cpu", dtype=torch.float32):
+def get_pipeline(model_dir=None, device="cpu", dtype=None):
     """Cached SP4DPipeline (loading costs ~0.5 s; the add-on calls this repeatedly)."""
+    import torch
+
     from .pipeline_sp4d import SP4DPipeline
+
+    dtype = dtype or torch.float32
 
     key = (model_dir, str(device), dtype)
     if key not in _PIPES:
@@ -70,6 +75,11 @@ def render_mesh_views(meshes: list[MeshData], n_views: int, size: int, device="c
 
     Returns (views dict of (B, V, H, W, C) tensors, azimuth (B, V), elevation (B, V),
     face offsets (B,) to turn global face ids into per-mesh ones)."""
+    import torch
+
+    from ..models.raster import default_cameras
+    from ..models.views import MeshPool, render_views
+
     pool = MeshPool.from_arrays([(m.vertices, m.faces, None) for m in meshes], device)
     az, el = default_cameras(n_views, elevation_deg)
     b = len(meshes)
@@ -80,12 +90,6 @@ def render_mesh_views(meshes: list[MeshData], n_views: int, size: int, device="c
     views = render_views(pool, az, el, size)
     offs = np.cumsum([0] + [len(m.faces) for m in meshes])[:-1]
     return views, az, el, offs
-
-
-def _mesh_face_ids(views, row: int, offs) -> np.ndarray:
-    """(V, H, W) face ids of batch row ``row`` in its own mesh's numbering (-1 background)."""
-    f = views["face"][row].cpu().numpy()
-    return np.where(f >= 0, f - offs[row], -1)
 
 
 def labels_from_part_maps(mesh: MeshData, face_ids: np.ndarray, part_maps: np.ndarray, alpha: np.ndarray,
@@ -115,8 +119,8 @@ def labels_from_part_maps(mesh: MeshData, face_ids: np.ndarray, part_maps: np.nd
 
 def predict_parts(mesh: MeshData, model_dir: str | None = None, device: str = "cpu", steps: int = DEFAULT_STEPS,
                   seed: int = 0, progress=None, n_views: int | None = None, size: int | None = None,
-                  dtype: torch.dtype | None = None, bandwidth: float = BANDWIDTH, refine: str = REFINE,
-                  samples: int = 1) -> PartsResult:
+                  dtype=None, bandwidth: float = BANDWIDTH, refine: str = REFINE,
+                  samples: int = 1, runtime: str = "auto", noise: np.ndarray | None = None) -> PartsResult:
     """Per-vertex kinematic part labels of ``mesh`` with the SP4D model.
 
     steps: sampling steps (1, 2 and 4 measured; 4 is best, notes/TRAINING.md);
@@ -125,54 +129,110 @@ def predict_parts(mesh: MeshData, model_dir: str | None = None, device: str = "c
     are regrouped on the mesh (REFINERS; ``labels_from_part_maps``); samples: orbits
     generated per mesh (each turned by 360 / (V * samples) degrees, its own noise), whose
     part colours are averaged on the vertices (costs ``samples`` x the sampling time).
+    runtime: 'torch', 'onnx' or 'auto' (``engine.runtime.resolve_runtime``); noise:
+    optional starting noise (samples, V, 1, 6, H, W), standard normal (the same noise gives
+    the same parts on both runtimes; default drawn from ``seed``, by each runtime's own
+    generator).
     """
     return predict_parts_batch([mesh], model_dir, device, steps, seed, progress, n_views, size, dtype,
-                               bandwidth, refine, samples)[0]
+                               bandwidth, refine, samples, runtime, noise)[0]
 
 
 def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", steps: int = DEFAULT_STEPS, seed: int = 0,
                         progress=None, n_views=None, size=None, dtype=None,
-                        bandwidth: float = BANDWIDTH, refine: str = REFINE, samples: int = 1) -> list[PartsResult]:
+                        bandwidth: float = BANDWIDTH, refine: str = REFINE, samples: int = 1,
+                        runtime: str = "auto", noise: np.ndarray | None = None) -> list[PartsResult]:
     """predict_parts for several meshes in one batch (one denoising run)."""
+    from ..runtime import resolve_runtime
+
     for m in meshes:
         m.validate()
+    say = progress or (lambda f, msg: None)
+    k = max(1, int(samples))
+    reps = [m for m in meshes for _ in range(k)]   # mesh i's orbits are rows i*k .. i*k+k-1
+    generate = _generate_onnx if resolve_runtime(runtime, device) == "onnx" else _generate_torch
+    views, az, el, offs, out_rgb, out_part = generate(reps, k, model_dir, device, dtype, steps, seed, say,
+                                                      n_views, size, noise)
+    v = az.shape[1]
+    say(0.85, "lifting parts to vertices")
+    res = []
+    for i, m in enumerate(meshes):
+        rows = range(i * k, i * k + k)
+        face = np.concatenate([np.where(views["face"][r] >= 0, views["face"][r] - offs[r], -1) for r in rows])
+        alpha = views["alpha"][i * k:i * k + k, ..., 0].reshape(face.shape)
+        flat = lambda x: x[i * k:i * k + k, :, 0].reshape(-1, *x.shape[-3:])   # (k*V, H, W, 3)
+        part = flat(out_part)
+        bary = views["bary"][i * k:i * k + k].reshape(part.shape)
+        labels = labels_from_part_maps(m, face, part, alpha, bandwidth, refine, bary)
+        _, c, sc = normalise_vertices(np.asarray(m.vertices, np.float64))
+        cams = [dict(azimuth_deg=float(math.degrees(az[r, j])), elevation_deg=float(math.degrees(el[r, j])),
+                     ortho_half_extent=EXTENT, centre=c.tolist(), scale=float(sc)) for r in rows for j in range(v)]
+        renders = ((views["rgb"][i * k:i * k + k] + 1) / 2).clip(0, 1)
+        res.append(PartsResult(labels=labels, images=flat(out_rgb), part_maps=part,
+                               renders=renders.reshape(-1, *renders.shape[-3:]),
+                               alpha=alpha, face_ids=face, cameras=cams, n_parts=int(labels.max()) + 1, bary=bary))
+    say(1.0, "done")
+    return res
+
+
+def _turns(n_meshes: int, k: int, v: int) -> list[float]:
+    """Azimuth turn (radians) of every orbit: mesh by mesh, k orbits each."""
+    return [j * 2 * math.pi / (v * k) for _ in range(n_meshes) for j in range(k)]
+
+
+def _generate_torch(reps, k, model_dir, device, dtype, steps, seed, say, n_views, size, noise):
+    """Render with the torch rasteriser, sample with the diffusers pipeline; numpy out."""
+    import torch
+
+    from ..models.views import build_cond
+
     dev = torch.device(device)
     if dtype is None:
         dtype = torch.bfloat16 if dev.type == "cuda" else torch.float32
-    say = progress or (lambda f, msg: None)
     say(0.0, "loading the SP4D model")
     pipe = get_pipeline(model_dir, dev, dtype)
     cfg = pipe.unet.config
     v = int(n_views or cfg.num_views)
     s = int(size or cfg.sample_size)
-    k = max(1, int(samples))
-    say(0.1, f"rendering {v * k} views at {s} px")
-    reps = [m for m in meshes for _ in range(k)]   # mesh i's orbits are rows i*k .. i*k+k-1
-    turn = [j * 2 * math.pi / (v * k) for _ in meshes for j in range(k)]
+    say(0.1, f"rendering {len(reps) * v} views at {s} px")
     with torch.no_grad():
-        views, az, el, offs = render_mesh_views(reps, v, s, dev, azimuth0=turn)
-    known = torch.ones(az.shape, device=dev)
-    cond = build_cond(views, known)
+        views, az, el, offs = render_mesh_views(reps, v, s, dev, azimuth0=_turns(len(reps) // k, k, v))
+    cond = build_cond(views, torch.ones(az.shape, device=dev))
     g = torch.Generator(device=dev).manual_seed(int(seed))
+    latents = None if noise is None else torch.as_tensor(np.asarray(noise, np.float32), device=dev)
     say(0.2, f"sampling ({steps} steps)")
-    out = pipe(cond, az, el, num_inference_steps=steps, generator=g,
+    out = pipe(cond, az, el, num_inference_steps=steps, generator=g, latents=latents,
                callback=lambda i, n: say(0.2 + 0.6 * i / n, f"step {i}/{n}"))
-    say(0.85, "lifting parts to vertices")
-    res = []
-    for i, m in enumerate(meshes):
-        rows = range(i * k, i * k + k)
-        face = np.concatenate([_mesh_face_ids(views, r, offs) for r in rows])
-        alpha = views["alpha"][i * k:i * k + k, ..., 0].cpu().numpy().reshape(face.shape)
-        flat = lambda x: x[i * k:i * k + k, :, 0].reshape(-1, *x.shape[-3:])   # (k*V, H, W, 3)
-        part = flat(out.part)
-        bary = views["bary"][i * k:i * k + k].cpu().float().numpy().reshape(part.shape)
-        labels = labels_from_part_maps(m, face, part, alpha, bandwidth, refine, bary)
-        _, c, sc = normalise_vertices(np.asarray(m.vertices, np.float64))
-        cams = [dict(azimuth_deg=float(math.degrees(az[r, j])), elevation_deg=float(math.degrees(el[r, j])),
-                     ortho_half_extent=EXTENT, centre=c.tolist(), scale=float(sc)) for r in rows for j in range(v)]
-        renders = ((views["rgb"][i * k:i * k + k].cpu().float().numpy() + 1) / 2).clip(0, 1)
-        res.append(PartsResult(labels=labels, images=flat(out.rgb), part_maps=part,
-                               renders=renders.reshape(-1, *renders.shape[-3:]),
-                               alpha=alpha, face_ids=face, cameras=cams, n_parts=int(labels.max()) + 1, bary=bary))
-    say(1.0, "done")
-    return res
+    views = {key: views[key].cpu().float().numpy() for key in ("rgb", "alpha", "bary")} | \
+        {"face": views["face"].cpu().numpy()}
+    return views, az.cpu().numpy(), el.cpu().numpy(), offs, out.rgb, out.part
+
+
+def _generate_onnx(reps, k, model_dir, device, dtype, steps, seed, say, n_views, size, noise):
+    """Render in numpy, sample with ONNX Runtime (``engine.runtime``); no torch."""
+    from ..runtime.conditioning import conditioning, render_conditioning
+    from ..runtime.model_files import default_model_dir
+    from ..runtime.onnx_model import load_denoiser
+    from ..runtime.sampling import decode, initial_noise, sample_edm_euler
+
+    say(0.0, "loading the SP4D model (ONNX Runtime)")
+    net = load_denoiser(model_dir or default_model_dir())
+    v, s = int(n_views or net.views), int(size or net.size)
+    if (v, s) != (net.views, net.size):
+        raise InputError(f"the onnx runtime runs the model's own {net.views} views at {net.size} px; "
+                         f"use runtime 'torch' for {v} views at {s} px")
+    say(0.1, f"rendering {len(reps) * v} views at {s} px")
+    views, az, el, offs = render_conditioning([(m.vertices, m.faces) for m in reps], v, s,
+                                              azimuth0=_turns(len(reps) // k, k, v))
+    cond = conditioning(views)
+    b, co = len(reps), net.out_channels
+    shape = (b, v, 1, 2 * co, s, s)
+    x0 = initial_noise(shape, seed) if noise is None else np.asarray(noise, np.float32).reshape(shape)
+
+    def denoise(x, c_noise):
+        rgb, part = net(x[:, :, :, :co], x[:, :, :, co:], cond, np.full(b, c_noise, np.float32), az, el)
+        return np.concatenate([rgb, part], axis=3)
+
+    say(0.2, f"sampling ({steps} steps)")
+    x = sample_edm_euler(denoise, x0, int(steps), callback=lambda i, n: say(0.2 + 0.6 * i / n, f"step {i}/{n}"))
+    return views, az, el, offs, decode(x[:, :, :, :co]), decode(x[:, :, :, co:])

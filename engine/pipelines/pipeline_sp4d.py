@@ -83,16 +83,21 @@ class SP4DPipeline(DiffusionPipeline):
     @torch.no_grad()
     def __call__(self, cond: torch.Tensor, azimuth: torch.Tensor, elevation: torch.Tensor,
                  num_inference_steps: int = 2, generator: torch.Generator | None = None,
-                 output_type: str = "np", callback=None) -> SP4DPipelineOutput:
+                 output_type: str = "np", callback=None, latents: torch.Tensor | None = None) -> SP4DPipelineOutput:
         """cond (B, V, T, Cc, H, W); azimuth/elevation (B, V) radians. ``callback(i, n)``
-        after each step (progress / cancellation: raise from it to stop)."""
+        after each step (progress / cancellation: raise from it to stop). latents: optional
+        standard normal start (B, V, T, 2 * C_out, H, W) instead of noise from ``generator``
+        (scaled by the first sigma here, as drawn noise is)."""
         self.check_inputs(cond, azimuth, elevation, num_inference_steps)
         dev = self.unet.device
         dt = self.unet.dtype
         b, v, t, _, h, w = cond.shape
         co = self.unet.config.out_channels
         self.scheduler.set_timesteps(num_inference_steps, device=dev)
-        x = self.prepare_latents((b, v, t, 2 * co, h, w), dt, dev, generator)
+        if latents is None:
+            x = self.prepare_latents((b, v, t, 2 * co, h, w), dt, dev, generator)
+        else:
+            x = latents.to(dev, torch.float32).reshape(b, v, t, 2 * co, h, w) * self.scheduler.init_noise_sigma
         cond = cond.to(dev, dt)
         az, el = azimuth.to(dev), elevation.to(dev)
         n = len(self.scheduler.timesteps)
