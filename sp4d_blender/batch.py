@@ -64,9 +64,11 @@ def find_inputs(patterns, out_dir: str) -> list[tuple[str, str]]:
                     if os.path.isfile(p) and usable(os.path.basename(p))]
         else:
             raise InputError(f"input not found: {pattern}")
-        hits = [h for h in hits if not inside_out_dir(h[0])]
-        if not hits:
-            raise InputError(f"no .glb/.gltf/.fbx/.obj/.blend files in {pattern}")
+        kept = [h for h in hits if not inside_out_dir(h[0])]
+        if not kept:
+            raise InputError(f"no .glb/.gltf/.fbx/.obj/.blend files in {pattern}" + (
+                f" outside --out-dir {out_dir} (files in it are outputs, never inputs)" if hits else ""))
+        hits = kept
         found += hits
     seen: dict[str, str] = {}
     unique = []
