@@ -110,6 +110,22 @@ def part_names(tree: PartTree, heads: np.ndarray, tips: np.ndarray, mirror: np.n
         d = d / max(np.linalg.norm(d), 1e-300)
         kind = "leg" if d @ up < -0.5 else ("arm" if abs(d @ up) <= 0.5 else "limb")
         info.append((s, kind))
+    # limbs that hang down but end far above the ground while other limbs stand on it are
+    # arms (a biped's arms in an A-pose), not legs
+    ground = float(min(tips @ up))
+    height = float(max(tips @ up)) - ground
+    tip_h = {s: min(float(tips[q] @ up) for q in _subtree(tree, s) if paired[q]) - ground for s, _ in info}
+    standing = [s for s, kind in info if kind == "leg" and tip_h[s] < 0.1 * height]
+    if standing:
+        hip = np.mean([heads[s] for s in standing], axis=0)
+
+        def hangs_from_the_trunk(s: int) -> bool:
+            # above the standing legs' roots and not ahead of or behind them (a quadruped's
+            # other legs sit along the body, even when they do not reach the ground)
+            d = heads[s] - hip
+            return tip_h[s] > 0.25 * height and float(d @ up) > 0.2 * height and abs(float(d @ fwd)) < float(d @ up)
+
+        info = [(s, "arm" if kind == "leg" and hangs_from_the_trunk(s) else kind) for s, kind in info]
     by_kind: dict[str, list[int]] = {}
     for s, kind in info:
         by_kind.setdefault(kind, []).append(s)

@@ -35,3 +35,15 @@ def test_front_legs_are_towards_the_head_even_when_the_hips_sit_higher():
         d_front = np.linalg.norm(front - head[0], axis=1).mean()
         d_back = np.linalg.norm(back - head[0], axis=1).mean()
         assert d_front < d_back, (shear, d_front, d_back)
+
+
+def test_arms_hanging_down_are_arms_when_the_legs_stand_on_the_ground(reference_model):
+    """A biped in an A-pose: its arms point down, but end far above the ground the legs
+    stand on, so they are arms (the robot's first rigs named them thigh_front)."""
+    from engine.eval.part_metrics import ground_truth_parts
+
+    m = reference_model("humanoid_godot_PlatformerRobot", stand_in=False)
+    names = skeleton_from_parts(m.mesh, ground_truth_parts(m.weights)).skeleton.names
+    for n in ("upper_arm.L", "forearm.R", "thigh.L", "shin.R", "foot.L", "head"):
+        assert n in names, names
+    assert not any("front" in n or "back" in n for n in names), names
