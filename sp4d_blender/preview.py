@@ -33,9 +33,12 @@ def _bounds(objects) -> tuple[np.ndarray, np.ndarray]:
 
 
 def render_preview(path: str, mesh_objects, armature=None, resolution=(800, 600),
-                   azimuth_deg: float = 35.0, elevation_deg: float = 15.0) -> str:
+                   azimuth_deg: float = 35.0, elevation_deg: float = 15.0,
+                   color_type: str = "OBJECT") -> str:
     """Write a PNG of ``mesh_objects`` (evaluated, so posed rigs show their pose) with the
     armature drawn in front, from a 3/4 view that frames the bounding box.
+    ``color_type``: Workbench colouring ('OBJECT' grey; 'VERTEX' the active colour
+    attribute, e.g. Auto-Rig's part colours as Show Parts shows them).
 
     The camera is temporary: the scene is left as it was, apart from render settings.
     """
@@ -71,7 +74,7 @@ def render_preview(path: str, mesh_objects, armature=None, resolution=(800, 600)
         scene.render.image_settings.file_format = "PNG"
         shading.light = "STUDIO"
         # object colours: grey mesh seen through (X-ray), bones in a bright colour inside
-        shading.color_type = "OBJECT"
+        shading.color_type = color_type
         shading.show_xray = bones is not None
         shading.xray_alpha = 0.55
         shading.show_cavity = True
