@@ -1,12 +1,20 @@
-"""Build the installable Blender extension zip and validate it with Blender's own tool.
+"""Build the Blender extension zips (one per platform) and validate them with Blender's own tool.
 
-    python build.py [--out-dir dist] [--deps] [--platforms linux-x64 ...] [--stage-dir DIR]
+    python build.py [--out-dir dist] [--platforms linux-x64 windows-x64 macos-arm64] [--no-deps]
 
-The zip holds the add-on package (``sp4d_blender``) at its root, the shipped SP4D
-checkpoint under ``models/``, and wheels: the engine as a pure-Python wheel, plus (with
-``--deps``) the dependency wheels per platform, downloaded with pip and split into one
-zip per platform (Blender's ``--split-platforms``). Without ``--deps`` the extension uses
-packages already importable by Blender's Python (a development install).
+Each zip holds the add-on package (``sp4d_blender``) at its root, the engine vendored
+inside it (``<add-on>/engine``: Blender's extensions share one site-packages, where a
+top-level ``engine`` package could collide with another add-on's; the add-on's
+``__init__`` makes ``engine`` resolve to this copy), the shipped SP4D checkpoint under
+``models/`` and the wheels of what rigging needs beyond Blender's own Python (numpy ships
+with Blender): SP4D runs through ONNX Runtime (``engine.runtime``; its graph is
+``engine/runtime/graphs``, its weights the checkpoint's safetensors), so no torch.
+Wheels are downloaded with pip per platform and the zips split with Blender's
+``--split-platforms``. ``--no-deps`` builds one zip without wheels for a Blender whose
+Python already has them (development). Prints each zip's size.
+
+Footage (``sp4d footage`` / the Footage panel) needs torch and diffusers: the full
+install (``pip install '.[train]'``), not the extension.
 """
 
 from __future__ import annotations
@@ -18,20 +26,23 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
 # Blender platform -> pip --platform tags for Python 3.11 wheels
 PLATFORM_TAGS = {
-    "linux-x64": ["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"],
+    "linux-x64": ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64",
+                  "manylinux2014_x86_64"],
     "windows-x64": ["win_amd64"],
-    "macos-arm64": ["macosx_11_0_arm64", "macosx_12_0_arm64", "macosx_14_0_arm64"],
+    "macos-arm64": [f"macosx_{v}_0_arm64" for v in (11, 12, 13, 14, 15)],
 }
-# numpy ships with Blender; bundling another copy breaks other add-ons
-DEPENDENCIES = ["torch==2.13.0", "scipy", "diffusers", "safetensors", "huggingface_hub",
-                "opencv-python-headless<4.12", "scikit-image"]
+# what Auto-Rig imports beyond Blender's Python (numpy ships with Blender: bundling another
+# copy breaks other add-ons). Without their own dependencies (--no-deps): onnxruntime's
+# (sympy, protobuf, flatbuffers, packaging) are not used to run a session.
+DEPENDENCIES = ["onnxruntime", "scipy", "safetensors"]
 BUNDLED_BY_BLENDER = ("numpy",)
+# engine parts the add-on never runs inside Blender without torch: left out of the zip
+ENGINE_EXCLUDE = ("__pycache__", "*.pyc")
 
 
 def blender_ext_tool() -> str:
@@ -48,25 +59,10 @@ def blender_ext_tool() -> str:
     return hits[0]
 
 
-def build_engine_wheel(wheel_dir: str) -> str:
-    """Pure-Python wheel of the ``engine`` package (installed by Blender on enable)."""
-    version = re.search(r'__version__ = "([^"]+)"', open(os.path.join(ROOT, "engine", "__init__.py")).read())[1]
-    with tempfile.TemporaryDirectory() as tmp:
-        shutil.copytree(os.path.join(ROOT, "engine"), os.path.join(tmp, "engine"),
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        with open(os.path.join(tmp, "pyproject.toml"), "w") as f:
-            f.write(f'[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n'
-                    f'[project]\nname = "sp4d-engine"\nversion = "{version}"\nrequires-python = ">=3.11"\n'
-                    f'[tool.setuptools.packages.find]\ninclude = ["engine*"]\n')
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                        "-w", wheel_dir, tmp], check=True)
-    return glob.glob(os.path.join(wheel_dir, "sp4d_engine-*.whl"))[0]
-
-
 def download_dependency_wheels(wheel_dir: str, platforms: list[str]) -> None:
     for platform in platforms:
         tags = [a for t in PLATFORM_TAGS[platform] for a in ("--platform", t)]
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:",
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:", "--no-deps",
                         "--python-version", "3.11", "--implementation", "cp", *tags,
                         "-d", wheel_dir, *DEPENDENCIES], check=True)
     for name in BUNDLED_BY_BLENDER:
@@ -81,10 +77,12 @@ def _bundled_model_name() -> str:
 
 
 def stage(stage_dir: str, deps: bool, platforms: list[str]) -> None:
-    """Lay out the extension source: add-on files, models, wheels, manifest."""
+    """Lay out the extension source: add-on files, vendored engine, model, wheels, manifest."""
     shutil.rmtree(stage_dir, ignore_errors=True)
     shutil.copytree(os.path.join(ROOT, "sp4d_blender"), stage_dir,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(os.path.join(ROOT, "engine"), os.path.join(stage_dir, "engine"),
+                    ignore=shutil.ignore_patterns(*ENGINE_EXCLUDE))
     # only the bundled checkpoint: models/ also holds checkpoints still in training
     bundled = os.path.join("models", _bundled_model_name())
     if os.path.isdir(os.path.join(ROOT, bundled)):
@@ -92,12 +90,12 @@ def stage(stage_dir: str, deps: bool, platforms: list[str]) -> None:
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     wheel_dir = os.path.join(stage_dir, "wheels")
     os.makedirs(wheel_dir)
-    build_engine_wheel(wheel_dir)
     if deps:
         download_dependency_wheels(wheel_dir, platforms)
     wheels = sorted("./wheels/" + os.path.basename(w) for w in glob.glob(os.path.join(wheel_dir, "*.whl")))
-    generated = ("platforms = [" + ", ".join(f'"{p}"' for p in platforms) + "]\n"
-                 + "wheels = [\n" + "".join(f'  "{w}",\n' for w in wheels) + "]\n")
+    generated = "platforms = [" + ", ".join(f'"{p}"' for p in platforms) + "]\n" if deps else ""
+    if wheels:
+        generated += "wheels = [\n" + "".join(f'  "{w}",\n' for w in wheels) + "]\n"
     manifest = open(os.path.join(ROOT, "blender_manifest.toml")).read()
     # the marker sits among the top-level keys, before the [permissions]/[build] tables
     manifest = re.sub(r"# @generated by build.py.*\n", generated, manifest)
@@ -105,26 +103,35 @@ def stage(stage_dir: str, deps: bool, platforms: list[str]) -> None:
         f.write(manifest)
 
 
+def build(out_dir: str, platforms: list[str], deps: bool = True, stage_dir: str | None = None) -> list[str]:
+    """Build and validate; returns the zip paths (one per platform, or one without deps)."""
+    tool = blender_ext_tool()
+    stage_dir = os.path.abspath(stage_dir or os.path.join(ROOT, "build", "extension"))
+    stage(stage_dir, deps, platforms)
+    os.makedirs(out_dir, exist_ok=True)
+    before = set(glob.glob(os.path.join(out_dir, "*.zip")))
+    cmd = [sys.executable, tool, "build", "--source-dir", stage_dir, "--output-dir", out_dir]
+    if deps:
+        cmd.append("--split-platforms")
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    made = sorted(z for z in glob.glob(os.path.join(out_dir, "sp4d_autorig-*.zip"))
+                  if z not in before or os.path.getmtime(z) >= os.path.getmtime(os.path.join(stage_dir,
+                                                                                             "blender_manifest.toml")))
+    for z in made:
+        subprocess.run([sys.executable, tool, "validate", z], check=True, stdout=subprocess.DEVNULL)
+    return made
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "dist"))
-    ap.add_argument("--deps", action="store_true", help="bundle dependency wheels (downloads with pip)")
-    ap.add_argument("--platforms", nargs="+", default=["linux-x64"], choices=sorted(PLATFORM_TAGS))
+    ap.add_argument("--no-deps", action="store_true", help="no dependency wheels (a development Blender)")
+    ap.add_argument("--platforms", nargs="+", default=sorted(PLATFORM_TAGS), choices=sorted(PLATFORM_TAGS))
     ap.add_argument("--stage-dir", default=os.path.join(ROOT, "build", "extension"),
                     help="scratch folder for the extension source (emptied first)")
     a = ap.parse_args(argv)
-    tool = blender_ext_tool()
-    stage_dir = os.path.abspath(a.stage_dir)
-    stage(stage_dir, a.deps, a.platforms)
-    os.makedirs(a.out_dir, exist_ok=True)
-    cmd = [sys.executable, tool, "build", "--source-dir", stage_dir, "--output-dir", a.out_dir]
-    if a.deps and len(a.platforms) > 1:
-        cmd.append("--split-platforms")
-    subprocess.run(cmd, check=True)
-    zips = sorted(glob.glob(os.path.join(a.out_dir, "sp4d_autorig-*.zip")), key=os.path.getmtime)
-    for z in zips[-len(a.platforms):] if a.deps and len(a.platforms) > 1 else zips[-1:]:
-        subprocess.run([sys.executable, tool, "validate", z], check=True)
-        print(z)
+    for z in build(a.out_dir, a.platforms, not a.no_deps, a.stage_dir):
+        print(f"{os.path.getsize(z) / 1e6:7.1f} MB  {z}  (validated)")
     return 0
 
 

@@ -4,8 +4,13 @@ Converts Blender data to engine arrays, calls the engine, writes results back.
 No algorithms live here; see ``engine``.
 """
 
-# The engine is the top-level ``engine`` package: a sibling in a source checkout, a wheel
-# bundled in the extension zip (see build.py) once installed.
+# The engine is the top-level ``engine`` package in a source checkout; the extension zip
+# (build.py) vendors it inside the add-on, and ``engine`` then resolves to that copy.
+import os as _os
+
+from . import _vendored_engine
+
+_vendored_engine.install(__name__, _os.path.dirname(_os.path.abspath(__file__)))
 
 
 def register():
