@@ -4,7 +4,9 @@ Only ``config.json`` and ``*.safetensors`` files are ever fetched (no pickled we
 code). Nothing is downloaded unless the caller passes ``allow_download=True``; otherwise
 the id must already be in ``cache_dir`` (the hub's cache layout:
 ``models--ORG--NAME/snapshots/<commit>/...`` with ``refs/main`` naming the commit).
-No bpy here: the add-on passes its own cache folder and the user's consent.
+No bpy and no torch here (the ONNX Runtime path in Blender runs without torch): the
+add-on passes its own cache folder and the user's consent; the folder this returns loads
+like any local model folder (``engine.models.load_sp4d`` or ``engine.runtime``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 
-from ..errors import ModelError
+from .errors import ModelError
 
 ALLOW_PATTERNS = ["*.json", "*.safetensors"]
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")

@@ -171,12 +171,16 @@ def test_esc_cancels_the_job_and_is_consumed(addon):
 # ------------------------------------------------------------------ preferences
 def test_device_list_does_not_import_torch(tmp_path):
     out = _run_blender("""
+        from types import SimpleNamespace
         from sp4d_blender.ui import preferences
         assert "torch" not in sys.modules, "enabling the add-on imported torch"
         callback = preferences._devices  # the device EnumProperty's items callback
         first = callback(prefs, bpy.context)
         assert callback(prefs, bpy.context) is first  # one list, kept alive by the add-on
         assert first[0][0] == "cpu" and prefs.device == "cpu"
+        from engine.hub import is_hub_id, resolve_hub_model  # torch-free too
+        from sp4d_blender.ui.preferences import engine_settings, model_fetcher
+        assert model_fetcher(SimpleNamespace(model=None), False) is None
         print("ITEMS", [i[0] for i in first], "torch" in sys.modules)
         """, tmp_path)
     assert "ITEMS ['cpu'" in out and out.strip().endswith("False")

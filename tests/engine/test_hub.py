@@ -11,7 +11,7 @@ import torch
 from engine.errors import ModelError
 from engine.models import build_model, load_sp4d
 from engine.models.configs import TINY
-from engine.models.hub import is_hub_id, resolve_hub_model
+from engine.hub import is_hub_id, resolve_hub_model
 
 REPO = "sp4d-test/tiny-sp4d"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
