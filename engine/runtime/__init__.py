@@ -10,6 +10,7 @@ torch at module level; ``onnx_model.export_onnx`` (build time) is the one torch 
 from __future__ import annotations
 
 import importlib.util
+import os
 
 RUNTIMES = ("auto", "torch", "onnx")
 
@@ -22,8 +23,12 @@ def torch_available() -> bool:
 def resolve_runtime(runtime: str = "auto", device: str = "cpu") -> str:
     """'torch' or 'onnx' for a requested runtime: 'auto' picks torch when it is installed
     (the development and GPU install) and ONNX Runtime otherwise (Blender, the runtime-only
-    install). A CUDA device always needs torch."""
+    install); the environment variable SP4D_RUNTIME ('torch' / 'onnx') overrides what
+    'auto' means. A CUDA device always needs torch."""
     from ..errors import InputError
+
+    if runtime == "auto":
+        runtime = os.environ.get("SP4D_RUNTIME", "").strip().lower() or "auto"
 
     if runtime not in RUNTIMES:
         raise InputError(f"unknown runtime '{runtime}': use one of {', '.join(RUNTIMES)}")
