@@ -126,7 +126,8 @@ _WORKER: dict = {}
 
 def init_worker(settings: dict, log_path: str | None = None, threads: int | None = None) -> None:
     """Start a worker: its output to ``log_path``, torch threads, Blender and the SP4D model
-    loaded now (a model that cannot load fails each file with its error)."""
+    loaded now. Blender failing to start fails every file this worker takes; a model that
+    cannot load is only logged here (each file then meets the engine's own error)."""
     t0 = time.perf_counter()
     if log_path:
         fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -138,40 +139,68 @@ def init_worker(settings: dict, log_path: str | None = None, threads: int | None
     if "bpy" not in sys.modules:  # a parent that had imported bpy left Blender's modules on sys.path
         sys.path[:] = [p for p in sys.path if not p.rstrip(os.sep).endswith(os.path.join("scripts", "modules"))]
     try:
-        import torch
-
-        if threads:
-            torch.set_num_threads(int(threads))
         import bpy  # noqa: F401  (Blender loads now, not with the first file)
 
         from . import interface
 
         interface.set_cli(True)
-        if settings.get("segmenter", "sp4d") == "sp4d":
-            from engine.autorig import resolve_device
-            from engine.pipelines.parts_for_mesh import get_pipeline
-
-            from .paths import bundled_model_dir
-
-            device, _ = resolve_device(settings.get("device") or "cpu")
-            dev = torch.device(device)
-            get_pipeline(settings.get("model") or bundled_model_dir(), dev,
-                         torch.bfloat16 if dev.type == "cuda" else torch.float32)
     except Exception as exc:  # noqa: BLE001  (reported per file)
         import traceback
 
         traceback.print_exc()  # into the worker's log
         _WORKER["error"] = f"the worker could not start: {type(exc).__name__}: {_one_line(exc)}"
+    if threads:
+        try:
+            import torch
+
+            torch.set_num_threads(int(threads))
+        except ImportError:  # the ONNX Runtime install has no torch
+            pass
+    if "error" not in _WORKER and settings.get("segmenter", "sp4d") == "sp4d":
+        try:
+            _load_model(settings)
+        except Exception:  # noqa: BLE001  (the first file meets the same error, in its own row)
+            import traceback
+
+            traceback.print_exc()
     _WORKER["init_s"] = time.perf_counter() - t0
     _WORKER["fresh"] = True
 
 
 class WorkerError(RuntimeError):
-    """The worker failed to start (Blender, torch or the model): every file it takes fails."""
+    """The worker could not start Blender: every file it takes fails with this line."""
 
 
 def _one_line(text) -> str:
     return " ".join(str(text).split())[:300] or "unknown error"
+
+
+def _load_model(settings: dict) -> None:
+    """Load the SP4D model the way the engine will for these settings (cached there), so
+    files do not pay for it: the torch pipeline or the ONNX Runtime denoiser."""
+    from engine.autorig import resolve_device
+
+    from .paths import bundled_model_dir
+
+    model_dir = settings.get("model") or bundled_model_dir()
+    device = settings.get("device") or "cpu"
+    try:
+        from engine.runtime import resolve_runtime
+    except ImportError:  # an engine without the ONNX Runtime path
+        runtime = "torch"
+    else:
+        runtime = resolve_runtime("auto", device)
+    if runtime == "onnx":
+        from engine.runtime.onnx_model import load_denoiser
+
+        load_denoiser(model_dir)
+        return
+    import torch
+
+    from engine.pipelines.parts_for_mesh import get_pipeline
+
+    dev = torch.device(resolve_device(device)[0])
+    get_pipeline(model_dir, dev, torch.bfloat16 if dev.type == "cuda" else torch.float32)
 
 
 def rig_one(task: dict) -> dict:
