@@ -197,6 +197,13 @@ def tiny(p):
     save(p)
 
 
+@case("tiny_1e-6.blend", "rig")
+def tinier(p):
+    reset()
+    mesh_object().scale = (1e-6,) * 3
+    save(p)
+
+
 @case("large_1e4.blend", "rig")
 def large(p):
     reset()

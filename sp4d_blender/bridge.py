@@ -176,16 +176,31 @@ def _write_object_weights(obj, names: list[str], indices: np.ndarray, values: np
             group.add(rr.tolist(), float(vv[0]), "REPLACE")
 
 
-def build_armature(skeleton: Skeleton, name: str, collection=None):
-    """A new armature object at the world origin whose edit bones are ``skeleton``.
+# bones shorter than this (Blender units) are written in a scaled armature space
+MIN_LOCAL_BONE = 1e-4
 
-    Heads, tails and rolls are world space (the object has an identity transform); parents
-    and deform flags are copied. The object is linked to ``collection`` (default: the
-    scene's master collection). The active object, selection and mode are restored.
+
+def build_armature(skeleton: Skeleton, name: str, collection=None):
+    """A new armature object whose edit bones are ``skeleton``.
+
+    Heads, tails and rolls are world space: the object has an identity transform, except
+    for skeletons with bones shorter than ``MIN_LOCAL_BONE``, which get an object scale
+    (a power of ten) and location so that their bones are of ordinary size in the
+    armature's own space (Blender lengthens edit bones under 1e-6 units to 2e-6, which
+    turns the rig of a 1e-6-scale mesh into bones a million times its size). Parents and
+    deform flags are copied. The object is linked to ``collection`` (default: the scene's
+    master collection). The active object, selection and mode are restored.
     """
     collection = collection or bpy.context.scene.collection
     data = bpy.data.armatures.new(name)
     arm = bpy.data.objects.new(name, data)
+    heads, tails = skeleton.heads, skeleton.tails
+    shortest = float(np.linalg.norm(tails - heads, axis=1).min()) if skeleton.n_bones else 1.0
+    if 0 < shortest < MIN_LOCAL_BONE:
+        scale = 10.0 ** np.floor(np.log10(shortest / 1e-2))
+        origin = heads.mean(axis=0)
+        arm.location, arm.scale = origin.tolist(), (scale,) * 3
+        heads, tails = (heads - origin) / scale, (tails - origin) / scale
     collection.objects.link(arm)
     view_layer = bpy.context.view_layer
     prev_active = view_layer.objects.active
@@ -196,8 +211,7 @@ def build_armature(skeleton: Skeleton, name: str, collection=None):
     bpy.ops.object.mode_set(mode="EDIT")
     try:
         edit = [data.edit_bones.new(n) for n in skeleton.names]
-        for eb, head, tail, roll, deform in zip(edit, skeleton.heads, skeleton.tails,
-                                                skeleton.rolls, skeleton.deform):
+        for eb, head, tail, roll, deform in zip(edit, heads, tails, skeleton.rolls, skeleton.deform):
             eb.head, eb.tail = head.tolist(), tail.tolist()
             eb.roll = float(roll)
             eb.use_deform = bool(deform)

@@ -21,7 +21,7 @@ CORPUS_CASES = [
     "instances", "empty_mesh", "excluded_collection", "two_scenes", "armature_not_deforming",
     "hidden", "random_fbx", "truncated_fbx", "huge_obj", "offset_1e20", "inf_blend",
     "nan_blend", "orphan_object", "nan_obj", "inf_obj", "nan_glb", "inf_glb", "zero_glb",
-    "points_only", "mesh_and_curve", "mesh_and_text", "tiny", "large", "offset"]
+    "points_only", "mesh_and_curve", "mesh_and_text", "tiny", "tinier", "large", "offset"]
 
 
 @pytest.fixture(scope="module")
@@ -349,10 +349,10 @@ def test_odd_but_valid_scene_rigs_every_mesh(corpus, tmp_path, name, n_meshes):
         assert len(m.vertex_groups) >= 2
 
 
-@pytest.mark.parametrize("name", ["tiny", "large", "offset"])
+@pytest.mark.parametrize("name", ["tiny", "tinier", "large", "offset"])
 def test_bones_stay_on_the_mesh_at_any_scale_and_offset(corpus, tmp_path, name):
-    """Scale 1e-4 and 1e4, offset 1e4: every bone end within the mesh's bounding box
-    (tolerance relative to its size)."""
+    """Scale 1e-4, 1e-6 (bones shorter than Blender's 1e-6 edit-bone floor) and 1e4, offset
+    1e4: every bone end within the mesh's bounding box (tolerance relative to its size)."""
     import numpy as np
 
     from sp4d_blender import rigging, scene_io
