@@ -3,6 +3,7 @@ an armature and weights. ``sp4d footage`` runs the same prepare/compute/apply ph
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import bpy
@@ -15,6 +16,8 @@ from ..attributes import write_vertex_colors
 from ..jobs import JobOperator
 
 COLOR_ATTRIBUTE = "sp4d_footage_color"
+# footage runs the torch pipeline; looked up once (find_spec does not import torch)
+_HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 
 # ------------------------------------------------------------------ bpy <-> engine
@@ -109,7 +112,14 @@ class SP4D_OT_autorig_footage(JobOperator, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        return context.mode == "OBJECT"
+        if context.mode != "OBJECT":
+            cls.poll_message_set("Auto-Rig from Footage works in Object Mode")
+            return False
+        if not _HAS_TORCH:
+            cls.poll_message_set("Auto-Rig from Footage needs PyTorch, which the extension does not "
+                                 "bundle: use 'sp4d footage' from the full install")
+            return False
+        return True
 
     def prepare(self, context):
         from engine.footage import FootageOptions, rig_footage  # torch: only when a job runs

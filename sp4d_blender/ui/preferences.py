@@ -53,6 +53,10 @@ def _nvidia_driver_present() -> bool:
     return os.path.exists("/proc/driver/nvidia/version") or ctypes.util.find_library("nvcuda") is not None
 
 
+# whether hub ids can be resolved at all (set at register time with the devices)
+_HAS_HUB_CLIENT = False
+
+
 def _devices(self, context):
     return _DEVICE_ITEMS
 
@@ -85,6 +89,9 @@ class SP4DPreferences(bpy.types.AddonPreferences):
             col.prop(self, "model_folder")
         elif self.model_source == "HUB":
             col.prop(self, "hub_id")
+            if not _HAS_HUB_CLIENT:
+                col.label(text="huggingface_hub is not installed: hub models cannot be loaded",
+                          icon="ERROR")
             col.prop(self, "hub_download")
             if not bpy.app.online_access:
                 col.label(text="Online access is off (Preferences > System > Network): "
@@ -157,5 +164,9 @@ _register, unregister = bpy.utils.register_classes_factory(classes)
 
 
 def register():
+    import importlib.util
+
+    global _HAS_HUB_CLIENT
     _DEVICE_ITEMS[:] = probe_devices()  # in place: the list object Blender sees stays the same
+    _HAS_HUB_CLIENT = importlib.util.find_spec("huggingface_hub") is not None
     _register()

@@ -20,13 +20,15 @@ from tests.conftest import BUNDLED_DIR, ROOT  # noqa: E402
 SIMPLE = os.path.join(BUNDLED_DIR, "simple_khronos_SimpleSkin.gltf")
 
 
-def _run_blender(code: str, tmp_path) -> str:
+def _run_blender(code: str, tmp_path, before: str = "") -> str:
     """Run ``code`` in a fresh Python with bpy (the add-on enabled the way Blender enables
-    it); returns stdout. A fresh process: sys.modules tells what the add-on imported."""
+    it, after ``before``); returns stdout. A fresh process: sys.modules tells what the
+    add-on imported."""
     script = tmp_path / "script.py"
     script.write_text(textwrap.dedent(f"""\
         import sys
         sys.path.insert(0, {ROOT!r})
+        {before}
         import bpy, addon_utils
         assert addon_utils.enable("sp4d_blender", default_set=True) is not None
         prefs = bpy.context.preferences.addons["sp4d_blender"].preferences
@@ -236,3 +238,19 @@ def test_hub_model_source_loads_from_the_extension_cache_offline(tmp_path):
     assert "<NL>" not in err and "sp4d-test/missing" in err and "Allow Online Access" in err
     auto = next(line for line in out.splitlines() if line.startswith("AUTORIG"))
     assert "sp4d-test/missing" in auto and "Allow Online Access" in auto
+
+
+def test_without_torch_footage_says_why_and_cpu_is_offered(tmp_path):
+    """As in a stock Blender with the extension (no torch): the footage button is off with
+    a reason, the device list offers the CPU, Auto-Rig's button is on for a mesh."""
+    out = _run_blender("""
+        bpy.ops.mesh.primitive_cube_add()
+        assert bpy.ops.sp4d.autorig.poll()
+        assert not bpy.ops.sp4d.autorig_footage.poll()
+        try:
+            bpy.ops.sp4d.autorig_footage()
+        except RuntimeError as exc:
+            print("FOOTAGE", str(exc).strip())
+        print("DEVICE", prefs.device)
+        """, tmp_path, before="sys.modules['torch'] = None  # torch not installed")
+    assert "FOOTAGE" in out and "needs PyTorch" in out and "DEVICE cpu" in out
