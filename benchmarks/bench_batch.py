@@ -17,6 +17,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -51,11 +52,21 @@ def reference_files(n: int) -> list[str]:
     return files[start:start + n]
 
 
-def run(cmd, **kw) -> float:
-    t0 = time.perf_counter()
+CPU: dict[str, float] = {}  # mode -> CPU seconds of the command and the processes it waited for
+
+
+def cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run(cmd, label: str | None = None, **kw) -> float:
+    t0, c0 = time.perf_counter(), cpu_seconds()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, **kw)
     if proc.returncode not in (0,):
         sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}")
+    if label:
+        CPU[label] = CPU.get(label, 0.0) + cpu_seconds() - c0
     return time.perf_counter() - t0
 
 
@@ -87,23 +98,30 @@ def main() -> None:
     walls: dict[str, float] = {}
     rows: dict[str, list[dict]] = {}
     try:
+        loads = {}
         if "loop" in modes:
+            label = "shell loop of single calls"
+            loads[label] = os.getloadavg()[0]
             out = os.path.join(work, "loop")
             os.makedirs(out)
-            per_file = []
+            per_file, loop_rows = [], []
             for f in sorted(os.listdir(lib)):
                 stem = os.path.splitext(f)[0]
                 per_file.append(run(SP4D + [os.path.join(lib, f), "-o", os.path.join(out, stem + ".glb"),
                                             "--report", os.path.join(out, stem + ".json"),
-                                            "--preview", os.path.join(out, stem + ".png"), "-q"] + extra))
-            walls["shell loop of single calls"] = sum(per_file)
-        for mode, label, flags in (("jobs1", "--jobs 1", ["--jobs", "1"]),
-                                   ("jobs2", "--jobs 2", ["--jobs", "2"]),
-                                   ("ray", "--ray local, 2 actors", ["--ray", "local", "--jobs", "2"])):
+                                            "--preview", os.path.join(out, stem + ".png"), "-q"] + extra, label))
+                with open(os.path.join(out, stem + ".json")) as fh:
+                    loop_rows.append({"wall": per_file[-1], "stages": sum(json.load(fh)["timings_s"].values())})
+            walls[label] = sum(per_file)
+        # --jobs 2 and Ray next to each other: the load of a shared machine drifts
+        for mode, label, flags in (("jobs2", "--jobs 2", ["--jobs", "2"]),
+                                   ("ray", "--ray local, 2 actors", ["--ray", "local", "--jobs", "2"]),
+                                   ("jobs1", "--jobs 1", ["--jobs", "1"])):
             if mode not in modes:
                 continue
             out = os.path.join(work, mode)
-            walls[label] = run(SP4D + [lib, "--out-dir", out, "-q"] + flags + extra)
+            loads[label] = os.getloadavg()[0]
+            walls[label] = run(SP4D + [lib, "--out-dir", out, "-q"] + flags + extra, label)
             rows[label] = summary(out)
             bad = [r for r in rows[label] if r["status"] != "ok"]
             if bad:
@@ -117,26 +135,32 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     loop = walls.get("shell loop of single calls")
-    print(f"\n| mode | wall s | files/min | x shell loop |\n|---|---|---|---|")
+    print("\n| mode | wall s | files/min | x shell loop | CPU s per file | load average at its start |")
+    print("|---|---|---|---|---|---|")
     for label, wall in walls.items():
-        rate = 60 * n / wall
         ratio = f"{(loop / wall):.2f}" if loop else "-"
-        print(f"| {label} | {wall:.1f} | {rate:.2f} | {ratio} |")
+        cpu = f"{CPU[label] / n:.1f}" + (" (Ray's processes not counted)" if "ray" in label else "")
+        print(f"| {label} | {wall:.1f} | {60 * n / wall:.2f} | {ratio} | {cpu} | {loads[label]:.1f} |")
     if "--jobs 2" in walls and "--ray local, 2 actors" in walls:
         print(f"\nlocal Ray / --jobs 2 files per minute: {walls['--jobs 2'] / walls['--ray local, 2 actors']:.2f}")
 
+    def mean(xs):
+        return sum(xs) / len(xs)
+
     warm = rows.get("--jobs 1") or next(iter(rows.values()), None)
     if warm:
-        rig = sum(float(r["total_s"]) for r in warm) / len(warm)
         stages = [k for k in warm[0] if k.endswith("_s") and k != "total_s"]
-        engine = sum(float(r[k] or 0) for r in warm for k in stages) / len(warm)
-        print(f"\nrigging cost per file in a warm worker (--jobs 1): {rig:.1f} s "
-              f"(engine stages {engine:.1f} s: "
-              + ", ".join(f"{k[:-2]} {sum(float(r[k] or 0) for r in warm) / len(warm):.1f}" for k in stages)
-              + f"; reading, preview, writing {rig - engine:.1f} s)")
+        engine = mean([sum(float(r[k] or 0) for k in stages) for r in warm])
+        rig = mean([float(r["total_s"]) for r in warm])
+        which = "--jobs 1" if "--jobs 1" in rows else next(iter(rows))
+        print(f"\nper file in a warm worker ({which}): {rig:.1f} s, of which the engine's stages {engine:.1f} s ("
+              + ", ".join(f"{k[:-2]} {mean([float(r[k] or 0) for r in warm]):.1f}" for k in stages)
+              + f") and reading, preview, writing {rig - engine:.1f} s")
         if loop:
-            print(f"fixed cost per file of a single call (shell loop wall per file - warm rigging cost): "
-                  f"{loop / n - rig:.1f} s")
+            lw, ls = mean([r["wall"] for r in loop_rows]), mean([r["stages"] for r in loop_rows])
+            print(f"per single call (shell loop): {lw:.1f} s, of which the engine's stages {ls:.1f} s; "
+                  f"fixed cost (start, imports, model load) = {lw - ls:.1f} - {rig - engine:.1f} "
+                  f"(reading, preview, writing) = {lw - ls - (rig - engine):.1f} s")
     print("fixed cost parts, measured alone: " + ", ".join(
         f"{k} {fixed[k]:.1f} s" for k in ("python", "torch", "bpy", "model"))
         + " (python: interpreter start; torch/bpy: import; model: SP4D load)")

@@ -149,13 +149,6 @@ def init_worker(settings: dict, log_path: str | None = None, threads: int | None
 
         traceback.print_exc()  # into the worker's log
         _WORKER["error"] = f"the worker could not start: {type(exc).__name__}: {_one_line(exc)}"
-    if threads:
-        try:
-            import torch
-
-            torch.set_num_threads(int(threads))
-        except ImportError:  # the ONNX Runtime install has no torch
-            pass
     if "error" not in _WORKER and settings.get("segmenter", "sp4d") == "sp4d":
         try:
             _load_model(settings)
@@ -163,6 +156,8 @@ def init_worker(settings: dict, log_path: str | None = None, threads: int | None
             import traceback
 
             traceback.print_exc()
+    if threads and "torch" in sys.modules:  # (the geometric segmenter and ONNX Runtime need no torch)
+        sys.modules["torch"].set_num_threads(int(threads))
     _WORKER["init_s"] = time.perf_counter() - t0
     _WORKER["fresh"] = True
 
