@@ -17,6 +17,11 @@ import re
 from .errors import ModelError
 
 ALLOW_PATTERNS = ["*.json", "*.safetensors"]
+
+
+class NotCached(ModelError):
+    """The hub id is not in the cache and downloading was not allowed."""
+
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 
 
@@ -49,8 +54,8 @@ def resolve_hub_model(repo_id: str, cache_dir: str | None = None, allow_download
         if allow_download:
             raise ModelError(f"cannot download SP4D model '{repo_id}': the hub cannot be reached "
                              f"and it is not in {where}") from None
-        raise ModelError(f"SP4D model '{repo_id}' is not in {where} and downloading is not "
-                         "allowed") from None
+        raise NotCached(f"SP4D model '{repo_id}' is not in {where} and downloading is not "
+                        "allowed") from None
     except Exception as exc:  # hub errors: unknown repo, gated, network, disk
         text = str(exc).strip().splitlines()
         raise ModelError(f"cannot get SP4D model '{repo_id}' from the hub: "

@@ -142,17 +142,16 @@ def model_fetcher(options, allow_download: bool):
     repo_id, cache, allow = options.model, hub_cache_dir(), bool(allow_download)
 
     def fetch(progress=None) -> str:
-        from engine.hub import resolve_hub_model
+        from engine.hub import NotCached, resolve_hub_model
 
         if progress:
             progress(0.0, f"downloading {repo_id}" if allow else f"finding {repo_id}")
         try:
             options.model = resolve_hub_model(repo_id, cache_dir=cache, allow_download=allow)
-        except ModelError as exc:
-            if allow:
-                raise
+        except NotCached as exc:
             raise ModelError(f"{exc}: turn on Allow Online Access (Preferences > System > Network) "
-                             "and tick Download in the SP4D add-on preferences") from None
+                             "and tick 'Download from the Hugging Face Hub' in the SP4D add-on "
+                             "preferences") from None
         return options.model
 
     return fetch

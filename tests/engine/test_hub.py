@@ -11,7 +11,7 @@ import torch
 from engine.errors import ModelError
 from engine.models import build_model, load_sp4d
 from engine.models.configs import TINY
-from engine.hub import is_hub_id, resolve_hub_model
+from engine.hub import NotCached, is_hub_id, resolve_hub_model
 
 REPO = "sp4d-test/tiny-sp4d"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -62,6 +62,7 @@ def test_uncached_hub_id_without_download_is_one_line(hub_cache, tmp_path):
         resolve_hub_model("sp4d-test/not-there", cache_dir=str(cache), allow_download=False)
     msg = str(err.value)
     assert "\n" not in msg and "not-there" in msg and "downloading is not allowed" in msg
+    assert isinstance(err.value, NotCached)
     with pytest.raises(ModelError) as err:  # an empty cache folder: the same line
         resolve_hub_model(REPO, cache_dir=str(tmp_path), allow_download=False)
     assert "\n" not in str(err.value) and "downloading is not allowed" in str(err.value)
