@@ -71,3 +71,14 @@ def test_uncached_hub_id_without_download_is_one_line(hub_cache, tmp_path):
 def test_not_a_hub_id_is_refused():
     with pytest.raises(ModelError, match="not a hub model id"):
         resolve_hub_model("no-slash", cache_dir=None)
+
+
+def test_allowed_download_that_cannot_reach_the_hub_is_one_line(hub_cache, tmp_path):
+    """Downloads allowed but the hub unreachable (the tests run with HF_HUB_OFFLINE=1):
+    a cached id still resolves, an uncached one is one line."""
+    cache, _ = hub_cache
+    assert os.path.basename(resolve_hub_model(REPO, cache_dir=str(cache), allow_download=True)) == COMMIT
+    with pytest.raises(ModelError) as err:
+        resolve_hub_model("sp4d-test/not-there", cache_dir=str(tmp_path), allow_download=True)
+    msg = str(err.value)
+    assert "\n" not in msg and "not-there" in msg and not isinstance(err.value, NotCached), msg
