@@ -14,7 +14,7 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
-from tests.blender.conftest import dense_weights, load_unrigged, select  # noqa: E402
+from tests.blender.conftest import dense_weights, load_unrigged  # noqa: E402
 from tests.conftest import BUNDLED_DIR, ROOT  # noqa: E402
 
 SIMPLE = os.path.join(BUNDLED_DIR, "simple_khronos_SimpleSkin.gltf")
