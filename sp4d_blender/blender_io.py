@@ -28,6 +28,8 @@ CHATTER = re.compile("|".join([
     r"^\(bpy\.data\.armatures\[.*\], '\w+'\)$",             # FBX exporter prints a tuple
     r"^export finished in [\d.]+ sec\.$",
     r"^FBX version: \d+$",                                  # FBX importer
+    r"^OBJ import of .* took [\d.]+ ms$",                   # OBJ importer
+    r"^\d\d:\d\d\.\d+\s+blend\s+\| Read blend: ",           # opening a .blend
     r"^(Info: )?Saved copy as ",                            # .blend save (a temporary name)
     r"^\d\d:\d\d\.\d+\s+render\s+\| Saved: ",              # render write_still
     r"^Info: Saved ",

@@ -75,3 +75,24 @@ def test_pytest_run_removes_its_blender_user_folder(tmp_path):
         capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert not [p for p in os.listdir(temp) if p.startswith("sp4d-blender-user-")]
+
+
+def test_reading_fbx_obj_blend_inputs_is_quiet(tmp_path):
+    """The importers' own notices (FBX version, OBJ timing, 'Read blend') stay out too."""
+    import bpy
+
+    from sp4d_blender import scene_io
+
+    scene_io.load_file(COW)
+    bpy.ops.wm.obj_export(filepath=str(tmp_path / "cow.obj"))
+    _quiet(sp4d("autorig", COW, "-o", tmp_path / "cow.fbx", "--segmenter", "geometric", "-q"))
+    _quiet(sp4d("skin", tmp_path / "cow.fbx", "-o", tmp_path / "cow.blend"))
+    for name in ("cow.obj", "cow.blend"):
+        proc = sp4d("autorig", tmp_path / name, "-o", tmp_path / f"{name}.glb", "--segmenter", "geometric", "-q")
+        _quiet(proc)
+        for word in ("OBJ import", "Read blend", "took"):
+            assert word not in proc.stdout + proc.stderr
+        # the exporters' warnings about the user's data stay (an FBX round trip leaves a
+        # colour attribute the glTF exporter says it will not write)
+        assert len([ln for ln in proc.stdout.splitlines() if "WARNING" not in ln]) == 1
+        assert proc.stderr == ""
