@@ -3,12 +3,14 @@ numpy, the exported denoiser) gives what the torch pipeline gives.
 
 Needs torch, diffusers and onnxruntime (the dev install); a missing one fails."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
 
 from engine.eval.part_metrics import adjusted_rand_index
-from engine.models.loading import DEFAULT_MODEL_DIR
+from engine.models.loading import DEFAULT_MODEL_DIR, REPO_ROOT
 
 REFERENCE = ["synth_quadruped", "insect_quaternius_Bee"]   # bundled tests/data models (procedural, CC0)
 
@@ -54,12 +56,16 @@ def test_numpy_sampler_steps_like_the_diffusers_scheduler():
     assert np.allclose(ours, x.numpy(), atol=1e-4 * np.abs(x.numpy()).max())
 
 
-def test_onnx_denoiser_matches_the_torch_model():
+@pytest.mark.parametrize("model_dir", [DEFAULT_MODEL_DIR, os.path.join(REPO_ROOT, "models", "sp4d-v2")],
+                         ids=["unet", "transformer"])
+def test_onnx_denoiser_matches_the_torch_model(model_dir):
+    """Both architectures' committed graphs (engine/runtime/graphs) are current: filled
+    with the folder's weights they compute what the torch model computes."""
     from engine.models import load_sp4d
     from engine.runtime.onnx_model import load_denoiser
 
-    net = load_denoiser(DEFAULT_MODEL_DIR)
-    model = load_sp4d(DEFAULT_MODEL_DIR)
+    net = load_denoiser(model_dir)
+    model = load_sp4d(model_dir)
     rng = np.random.default_rng(0)
     v, s = net.views, net.size
     args = [rng.standard_normal(sh, dtype=np.float32) for sh in
