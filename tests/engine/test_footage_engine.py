@@ -3,7 +3,6 @@ and rigging from views, and (when the checkpoint ships) SP4D's generated views a
 the extruded-silhouette baseline on a held-out procedural clip."""
 
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -15,10 +14,7 @@ from engine.footage.intake import choose_frames, load_footage, natural_key, obje
 from engine.footage.pipeline import FootageOptions, reconstruction_views, rig_views
 from engine.footage.reconstruct import hull_field, main_pieces, reconstruct
 from engine.footage.testclip import true_views, write_clip
-from tests.conftest import ROOT
-
-sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-from bench_footage import chamfer, evaluate, extruded_baseline  # noqa: E402
+from engine.eval.footage_eval import chamfer, evaluate, extruded_baseline
 
 SEED = 10_000_003  # held out: never used in training (>= 10_000_000)
 
