@@ -347,7 +347,8 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     names = name_bones(parents, heads, tails, bone_part, bone_seg, mirror, side, tree, up, fwd, symmetric)
     rolls = consistent_rolls(heads, tails, up, fwd)
     sk = Skeleton(names, heads, tails, parents, rolls, np.ones(len(names), dtype=bool)).validate()
-    assert len(sk.roots()) == 1
+    if len(sk.roots()) != 1:  # the part tree has one root; anything else is a bug here, not bad input
+        raise RuntimeError(f"skeleton_from_parts built {len(sk.roots())} root bones instead of one")
     return PartRig(sk, first_bone, cm.to_original(wl).astype(np.int64), bool(symmetric), warnings, plane)
 
 
