@@ -29,6 +29,16 @@ class SP4D_OT_autorig(JobOperator, bpy.types.Operator):
                ("KEEP", "Keep", "Leave the existing armature in the scene; bind the meshes to the new rig")])
     seed: bpy.props.IntProperty(name="Seed", default=0, min=0)
     max_influences: bpy.props.IntProperty(name="Max Influences", default=4, min=1, max=8)
+    humanoid: bpy.props.BoolProperty(
+        name="Humanoid", default=False,
+        description="Rebuild a biped's rig as the standard humanoid skeleton (root, hips, spine, neck, head, "
+                    "shoulders, arms, legs) that Unity's Humanoid avatar and Unreal's IK Retargeter map")
+    bone_naming: bpy.props.EnumProperty(
+        name="Bone Names", default="blender",
+        items=[("blender", "Blender", "thigh.L, upper_arm.R, spine.001 ..."),
+               ("mixamo", "Mixamo", "mixamorig:LeftUpLeg, mixamorig:RightArm ... (humanoid rigs)")])
+    spine_bones: bpy.props.IntProperty(name="Spine Bones", default=3, min=1, max=5,
+                                       description="Bones between hips and neck of a humanoid rig")
 
     @classmethod
     def poll(cls, context):
@@ -45,7 +55,8 @@ class SP4D_OT_autorig(JobOperator, bpy.types.Operator):
 
         settings = engine_settings(context)
         options = AutoRigOptions(segmenter=self.segmenter, seed=self.seed,
-                                 max_influences=self.max_influences, **settings)
+                                 max_influences=self.max_influences, humanoid=self.humanoid,
+                                 bone_naming=self.bone_naming, spine_bones=self.spine_bones, **settings)
         meshes = [o for o in context.selected_objects if o.type == "MESH"] or \
             [o for o in context.selected_objects]
         self._input = autorig.prepare_autorig(meshes, options, self.existing)

@@ -5,6 +5,25 @@ from __future__ import annotations
 import bpy
 
 
+RIG_SETTINGS = ("max_influences", "humanoid", "bone_naming", "spine_bones")
+
+
+class SP4D_RigSettings(bpy.types.PropertyGroup):
+    """The panel's Auto-Rig settings, kept with the scene and handed to the operator."""
+
+    max_influences: bpy.props.IntProperty(name="Max Influences", default=4, min=1, max=8,
+                                          description="Bones that may move one vertex")
+    humanoid: bpy.props.BoolProperty(
+        name="Humanoid", default=False,
+        description="Rebuild a biped's rig as the standard humanoid skeleton for Unity/Unreal retargeting")
+    bone_naming: bpy.props.EnumProperty(
+        name="Bone Names", default="blender",
+        items=[("blender", "Blender", "thigh.L, upper_arm.R, spine.001 ..."),
+               ("mixamo", "Mixamo", "mixamorig:LeftUpLeg, mixamorig:RightArm ...")])
+    spine_bones: bpy.props.IntProperty(name="Spine Bones", default=3, min=1, max=5,
+                                       description="Bones between hips and neck of a humanoid rig")
+
+
 class SP4D_PT_main(bpy.types.Panel):
     bl_label = "SP4D Auto-Rig"
     bl_idname = "SP4D_PT_main"
@@ -21,7 +40,17 @@ class SP4D_PT_main(bpy.types.Panel):
             return
         col = layout.column(align=True)
         col.label(text="Rig", icon="OUTLINER_OB_ARMATURE")
-        col.operator("sp4d.autorig", icon="ARMATURE_DATA")
+        rig = context.scene.sp4d_rig
+        op = col.operator("sp4d.autorig", icon="ARMATURE_DATA")
+        for key in RIG_SETTINGS:
+            setattr(op, key, getattr(rig, key))
+        box = col.box().column(align=True)
+        box.prop(rig, "max_influences")
+        box.prop(rig, "humanoid")
+        sub = box.column(align=True)
+        sub.active = rig.humanoid
+        sub.prop(rig, "spine_bones")
+        sub.prop(rig, "bone_naming")
         col.operator("sp4d.autorig_footage", icon="CLIP")
         col.separator()
         col.label(text="Skinning", icon="MOD_ARMATURE")
@@ -39,4 +68,14 @@ class SP4D_PT_main(bpy.types.Panel):
         col.operator("sp4d.export", icon="EXPORT")
 
 
-register, unregister = bpy.utils.register_classes_factory((SP4D_PT_main,))
+_register, _unregister = bpy.utils.register_classes_factory((SP4D_RigSettings, SP4D_PT_main))
+
+
+def register():
+    _register()
+    bpy.types.Scene.sp4d_rig = bpy.props.PointerProperty(type=SP4D_RigSettings)
+
+
+def unregister():
+    del bpy.types.Scene.sp4d_rig
+    _unregister()

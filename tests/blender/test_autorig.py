@@ -191,3 +191,24 @@ def test_show_parts_colours_the_mesh_and_keeps_the_generated_views(addon):
         bpy.ops.sp4d.show_parts()
     assert_same_state(scene_state(), before)
     bpy.data.objects.remove(other)
+
+
+def test_panel_rig_settings_reach_the_operator_and_make_a_mixamo_humanoid(addon):
+    """The panel's settings (scene.sp4d_rig) are what its Auto-Rig button passes; Humanoid
+    with Mixamo names on a biped gives the bones Mixamo and Unity map, bound with weights."""
+    from sp4d_blender.ui.panel import RIG_SETTINGS
+
+    meshes = load_mesh_only("synth_humanoid")
+    rig = bpy.context.scene.sp4d_rig
+    rig.humanoid, rig.bone_naming, rig.spine_bones, rig.max_influences = True, "mixamo", 3, 4
+    assert bpy.ops.sp4d.autorig(segmenter=SEGMENTER, **{k: getattr(rig, k) for k in RIG_SETTINGS}) == {"FINISHED"}
+    (arm,) = _armatures()
+    names = [b.name for b in arm.data.bones]
+    for n in ("root", "mixamorig:Hips", "mixamorig:Spine2", "mixamorig:Head", "mixamorig:LeftArm",
+              "mixamorig:RightForeArm", "mixamorig:LeftUpLeg", "mixamorig:RightFoot"):
+        assert n in names, names
+    assert arm.data.bones["mixamorig:Hips"].parent.name == "root"
+    assert not arm.data.bones["root"].use_deform
+    w = np.concatenate([dense_weights(m, names) for m in meshes])
+    np.testing.assert_allclose(w.sum(1), 1.0, atol=1e-4)
+    assert w[:, names.index("mixamorig:LeftUpLeg")].max() > 0.5
