@@ -46,6 +46,46 @@ def chamfer(v1, f1, v2, f2) -> float:
     return 0.5 * float(cKDTree(b).query(a)[0].mean() + cKDTree(a).query(b)[0].mean())
 
 
+def _similarity(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Least-squares similarity (scale s, rotation R, translation t) with s R src + t ~ dst
+    for paired points (n, 3) (Umeyama 1991; closed form by SVD)."""
+    mu_s, mu_d = src.mean(0), dst.mean(0)
+    a, b = src - mu_s, dst - mu_d
+    U, S, Vt = np.linalg.svd(b.T @ a / len(a))
+    D = np.diag([1.0, 1.0, np.sign(np.linalg.det(U @ Vt))])
+    R = U @ D @ Vt
+    s = float(np.trace(np.diag(S) @ D) / max((a * a).sum() / len(a), 1e-300))
+    return s, R, mu_d - s * R @ mu_s
+
+
+def aligned_error(v_rec, f_rec, v_true, f_true, iterations: int = 30, n: int = 8000) -> float:
+    """Reconstruction error as a fraction of the true mesh's bounding-box diagonal: both
+    meshes centred and scaled to a unit diagonal, the reconstruction aligned to the truth
+    by ICP over similarity transforms (rotation and scale; started from 8 turns about the
+    up axis and the best kept), then the symmetric mean Chamfer distance of surface samples.
+    Footage fixes neither scale nor the turn about the up axis, so the best alignment is
+    the fair one. ICP by hand: scipy has no point-set registration."""
+    from scipy.spatial import cKDTree
+    from scipy.spatial.transform import Rotation
+
+    def unit(v):
+        lo, hi = v.min(0), v.max(0)
+        return (v - 0.5 * (lo + hi)) / max(float(np.linalg.norm(hi - lo)), 1e-12)
+
+    a = sample_surface(unit(np.asarray(v_rec, float)), f_rec, n, seed=1)
+    b = sample_surface(unit(np.asarray(v_true, float)), f_true, n, seed=2)
+    tree_b, best = cKDTree(b), np.inf
+    for yaw in np.arange(8) * 45.0:
+        x = a @ Rotation.from_euler("z", yaw, degrees=True).as_matrix().T
+        for _ in range(iterations):
+            _, j = tree_b.query(x)
+            s, R, t = _similarity(x, b[j])
+            x = s * x @ R.T + t
+        err = 0.5 * float(tree_b.query(x)[0].mean() + cKDTree(x).query(b)[0].mean())
+        best = min(best, err)
+    return best
+
+
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     a, b = a > 0.5, b > 0.5
     u = (a | b).sum()
@@ -151,6 +191,7 @@ def evaluate(seed: int, model=None, steps: int | None = None, oracle_only: bool 
     b_alpha = (rasterize_views(bv, bf, cams)[0] >= 0).astype(np.float32)
     out["iou_baseline"] = float(np.mean([iou(b_alpha[v], truth.alpha[0, v]) for v in range(1, n_views)]))
     out["chamfer_baseline"] = chamfer(bv, bf, gt_v, gt_f)
+    out["aligned_baseline"] = aligned_error(bv, bf, gt_v, gt_f)
 
     # oracle: true views through the reconstruction
     rec = reconstruct(truth.rgb[0], truth.alpha[0], cams, resolution)
@@ -188,9 +229,11 @@ def score_views(gen, foot, truth, cams, gt_v, gt_f, resolution: int = 64) -> dic
         rgb0, alpha0, observed = reconstruction_views(gen, foot)
         rec = reconstruct(rgb0, alpha0, cams, resolution, trusted=observed)
         out["chamfer_model"] = chamfer(rec.mesh.vertices, rec.mesh.faces, gt_v, gt_f)
+        out["aligned_model"] = aligned_error(rec.mesh.vertices, rec.mesh.faces, gt_v, gt_f)
         r_alpha = (rasterize_views(rec.mesh.vertices, rec.mesh.faces, cams)[0] >= 0).astype(np.float32)
         out["iou_recon"] = float(np.mean([iou(r_alpha[v], truth.alpha[0, v]) for v in range(1, n_views)]))
     except Exception as e:  # an empty hull is a result too: scored as the worst, counted
         out["chamfer_model"], out["iou_recon"] = worst_value("chamfer_model"), worst_value("iou_recon")
+        out["aligned_model"] = worst_value("aligned_model")
         out["error"] = str(e)
     return out

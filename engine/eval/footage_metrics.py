@@ -5,6 +5,7 @@ reconstruction IoU. Averaging with ``nanmean`` would drop it and flatter the met
 failure is scored as the worst value the metric can take and the failures are counted:
 
 - silhouette IoU (``iou*``): 0;
+- aligned reconstruction error (``aligned*``, a fraction of the true mesh's diagonal): 1;
 - Chamfer distance (``chamfer*``) between meshes each normalised to its own unit cube
   [-0.5, 0.5]^3: at most the cube's diagonal, sqrt(3);
 - skeleton distances (``j2j*``, ``j2b*``, ``b2b*``, x10^-2, in the same unit cube):
@@ -26,6 +27,8 @@ def worst_value(column: str) -> float:
         return 0.0
     if column.startswith("chamfer"):
         return WORST_CHAMFER
+    if column.startswith("aligned"):  # fraction of a unit diagonal: at most the diagonal
+        return 1.0
     if column.startswith(("j2j", "j2b", "b2b")):
         return 100.0 * WORST_CHAMFER
     raise KeyError(f"no worst value defined for column '{column}'")
