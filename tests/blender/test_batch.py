@@ -167,3 +167,40 @@ def test_one_output_for_several_inputs_is_refused(tmp_path):
     proc = subprocess.run(SP4D + [os.path.join(BUNDLED_DIR, MODELS[0]), os.path.join(BUNDLED_DIR, MODELS[1]),
                                   "-o", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 2 and "--out-dir" in proc.stderr and not out.exists()
+
+
+def _workers(pid):
+    """Process ids of the pool workers the command ``pid`` spawned."""
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            for child in f.read().split():
+                with open(f"/proc/{child}/cmdline", "rb") as c:
+                    if b"spawn_main" in c.read():
+                        found.append(int(child))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_worker_that_dies_is_replaced_and_its_file_retried(tmp_path):
+    lib = _library(tmp_path / "lib", MODELS[:3])
+    out = tmp_path / "out"
+    proc = subprocess.Popen(SP4D + [str(lib), "--out-dir", str(out), "--jobs", "1", "--segmenter", "geometric",
+                                    "--no-preview"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        log = out / "batch.log"
+        deadline = time.time() + 600
+        while time.time() < deadline and not (log.exists() and "--- " in log.read_text(errors="replace")):
+            time.sleep(0.02)
+        workers = _workers(proc.pid)
+        assert len(workers) == 1 and not list(out.glob("*.json")), "the first file is being rigged"
+        os.kill(workers[0], signal.SIGKILL)  # as a crash inside Blender would end it
+        stdout, stderr = proc.communicate(timeout=900)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, stderr[-3000:]
+    rows = _summary(out)
+    assert [r["status"] for r in rows.values()] == ["ok"] * 3  # the file in flight ran again in a new worker
+    assert all((out / (os.path.splitext(n)[0] + ".glb")).is_file() for n in MODELS[:3])
