@@ -462,6 +462,9 @@ def run_batch(args) -> int:
         raise InputError("--jobs must be at least 1")
     if args.max_influences < 1:
         raise InputError("--max-influences must be at least 1")
+    if args.ray and os.path.exists(args.ray):
+        raise InputError(f"--ray took {args.ray} as its ADDRESS: put --ray after the inputs, "
+                         "or give it one (--ray local)")
     out_dir = args.out_dir
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise InputError(f"--out-dir {out_dir} is a file")
