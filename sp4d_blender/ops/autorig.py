@@ -8,6 +8,7 @@ from engine.autorig import AutoRigOptions
 
 from .. import autorig
 from ..jobs import JobOperator
+from ..rig_settings import rig_setting_properties
 
 
 class SP4D_OT_autorig(JobOperator, bpy.types.Operator):
@@ -28,17 +29,6 @@ class SP4D_OT_autorig(JobOperator, bpy.types.Operator):
                ("REPLACE", "Replace", "Remove the existing rig of the selected meshes"),
                ("KEEP", "Keep", "Leave the existing armature in the scene; bind the meshes to the new rig")])
     seed: bpy.props.IntProperty(name="Seed", default=0, min=0)
-    max_influences: bpy.props.IntProperty(name="Max Influences", default=4, min=1, max=8)
-    humanoid: bpy.props.BoolProperty(
-        name="Humanoid", default=False,
-        description="Rebuild a biped's rig as the standard humanoid skeleton (root, hips, spine, neck, head, "
-                    "shoulders, arms, legs) that Unity's Humanoid avatar and Unreal's IK Retargeter map")
-    bone_naming: bpy.props.EnumProperty(
-        name="Bone Names", default="blender",
-        items=[("blender", "Blender", "thigh.L, upper_arm.R, spine.001 ..."),
-               ("mixamo", "Mixamo", "mixamorig:LeftUpLeg, mixamorig:RightArm ... (humanoid rigs)")])
-    spine_bones: bpy.props.IntProperty(name="Spine Bones", default=3, min=1, max=5,
-                                       description="Bones between hips and neck of a humanoid rig")
 
     @classmethod
     def poll(cls, context):
@@ -79,6 +69,7 @@ class SP4D_OT_autorig(JobOperator, bpy.types.Operator):
                 f"with {result.made_with()}")
 
 
+SP4D_OT_autorig.__annotations__.update(rig_setting_properties())
 classes = (SP4D_OT_autorig,)
 
 register, unregister = bpy.utils.register_classes_factory(classes)

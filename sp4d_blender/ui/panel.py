@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import bpy
 
-
-RIG_SETTINGS = ("max_influences", "humanoid", "bone_naming", "spine_bones")
+from ..rig_settings import RIG_SETTINGS, rig_setting_properties
 
 
 class SP4D_RigSettings(bpy.types.PropertyGroup):
     """The panel's Auto-Rig settings, kept with the scene and handed to the operator."""
 
-    max_influences: bpy.props.IntProperty(name="Max Influences", default=4, min=1, max=8,
-                                          description="Bones that may move one vertex")
-    humanoid: bpy.props.BoolProperty(
-        name="Humanoid", default=False,
-        description="Rebuild a biped's rig as the standard humanoid skeleton for Unity/Unreal retargeting")
-    bone_naming: bpy.props.EnumProperty(
-        name="Bone Names", default="blender",
-        items=[("blender", "Blender", "thigh.L, upper_arm.R, spine.001 ..."),
-               ("mixamo", "Mixamo", "mixamorig:LeftUpLeg, mixamorig:RightArm ...")])
-    spine_bones: bpy.props.IntProperty(name="Spine Bones", default=3, min=1, max=5,
-                                       description="Bones between hips and neck of a humanoid rig")
+
+SP4D_RigSettings.__annotations__.update(rig_setting_properties())
 
 
 class SP4D_PT_main(bpy.types.Panel):

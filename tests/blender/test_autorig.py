@@ -196,7 +196,7 @@ def test_show_parts_colours_the_mesh_and_keeps_the_generated_views(addon):
 def test_panel_rig_settings_reach_the_operator_and_make_a_mixamo_humanoid(addon):
     """The panel's settings (scene.sp4d_rig) are what its Auto-Rig button passes; Humanoid
     with Mixamo names on a biped gives the bones Mixamo and Unity map, bound with weights."""
-    from sp4d_blender.ui.panel import RIG_SETTINGS
+    from sp4d_blender.rig_settings import RIG_SETTINGS
 
     meshes = load_mesh_only("synth_humanoid")
     rig = bpy.context.scene.sp4d_rig

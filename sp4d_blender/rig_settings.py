@@ -1,0 +1,25 @@
+"""The Auto-Rig settings an artist sets (panel and operator share these definitions)."""
+
+from __future__ import annotations
+
+import bpy
+
+RIG_SETTINGS = ("max_influences", "humanoid", "bone_naming", "spine_bones")
+
+
+def rig_setting_properties() -> dict:
+    """name -> bpy property for each of ``RIG_SETTINGS`` (fresh objects for each class)."""
+    return {
+        "max_influences": bpy.props.IntProperty(name="Max Influences", default=4, min=1, max=8,
+                                                description="Bones that may move one vertex"),
+        "humanoid": bpy.props.BoolProperty(
+            name="Humanoid", default=False,
+            description="Rebuild a biped's rig as the standard humanoid skeleton (root, hips, spine, neck, "
+                        "head, shoulders, arms, legs) that Unity's Humanoid avatar and Unreal's IK Retargeter map"),
+        "bone_naming": bpy.props.EnumProperty(
+            name="Bone Names", default="blender",
+            items=[("blender", "Blender", "thigh.L, upper_arm.R, spine.001 ..."),
+                   ("mixamo", "Mixamo", "mixamorig:LeftUpLeg, mixamorig:RightArm ... (humanoid rigs)")]),
+        "spine_bones": bpy.props.IntProperty(name="Spine Bones", default=3, min=1, max=5,
+                                             description="Bones between hips and neck of a humanoid rig"),
+    }
