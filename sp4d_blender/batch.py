@@ -25,6 +25,7 @@ LOG_NAME = "batch.log"
 # scene_io.IMPORT_EXTS, spelled out: the parent process must not import bpy (Blender puts its
 # scripts/modules on sys.path, which spawned workers inherit and then cannot import bpy)
 IMPORT_EXTS = (".glb", ".gltf", ".fbx", ".obj", ".blend")
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 # --------------------------------------------------------------------------- planning
 
@@ -184,7 +185,7 @@ def _load_model(settings: dict) -> None:
     except ImportError:  # an engine without the ONNX Runtime path
         runtime = "torch"
     else:
-        runtime = resolve_runtime("auto", device)
+        runtime = resolve_runtime("auto", device, model_dir)
     if runtime == "onnx":
         from engine.runtime.onnx_model import load_denoiser
 
@@ -252,11 +253,23 @@ def run_pool(tasks, jobs: int, settings: dict, on_row, log_path=None) -> None:
     shared); ``on_row(row)`` as each file finishes. A worker that dies (a crash inside
     Blender) takes its pool with it: the pool is started again for the files left, and a
     file that was in flight during two crashes is recorded as failed."""
+    threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
+    # the workers' OpenMP / BLAS pools get their share of the cores, as Ray gives its actors
+    # (set before they are spawned: they inherit it; a value the user set is kept)
+    env = {k: str(threads) for k in THREAD_ENV if k not in os.environ}
+    os.environ.update(env)
+    try:
+        _run_pool(tasks, jobs, settings, on_row, log_path, threads)
+    finally:
+        for k in env:
+            os.environ.pop(k, None)
+
+
+def _run_pool(tasks, jobs, settings, on_row, log_path, threads) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
     strikes: dict[int, int] = {}
     todo = list(range(len(tasks)))
     while todo:
