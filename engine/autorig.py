@@ -103,10 +103,12 @@ def segment_parts(mesh: MeshData, options: AutoRigOptions, progress: ProgressFn 
 
         raise InputError(f"unknown segmenter '{options.segmenter}': use one of {', '.join(SEGMENTERS)}")
     from .pipelines.parts_for_mesh import DEFAULT_STEPS, predict_parts
-    from .runtime import resolve_runtime
+    from .runtime import resolve_runtime, torch_available
     from .runtime.model_files import describe_model
 
-    runtime = resolve_runtime(options.runtime, "cpu")
+    # a CUDA request picks torch when it can run it; otherwise the runtime is chosen for the CPU
+    wants_cuda = options.runtime != "onnx" and str(options.device).startswith("cuda") and torch_available()
+    runtime = resolve_runtime(options.runtime, options.device if wants_cuda else "cpu", options.model)
     kwargs = dict(model_dir=options.model, seed=options.seed, progress=progress,
                   steps=options.steps or DEFAULT_STEPS, runtime=runtime)
     if runtime == "onnx":

@@ -150,7 +150,7 @@ def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", st
     say = progress or (lambda f, msg: None)
     k = max(1, int(samples))
     reps = [m for m in meshes for _ in range(k)]   # mesh i's orbits are rows i*k .. i*k+k-1
-    generate = _generate_onnx if resolve_runtime(runtime, device) == "onnx" else _generate_torch
+    generate = _generate_onnx if resolve_runtime(runtime, device, model_dir) == "onnx" else _generate_torch
     views, az, el, offs, out_rgb, out_part = generate(reps, k, model_dir, device, dtype, steps, seed, say,
                                                       n_views, size, noise)
     v = az.shape[1]

@@ -20,11 +20,18 @@ def torch_available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("torch", "diffusers"))
 
 
-def resolve_runtime(runtime: str = "auto", device: str = "cpu") -> str:
-    """'torch' or 'onnx' for a requested runtime: 'auto' picks torch when it is installed
-    (the development and GPU install) and ONNX Runtime otherwise (Blender, the runtime-only
-    install); the environment variable SP4D_RUNTIME ('torch' / 'onnx') overrides what
-    'auto' means. A CUDA device always needs torch."""
+def onnx_available() -> bool:
+    """Whether onnxruntime can be imported (without importing it)."""
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def resolve_runtime(runtime: str = "auto", device: str = "cpu", model_dir: str | None = None) -> str:
+    """'torch' or 'onnx' for a requested runtime. 'auto': torch for a CUDA device; on the
+    CPU, ONNX Runtime when it is installed and has a graph for the model (``model_dir``,
+    default the bundled one): the same part maps as torch for the same noise (tests) in
+    about 0.4x the CPU time (``benchmarks/bench_runtimes.py``); else torch when installed.
+    The environment variable SP4D_RUNTIME ('torch' / 'onnx') overrides what 'auto' means.
+    A CUDA device always needs torch."""
     from ..errors import InputError
 
     if runtime == "auto":
@@ -33,10 +40,24 @@ def resolve_runtime(runtime: str = "auto", device: str = "cpu") -> str:
     if runtime not in RUNTIMES:
         raise InputError(f"unknown runtime '{runtime}': use one of {', '.join(RUNTIMES)}")
     if runtime == "auto":
-        runtime = "torch" if torch_available() else "onnx"
+        cuda = str(device).startswith("cuda")
+        runtime = "onnx" if not cuda and onnx_available() and _has_graph(model_dir) else (
+            "torch" if torch_available() else "onnx")
     if runtime == "torch" and not torch_available():
         raise InputError("the torch runtime needs torch and diffusers (pip install '.[train]'); "
                          "use runtime 'onnx'")
     if runtime == "onnx" and str(device).startswith("cuda"):
         raise InputError("the onnx runtime runs on the CPU; use runtime 'torch' for CUDA")
     return runtime
+
+
+def _has_graph(model_dir: str | None) -> bool:
+    """Whether an exported graph exists for the model folder (a hub id or a folder without
+    config.json: no)."""
+    from .model_files import default_model_dir
+    from .onnx_model import graph_path
+
+    folder = model_dir or default_model_dir()
+    if not os.path.isfile(os.path.join(folder, "config.json")):
+        return False
+    return os.path.isfile(graph_path(folder))
