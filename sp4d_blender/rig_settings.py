@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import bpy
 
-RIG_SETTINGS = ("max_influences", "humanoid", "bone_naming", "spine_bones")
+ARTIST_SETTINGS = ("max_influences", "humanoid", "bone_naming", "spine_bones")
 
 
 def rig_setting_properties() -> dict:
-    """name -> bpy property for each of ``RIG_SETTINGS`` (fresh objects for each class)."""
+    """name -> bpy property for each of ``ARTIST_SETTINGS`` (fresh objects for each class)."""
     return {
         "max_influences": bpy.props.IntProperty(name="Max Influences", default=4, min=1, max=8,
                                                 description="Bones that may move one vertex"),

@@ -126,7 +126,11 @@ class OnnxDenoiser:
 
 def load_denoiser(model_dir: str, threads: int | None = None) -> OnnxDenoiser:
     """OnnxDenoiser of the model folder (config.json + safetensors); cached per folder and
-    weights file version. Raises ModelError in one line when something is missing."""
+    weights file version. threads: ONNX Runtime's intra-op pool; default OMP_NUM_THREADS
+    when set (batch workers set it to their share of the cores, as for torch), else all
+    cores. Raises ModelError in one line when something is missing."""
+    if threads is None and os.environ.get("OMP_NUM_THREADS", "").strip().isdigit():
+        threads = int(os.environ["OMP_NUM_THREADS"])
     for f in ("config.json", WEIGHTS):
         if not os.path.isfile(os.path.join(model_dir, f)):
             raise ModelError(f"SP4D weights missing: {os.path.join(model_dir, f)} does not exist")

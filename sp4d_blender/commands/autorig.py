@@ -11,7 +11,7 @@ import sys
 
 # the options that shape a rig (what ``rig_file`` takes besides paths), shared with batch workers
 RIG_SETTINGS = ("device", "seed", "steps", "model", "segmenter", "preset", "max_influences",
-                "overwrite", "part_colors")
+                "humanoid", "bone_names", "spine_bones", "overwrite", "part_colors")
 
 
 def add_arguments(parser) -> None:
@@ -29,6 +29,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--preset", choices=("unity", "unreal"), default="unity",
                         help="FBX preset when OUTPUT is .fbx")
     parser.add_argument("--max-influences", type=int, default=4, metavar="K")
+    parser.add_argument("--humanoid", action="store_true",
+                        help="rebuild a biped's rig as the standard humanoid skeleton (Unity/Unreal "
+                             "retargeting; docs/RETARGETING.md)")
+    parser.add_argument("--bone-names", choices=("blender", "mixamo"), default="blender",
+                        help="bone naming of humanoid rigs (mixamo: mixamorig:LeftUpLeg ...)")
+    parser.add_argument("--spine-bones", type=int, default=3, metavar="N",
+                        help="bones between hips and neck of a humanoid rig (1-5)")
     parser.add_argument("--overwrite", action="store_true",
                         help="allow OUTPUT to be the INPUT file (replaced only on success)")
     parser.add_argument("--part-colors", action="store_true",
@@ -121,7 +128,8 @@ def rig_file(input_path: str, output: str, report_path: str | None = None,
     from ..paths import bundled_model_dir
 
     s = dict(device="cpu", seed=0, steps=None, model=None, segmenter="sp4d", preset="unity",
-             max_influences=4, overwrite=False, part_colors=False)
+             max_influences=4, humanoid=False, bone_names="blender", spine_bones=3, overwrite=False,
+             part_colors=False)
     unknown = set(settings) - set(s)
     if unknown:
         raise TypeError(f"unknown settings {sorted(unknown)}")
@@ -129,6 +137,8 @@ def rig_file(input_path: str, output: str, report_path: str | None = None,
     progress = progress or Progress(quiet=True)
     if s["max_influences"] < 1:
         raise InputError("--max-influences must be at least 1")
+    if not 1 <= s["spine_bones"] <= 5:
+        raise InputError("--spine-bones must be between 1 and 5")
     with OutputFiles(inputs=[input_path], overwrite=s["overwrite"]) as out:
         out_tmp = out.add(output, "OUTPUT", export.EXPORT_EXTS)
         ext = os.path.splitext(output)[1].lower()
@@ -140,7 +150,8 @@ def rig_file(input_path: str, output: str, report_path: str | None = None,
         meshes = rigging.command_meshes(objects, os.path.basename(input_path))
         options = AutoRigOptions(segmenter=s["segmenter"], model=s["model"] or bundled_model_dir(),
                                  device=s["device"], steps=s["steps"], seed=s["seed"],
-                                 max_influences=s["max_influences"])
+                                 max_influences=s["max_influences"], humanoid=s["humanoid"],
+                                 bone_naming=s["bone_names"], spine_bones=s["spine_bones"])
         # armatures already in INPUT are ignored: the meshes are rigged from their rest shape
         job = autorig.prepare_autorig(meshes, options, existing="REPLACE")
         progress.step(f"rigging {len(meshes)} object(s), {job.mesh.n_vertices} vertices")

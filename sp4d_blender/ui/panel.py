@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from ..rig_settings import RIG_SETTINGS, rig_setting_properties
+from ..rig_settings import ARTIST_SETTINGS, rig_setting_properties
 
 
 class SP4D_RigSettings(bpy.types.PropertyGroup):
@@ -32,7 +32,7 @@ class SP4D_PT_main(bpy.types.Panel):
         col.label(text="Rig", icon="OUTLINER_OB_ARMATURE")
         rig = context.scene.sp4d_rig
         op = col.operator("sp4d.autorig", icon="ARMATURE_DATA")
-        for key in RIG_SETTINGS:
+        for key in ARTIST_SETTINGS:
             setattr(op, key, getattr(rig, key))
         box = col.box().column(align=True)
         box.prop(rig, "max_influences")

@@ -196,12 +196,12 @@ def test_show_parts_colours_the_mesh_and_keeps_the_generated_views(addon):
 def test_panel_rig_settings_reach_the_operator_and_make_a_mixamo_humanoid(addon):
     """The panel's settings (scene.sp4d_rig) are what its Auto-Rig button passes; Humanoid
     with Mixamo names on a biped gives the bones Mixamo and Unity map, bound with weights."""
-    from sp4d_blender.rig_settings import RIG_SETTINGS
+    from sp4d_blender.rig_settings import ARTIST_SETTINGS
 
     meshes = load_mesh_only("synth_humanoid")
     rig = bpy.context.scene.sp4d_rig
     rig.humanoid, rig.bone_naming, rig.spine_bones, rig.max_influences = True, "mixamo", 3, 4
-    assert bpy.ops.sp4d.autorig(segmenter=SEGMENTER, **{k: getattr(rig, k) for k in RIG_SETTINGS}) == {"FINISHED"}
+    assert bpy.ops.sp4d.autorig(segmenter=SEGMENTER, **{k: getattr(rig, k) for k in ARTIST_SETTINGS}) == {"FINISHED"}
     (arm,) = _armatures()
     names = [b.name for b in arm.data.bones]
     for n in ("root", "mixamorig:Hips", "mixamorig:Spine2", "mixamorig:Head", "mixamorig:LeftArm",
@@ -212,3 +212,24 @@ def test_panel_rig_settings_reach_the_operator_and_make_a_mixamo_humanoid(addon)
     w = np.concatenate([dense_weights(m, names) for m in meshes])
     np.testing.assert_allclose(w.sum(1), 1.0, atol=1e-4)
     assert w[:, names.index("mixamorig:LeftUpLeg")].max() > 0.5
+
+
+def test_sp4d_autorig_command_humanoid_with_mixamo_names(tmp_path):
+    """--humanoid --bone-names mixamo on a biped: the FBX holds Mixamo's bones under a
+    ground-level root; a bad --spine-bones is one error line."""
+    out, rep = tmp_path / "human.fbx", tmp_path / "human.json"
+    cmd = [sys.executable, "-m", "sp4d_blender.cli", "autorig", os.path.join(ROOT, "tests", "data", "synth_humanoid.glb"),
+           "-o", str(out), "--report", str(rep), "--humanoid", "--bone-names", "mixamo", "--spine-bones", "2"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    names = json.loads(rep.read_text())["bone_names"]
+    for n in ("root", "mixamorig:Hips", "mixamorig:Spine", "mixamorig:Spine1", "mixamorig:Neck",
+              "mixamorig:LeftForeArm", "mixamorig:RightUpLeg"):
+        assert n in names, names
+    assert "mixamorig:Spine2" not in names
+    from sp4d_blender import scene_io
+
+    (arm,) = [o for o in scene_io.load_file(str(out)) if o.type == "ARMATURE"]
+    assert arm.data.bones["mixamorig:Hips"].parent.name == "root"
+    bad = subprocess.run(cmd[:-1] + ["9"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert bad.returncode == 2 and bad.stderr.count("sp4d: error:") == 1 and "--spine-bones" in bad.stderr
