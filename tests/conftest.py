@@ -73,11 +73,21 @@ def _find(folder: str, name: str):
     return None
 
 
+# bundled models that are not copies of ../shared models (tests/data/make_reference_models.py):
+# always read from tests/data, in CI too
+BUNDLED_ONLY = ("synth_humanoid", "synth_quadruped")
+
+
 def asset_path(name: str, stand_in: bool = True) -> str:
-    """Path of reference model ``name`` (file stem, e.g. 'quadruped_khronos_Fox'): from
-    ../shared/assets; else the bundled copy of that model; else (``stand_in``) the
+    """Path of reference model ``name`` (file stem, e.g. 'quadruped_khronos_Fox'): a
+    ``BUNDLED_ONLY`` model from tests/data; else from ../shared/assets; else the bundled copy of that model; else (``stand_in``) the
     bundled model that stands in for it (``STAND_INS``). Outside CI, skips the test
     when none is found; in CI, ../shared/assets must hold it."""
+    if name in BUNDLED_ONLY:
+        p = _find(BUNDLED_DIR, name)
+        if p:
+            return p
+        missing(f"bundled test model {name} not found in {BUNDLED_DIR}")
     p = _find(ASSETS_DIR, name)
     if p:
         return p
