@@ -26,7 +26,8 @@ class AutoRigOptions:
     about ``proxy_vertices`` vertices and the labels/weights carried back to every
     vertex (0 or None = never); proxy_neighbours: proxy vertices blended per vertex.
     runtime: how SP4D runs: 'torch' (diffusers pipeline, CPU or CUDA), 'onnx' (ONNX Runtime
-    on the CPU, no torch needed: Blender's own Python) or 'auto' (torch when installed)."""
+    on the CPU, no torch needed: Blender's own Python) or 'auto' (``engine.runtime.resolve_runtime``:
+    onnx on the CPU when it has a graph for the model, else torch)."""
 
     segmenter: str = "sp4d"
     model: str | None = None
@@ -112,21 +113,18 @@ def segment_parts(mesh: MeshData, options: AutoRigOptions, progress: ProgressFn 
     kwargs = dict(model_dir=options.model, seed=options.seed, progress=progress,
                   steps=options.steps or DEFAULT_STEPS, runtime=runtime)
     if runtime == "onnx":
+        device = "cpu"
         warnings = [] if options.device == "cpu" else [f"the onnx runtime runs on the CPU, not {options.device}"]
-        device = "cpu"
         result = predict_parts(mesh, device=device, **kwargs)
-        result.warnings = list(getattr(result, "warnings", []) or []) + warnings
-        result.provenance = {"model": describe_model(options.model), "steps": int(kwargs["steps"]),
-                             "device": device, "runtime": runtime}
-        return result.labels, result
-    device, warnings = resolve_device(options.device)
-    try:
-        result = predict_parts(mesh, device=device, **kwargs)
-    except torch_oom_error() as exc:
-        # the GPU is busy or too small: the CPU is slower but always has room
-        warnings.append(f"CUDA ran out of memory ({str(exc).splitlines()[0][:80]}); ran SP4D on the CPU")
-        device = "cpu"
-        result = predict_parts(mesh, device=device, **kwargs)
+    else:
+        device, warnings = resolve_device(options.device)
+        try:
+            result = predict_parts(mesh, device=device, **kwargs)
+        except torch_oom_error() as exc:
+            # the GPU is busy or too small: the CPU is slower but always has room
+            warnings.append(f"CUDA ran out of memory ({str(exc).splitlines()[0][:80]}); ran SP4D on the CPU")
+            device = "cpu"
+            result = predict_parts(mesh, device=device, **kwargs)
     result.warnings = list(getattr(result, "warnings", []) or []) + warnings
     result.provenance = {"model": describe_model(options.model), "steps": int(kwargs["steps"]), "device": device,
                          "runtime": runtime}
@@ -178,8 +176,11 @@ def autorig(mesh: MeshData, options: AutoRigOptions | None = None,
         proxy = stages.run("proxy", lambda progress: decimate(mesh, options.proxy_vertices))
         work = proxy.mesh
     labels, parts = stages.run("parts", segment_parts, work, options)
-    rig = stages.run("skeleton", lambda progress: skeleton_from_parts(work, labels))
-    skeleton, skin_labels, skin_parts, rig_warnings = _humanoid_or_parts(work, rig, options)
+    def skeleton_stage(progress):  # the humanoid rebuild is part of making the skeleton
+        part_rig = skeleton_from_parts(work, labels)
+        return part_rig, _humanoid_or_parts(work, part_rig, options)
+
+    rig, (skeleton, skin_labels, skin_parts, rig_warnings) = stages.run("skeleton", skeleton_stage)
     weights = stages.run(
         "skinning", compute_weights, work, skeleton,
         SkinOptions(max_influences=options.max_influences),

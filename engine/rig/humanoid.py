@@ -148,9 +148,7 @@ def humanoid_from_rig(mesh: MeshData, rig: PartRig, *, spine_bones: int = 3,
     h = zmax - zmin
     if h <= 0:
         return None, "flat mesh"
-    lateral = rig.plane.normal
     side = np.array([_side(n) for n in sk.names])
-    ends = np.concatenate([sk.heads, sk.tails])
 
     # limbs on the .L side: maximal subtrees of .L bones
     comps: list[list[int]] = []
