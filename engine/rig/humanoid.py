@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..mesh import MeshData
+from ..skin.bones import closest_points_on_segments
 from .from_parts import PartRig, _frame
 from .roll import consistent_rolls
 from .skeleton import Skeleton
@@ -114,13 +115,6 @@ def _path(parents: np.ndarray, top: int, bottom: int) -> list[int]:
     while out[-1] != top:
         out.append(int(parents[out[-1]]))
     return out[::-1]
-
-
-def _point_segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distances (N, S) from points p (N, 3) to segments a -> b (S, 3)."""
-    d = b - a
-    t = np.clip(((p[:, None, :] - a[None]) * d[None]).sum(-1) / np.maximum((d * d).sum(-1), 1e-300)[None], 0, 1)
-    return np.linalg.norm(p[:, None, :] - (a[None] + t[..., None] * d[None]), axis=-1)
 
 
 def _along(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
@@ -290,8 +284,8 @@ def humanoid_from_rig(mesh: MeshData, rig: PartRig, *, spine_bones: int = 3,
         if b in replaced:
             continue
         if side[b] == 0:
-            horiz = _point_segment_distance(sk.tails[b:b + 1] * [1, 1, 0], spine_line[:1] * [1, 1, 0],
-                                            spine_line[1:] * [1, 1, 0])[0, 0]
+            horiz = closest_points_on_segments(sk.tails[b:b + 1] * [1, 1, 0], spine_line[:1] * [1, 1, 0],
+                                            spine_line[1:] * [1, 1, 0])[0][0, 0]
             if horiz < 0.12 * h and sk.tails[b, 2] >= pelvis[2] - 0.15 * h:
                 replaced[b] = trunk
                 continue
@@ -299,7 +293,7 @@ def humanoid_from_rig(mesh: MeshData, rig: PartRig, *, spine_bones: int = 3,
 
     def nearest(cands: list[int], points: np.ndarray) -> np.ndarray:
         hs, ts = np.asarray(all_heads)[cands], np.asarray(all_tails)[cands]
-        return np.asarray(cands)[_point_segment_distance(points, hs, ts).argmin(axis=1)]
+        return np.asarray(cands)[closest_points_on_segments(points, hs, ts)[0].argmin(axis=1)]
 
     names = [_final_name(s, naming) for s in slots]
     new_index = {}
