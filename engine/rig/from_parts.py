@@ -175,6 +175,21 @@ def _chain_points(poly: np.ndarray, radius: float, length: float, max_bones: int
     return keep
 
 
+def _chain_root_at_bottom(edges: np.ndarray, root: int, height: np.ndarray, labels: np.ndarray,
+                          n_parts: int) -> int:
+    """The root part of an unbranched chain of parts (a blob on a stalk, a worm standing
+    up): its lower end, where artists root such rigs, instead of its mass centre. Other
+    trees keep ``root``. edges (P-1, 2) tree edges; height (N,) per welded vertex along up."""
+    if n_parts < 2:
+        return root
+    deg = np.bincount(edges.ravel(), minlength=n_parts)
+    if deg.max() > 2:
+        return root
+    ends = np.flatnonzero(deg == 1)
+    lowest = [height[labels == e].min() for e in ends]
+    return int(ends[int(np.argmin(lowest))])
+
+
 def _part_bones(part: int, head: np.ndarray, end: np.ndarray | None, pts: np.ndarray,
                 dist: np.ndarray, allow_chain: bool, max_bones: int, surface_connected: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
     """Bone segments (head, tail) of one part, from ``head`` to ``end`` (its main child
@@ -240,11 +255,12 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     if n_bridge:
         warnings.append(f"{n_bridge} part group(s) touch nothing else: attached through closest points")
     edges = spanning_tree(graph)
-    root = choose_root(graph, edges, mass=_part_areas(V, cm.mesh.faces, wl, P))
-    tree = orient_tree(P, edges, root)
-
     plane = detect_symmetry(V)
     symmetric = is_symmetric(plane)
+    up, fwd = _frame(plane, symmetric)
+    root = choose_root(graph, edges, mass=_part_areas(V, cm.mesh.faces, wl, P))
+    root = _chain_root_at_bottom(edges, root, V @ up, wl, P)
+    tree = orient_tree(P, edges, root)
     mirror, side = (mirror_parts(V, wl, plane) if symmetric
                     else (-np.ones(P, np.int64), np.zeros(P, np.int64)))
     if not symmetric:
@@ -252,7 +268,6 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
 
     egraph = edge_length_graph(V, adj)
     members = np.split(np.argsort(wl, kind="stable"), np.cumsum(np.bincount(wl, minlength=P))[:-1])
-    up, fwd = _frame(plane, symmetric)
 
     bones: list[_Bone] = []
     first_bone = -np.ones(P, dtype=np.int64)
@@ -305,6 +320,10 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         else:
             connected = connected_components(adj[pv][:, pv], directed=False)[0] == 1
             segs = _part_bones(part, head, end, pts, dist, allow_chain, max_chain, connected)
+            if P == 1 and len(segs) == 1:
+                # one rigid piece: pivot at its centre (where Blender's Origin to Geometry
+                # puts it), the bone along its long axis
+                segs = [(c, c + ax * max(float(((pts - c) @ ax).max()), 1e-9 * mesh.scale()))]
         part_segs[part] = segs
         parent_bone = int(last_bone[par]) if par >= 0 else -1
         for k, (h, t) in enumerate(segs):

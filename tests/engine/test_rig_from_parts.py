@@ -144,12 +144,16 @@ def test_single_part_long_axis():
     sk = rig.skeleton
     assert len(sk.roots()) == 1 and rig.part_to_bone.tolist() == [0]
     assert (np.abs(winding_number(0.5 * (sk.heads + sk.tails), mesh.vertices, mesh.faces)) > 0.5).all()
-    # a plain capsule: one bone along its long axis, spanning most of it
+    # a plain capsule (one rigid piece): one bone along its long axis, pivoting at its
+    # centre and reaching its upper end
     cap = _capsule_mesh()
     r = skeleton_from_parts(cap, np.full(cap.n_vertices, 5))
     assert r.skeleton.n_bones == 1
-    d = r.skeleton.tails[0] - r.skeleton.heads[0]
-    assert abs(d[2]) / np.linalg.norm(d) > 0.99 and np.linalg.norm(d) > 1.2
+    head, tail = r.skeleton.heads[0], r.skeleton.tails[0]
+    d = tail - head
+    assert abs(d[2]) / np.linalg.norm(d) > 0.99
+    assert np.linalg.norm(head - cap.vertices.mean(axis=0)) < 0.05
+    assert tail[2] > cap.vertices[:, 2].max() - 0.1
 
 
 def _capsule_mesh(step=0.05, a=(0, 0, 0), b=(0, 0, 1.5), r=0.25, shift=(0, 0, 0)):
@@ -218,3 +222,17 @@ def test_reference_models_from_gt_parts(reference_model, name, max_j2j, stand_in
     sc = skeleton_distances(sk, gt, m.mesh)
     assert sc.j2j < max_j2j and sc.b2b < max_j2j
     assert sum(n.endswith(".L") for n in sk.names) == sum(n.endswith(".R") for n in sk.names) >= 4
+
+
+def test_unbranched_chain_is_rooted_at_its_lower_end():
+    # a blob on a stalk: three stacked parts, the heaviest on top; artists root such rigs
+    # at the ground, so the root bone starts at the bottom and the chain runs upwards
+    cap = _capsule_mesh(b=(0, 0, 3.0))
+    z = cap.vertices[:, 2]
+    labels = np.digitize(z, [0.6, 1.2])  # 0 bottom, 1 middle, 2 top (the largest)
+    assert np.bincount(labels).argmax() == 2
+    sk = skeleton_from_parts(cap, labels).skeleton
+    root = sk.roots()[0]
+    assert sk.heads[root][2] < z.min() + 0.2
+    order = np.argsort(sk.heads[:, 2])
+    assert order[0] == root and (np.diff(sk.heads[order, 2]) > 0).all()
