@@ -3,20 +3,25 @@
     python build.py [--out-dir dist] [--platforms linux-x64 windows-x64 macos-arm64] [--no-deps]
 
 Each zip holds the add-on package (``sp4d_blender``) at its root, the engine vendored
-inside it (``<add-on>/engine``: Blender's extensions share one site-packages, where a
-top-level ``engine`` package could collide with another add-on's; the add-on's
-``__init__`` makes ``engine`` resolve to this copy), the shipped SP4D checkpoint under
-``models/`` and the wheels of what rigging needs beyond Blender's own Python (numpy ships
-with Blender): SP4D runs through ONNX Runtime (``engine.runtime``; its graph is
-``engine/runtime/graphs``, its weights the checkpoint's safetensors), so no torch.
-Wheels are downloaded with pip per platform and the zips split with Blender's
+inside it as the sub-package ``<add-on>/engine`` (imported as
+``bl_ext.<repository>.sp4d_autorig.engine``, never as a top-level ``engine``: Blender's
+extensions share one module namespace, where that name could be another add-on's; the
+add-on imports it relatively, ``sp4d_blender/_engine.py`` says how), the shipped SP4D
+checkpoint under ``models/`` and the wheels of what rigging needs beyond Blender's own
+Python (numpy ships with Blender): SP4D runs through ONNX Runtime (``engine.runtime``; its
+graph is ``engine/runtime/graphs``, its weights the checkpoint's safetensors), so no torch.
+Hub ids in the preferences (``engine.hub``) need ``huggingface_hub``: its wheel and those
+of its dependencies are bundled too, less what Blender's Python already has (requests and
+its idna, urllib3, certifi, charset_normalizer; zstandard, cython, numpy) and less
+``hf_xet`` (optional: without it huggingface_hub downloads over plain HTTPS). Wheels are
+downloaded with pip per platform (``--only-binary``, CPython 3.11, that platform's tags:
+pyyaml is the one compiled hub dependency) and the zips split with Blender's
 ``--split-platforms``. ``--no-deps`` builds one zip without wheels for a Blender whose
 Python already has them (development). Prints each zip's size.
 
 Footage (``sp4d footage`` / the Footage panel) needs torch and diffusers: the full
 install (``pip install '.[train]'``), not the extension.
 """
-
 from __future__ import annotations
 
 import argparse
@@ -40,7 +45,17 @@ PLATFORM_TAGS = {
 # copy breaks other add-ons). Without their own dependencies (--no-deps): onnxruntime's
 # (sympy, protobuf, flatbuffers, packaging) are not used to run a session.
 DEPENDENCIES = ["onnxruntime", "scipy", "safetensors"]
-BUNDLED_BY_BLENDER = ("numpy",)
+# hub ids (engine.hub): with their dependencies, as pip resolves them (the 2.x hub client:
+# httpx2, httpcore2, h11, anyio, truststore, filelock, fsspec, packaging, pyyaml, tqdm,
+# typing_extensions, click). pip evaluates environment markers on this machine, so
+# Windows-only extras (colorama, which tqdm and click import only if present) are not in.
+HUB_DEPENDENCIES = ["huggingface_hub"]
+# in Blender's own Python (bpy==5.0.1 requires the same: numpy, requests, zstandard, cython)
+BUNDLED_BY_BLENDER = ("numpy", "requests", "idna", "urllib3", "certifi", "charset_normalizer",
+                      "zstandard", "cython")
+# optional for what we call: huggingface_hub falls back to HTTPS downloads without hf_xet
+# (a 4 MB compiled wheel per platform)
+LEFT_OUT = ("hf_xet",)
 # engine parts the add-on never runs inside Blender without torch: left out of the zip
 ENGINE_EXCLUDE = ("__pycache__", "*.pyc")
 
@@ -59,14 +74,21 @@ def blender_ext_tool() -> str:
     return hits[0]
 
 
+def wheel_project(path: str) -> str:
+    """Normalised project name of a wheel file ('PyYAML-6.0-...whl' -> 'pyyaml')."""
+    return re.sub(r"[-_.]+", "_", os.path.basename(path).split("-")[0]).lower()
+
+
 def download_dependency_wheels(wheel_dir: str, platforms: list[str]) -> None:
     for platform in platforms:
         tags = [a for t in PLATFORM_TAGS[platform] for a in ("--platform", t)]
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:", "--no-deps",
-                        "--python-version", "3.11", "--implementation", "cp", *tags,
-                        "-d", wheel_dir, *DEPENDENCIES], check=True)
-    for name in BUNDLED_BY_BLENDER:
-        for whl in glob.glob(os.path.join(wheel_dir, f"{name}-*.whl")):
+        pip = [sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
+               "--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp", *tags,
+               "-d", wheel_dir]
+        subprocess.run([*pip, "--no-deps", *DEPENDENCIES], check=True)
+        subprocess.run([*pip, *HUB_DEPENDENCIES], check=True)
+    for whl in glob.glob(os.path.join(wheel_dir, "*.whl")):
+        if wheel_project(whl) in BUNDLED_BY_BLENDER + LEFT_OUT:
             os.remove(whl)
 
 

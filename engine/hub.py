@@ -7,6 +7,9 @@ the id must already be in ``cache_dir`` (the hub's cache layout:
 No bpy and no torch here (the ONNX Runtime path in Blender runs without torch): the
 add-on passes its own cache folder and the user's consent; the folder this returns loads
 like any local model folder (``engine.models.load_sp4d`` or ``engine.runtime``).
+``huggingface_hub`` comes from the install (pyproject) or, in Blender, from the wheels the
+extension zip bundles (build.py: without the optional ``hf_xet``, so downloads go over
+plain HTTPS).
 """
 
 from __future__ import annotations

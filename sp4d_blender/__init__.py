@@ -4,13 +4,14 @@ Converts Blender data to engine arrays, calls the engine, writes results back.
 No algorithms live here; see ``engine``.
 """
 
-# The engine is the top-level ``engine`` package in a source checkout; the extension zip
-# (build.py) vendors it inside the add-on, and ``engine`` then resolves to that copy.
+# The add-on imports the engine as its sub-package ``.engine``: the copy vendored inside
+# the extension zip (build.py), or in a source checkout / pip install the top-level
+# ``engine`` package, linked here (``_engine`` says how).
 import os as _os
 
-from . import _vendored_engine
+from . import _engine
 
-_vendored_engine.install(__name__, _os.path.dirname(_os.path.abspath(__file__)))
+_engine.link(__name__, _os.path.dirname(_os.path.abspath(__file__)))
 
 
 def register():

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 import bpy
-from engine.autorig import AutoRigOptions, AutoRigResult, autorig
-from engine.errors import InputError
-from engine.mesh import MeshData
-from engine.rig import SkinWeights
+from .engine.autorig import AutoRigOptions, AutoRigResult, autorig
+from .engine.errors import InputError
+from .engine.mesh import MeshData
+from .engine.rig import SkinWeights
 
 from . import bridge, modifiers, rigging
 from .attributes import write_vertex_colors
@@ -113,7 +113,7 @@ def apply_autorig(job_input: AutoRigInput, result: AutoRigResult, existing: str 
     write_vertex_colors(meshes, PART_COLOR_ATTRIBUTE, part_colors(result.labels)[labels])
     bridge.bind(meshes, arm)
     if result.parts is not None:
-        from engine.parts.io import parts_sheet
+        from .engine.parts.io import parts_sheet
 
         from .images import image_from_array
 

@@ -35,7 +35,7 @@ def find_inputs(patterns, out_dir: str) -> list[tuple[str, str]]:
     ``patterns``: files as given, folders searched recursively (sub-folders kept in the
     output names), globs expanded. Hidden files and anything under ``out_dir`` are left
     out. Raises InputError when a pattern names nothing or two inputs share an output."""
-    from engine.errors import InputError
+    from .engine.errors import InputError
 
     out_real = os.path.realpath(out_dir)
     found: list[tuple[str, str]] = []
@@ -174,26 +174,26 @@ def _one_line(text) -> str:
 def _load_model(settings: dict) -> None:
     """Load the SP4D model the way the engine will for these settings (cached there), so
     files do not pay for it: the torch pipeline or the ONNX Runtime denoiser."""
-    from engine.autorig import resolve_device
+    from .engine.autorig import resolve_device
 
     from .paths import bundled_model_dir
 
     model_dir = settings.get("model") or bundled_model_dir()
     device = settings.get("device") or "cpu"
     try:
-        from engine.runtime import resolve_runtime
+        from .engine.runtime import resolve_runtime
     except ImportError:  # an engine without the ONNX Runtime path
         runtime = "torch"
     else:
         runtime = resolve_runtime("auto", device, model_dir)
     if runtime == "onnx":
-        from engine.runtime.onnx_model import load_denoiser
+        from .engine.runtime.onnx_model import load_denoiser
 
         load_denoiser(model_dir)
         return
     import torch
 
-    from engine.pipelines.parts_for_mesh import get_pipeline
+    from .engine.pipelines.parts_for_mesh import get_pipeline
 
     dev = torch.device(resolve_device(device)[0])
     get_pipeline(model_dir, dev, torch.bfloat16 if dev.type == "cuda" else torch.float32)
@@ -202,7 +202,7 @@ def _load_model(settings: dict) -> None:
 def rig_one(task: dict) -> dict:
     """Rig one file in this worker (a fresh scene, the single-file path); never raises:
     a failure is a row with status "failed" and one line of error."""
-    from engine.errors import SP4DError
+    from .engine.errors import SP4DError
 
     from .commands.autorig import rig_file
 
@@ -311,7 +311,7 @@ def run_ray(tasks, jobs: int | None, settings: dict, on_row, address: str | None
     must be on a path every node sees."""
     import logging
 
-    from engine.errors import InputError
+    from .engine.errors import InputError
 
     try:
         import ray
@@ -448,7 +448,7 @@ def relative_row(row: dict, out_dir: str) -> dict:
 
 def write_report(out_dir: str, rows) -> tuple[str, str]:
     """Write ``summary.csv`` and ``index.html`` into ``out_dir`` (atomically)."""
-    from engine.library_report import contact_sheet_html, summary_csv
+    from .engine.library_report import contact_sheet_html, summary_csv
 
     from .outputs import OutputFiles
 
@@ -465,7 +465,7 @@ def write_report(out_dir: str, rows) -> tuple[str, str]:
 
 def run_batch(args) -> int:
     """``sp4d autorig`` with several inputs / a folder / a glob / ``--ray``."""
-    from engine.errors import InputError
+    from .engine.errors import InputError
 
     from .commands.autorig import RIG_SETTINGS
 
@@ -521,7 +521,7 @@ def run_batch(args) -> int:
     finally:
         ordered = [rows[t["input"]] for t in tasks if t["input"] in rows]
         csv_path, html_path = write_report(out_dir, ordered)
-    from engine.library_report import counts
+    from .engine.library_report import counts
 
     c = counts(ordered)
     elapsed = time.perf_counter() - t0

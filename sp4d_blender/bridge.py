@@ -6,9 +6,9 @@ import numpy as np
 
 import bpy
 
-from engine.errors import InputError
-from engine.mesh import MeshData
-from engine.rig import Skeleton, SkinWeights
+from .engine.errors import InputError
+from .engine.mesh import MeshData
+from .engine.rig import Skeleton, SkinWeights
 
 
 def _matrix(m) -> np.ndarray:

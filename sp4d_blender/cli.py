@@ -46,7 +46,7 @@ def _one_line(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from engine.errors import SP4DError
+    from .engine.errors import SP4DError
 
     from . import interface
     from .blender_io import DEBUG_ENV, debug

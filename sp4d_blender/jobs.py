@@ -18,7 +18,7 @@ import traceback
 
 import bpy
 
-from engine.errors import Cancelled, SP4DError
+from .engine.errors import Cancelled, SP4DError
 
 
 class Job:

@@ -10,8 +10,8 @@ import numpy as np
 import bpy
 from mathutils import Vector
 
-from engine.rig.display import bone_octahedra
-from engine.rig.pose import wiggle_pose
+from .engine.rig.display import bone_octahedra
+from .engine.rig.pose import wiggle_pose
 
 from . import bridge
 from .blender_io import captured_stderr

@@ -16,7 +16,7 @@ import struct
 
 import numpy as np
 
-from engine.errors import InputError
+from .engine.errors import InputError
 
 _OBJ_VERTEX = re.compile(rb"(?m)^[ \t]*v[ \t]+(\S+)[ \t]+(\S+)[ \t]+(\S+)")
 _GLTF_FLOAT = 5126

@@ -6,8 +6,8 @@ import os
 
 import numpy as np
 
-from engine.errors import InputError
-from engine.eval.reference import RiggedModel
+from .engine.errors import InputError
+from .engine.eval.reference import RiggedModel
 
 from . import bridge, scene_io
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.errors import InputError
-from engine.mesh import MeshData
-from engine.rig import Skeleton, SkinWeights
+from .engine.errors import InputError
+from .engine.mesh import MeshData
+from .engine.rig import Skeleton, SkinWeights
 
 from . import bridge
 from .interface import advice
@@ -258,7 +258,7 @@ def input_meshes(objects) -> list:
 def plan_rebind(mesh_objects, armature, options=None, progress=None) -> RebindPlan:
     """Compute phase of Rebind: engine weights of ``mesh_objects`` for ``armature``'s
     deform bones. Raises InputError; never changes the scene."""
-    from engine.skin import compute_weights
+    from .engine.skin import compute_weights
 
     check_armature(armature)
     meshes = check_meshes(o for o in mesh_objects if o is not armature)
@@ -295,8 +295,8 @@ def plan_rig_from_labels(mesh_objects, labels, options=None, progress=None,
                          name: str = "Armature", collection=None) -> LabelRigPlan:
     """Compute phase: skeleton from per-vertex part ``labels`` (stacked in
     ``mesh_objects`` order), then weights. Never changes the scene."""
-    from engine.rig import skeleton_from_parts
-    from engine.skin import compute_weights
+    from .engine.rig import skeleton_from_parts
+    from .engine.skin import compute_weights
 
     meshes = check_meshes(mesh_objects)
     mesh = read_mesh(meshes)

@@ -36,7 +36,7 @@ def add_arguments(parser) -> None:
 def _ints(text: str | None, what: str, n: int | None = None):
     if text is None:
         return None
-    from engine.errors import InputError
+    from ..engine.errors import InputError
 
     try:
         vals = [int(float(x)) for x in text.split(",") if x.strip()]
@@ -60,7 +60,8 @@ def write_views(result, folder: str) -> list[str]:
         rows = [np.concatenate(list(r), 1) for r in imgs]
         img = (np.concatenate(rows, 0) * 255 + 0.5).clip(0, 255).astype(np.uint8)
         p = os.path.join(folder, f"{name}.png")
-        cv2.imwrite(p, img[..., ::-1])
+        if not cv2.imwrite(p, img[..., ::-1]):
+            raise OSError(f"could not write {p}")
         paths.append(p)
     with open(os.path.join(folder, "cameras.json"), "w") as f:
         json.dump(result.cameras.to_dict(), f, indent=2)
@@ -68,7 +69,7 @@ def write_views(result, folder: str) -> list[str]:
 
 
 def run(args) -> int:
-    from engine.footage import FootageOptions, rig_footage
+    from ..engine.footage import FootageOptions, rig_footage
 
     from .. import export, scene_io
     from ..ops.footage import apply_footage
@@ -80,6 +81,7 @@ def run(args) -> int:
         out_tmp = out.add(args.output, "OUTPUT", export.EXPORT_EXTS)
         report_tmp = out.add(args.report, "--report", tmp_ext=".json")
         preview_tmp = out.add(args.preview, "--preview", (".png",))
+        views_tmp = out.add_dir(args.views_dir, "--views-dir")  # a folder beside DIR, moved in on success
         indices = _ints(args.indices, "indices")
         options = FootageOptions(frames=len(indices) if indices else args.frames, indices=indices, mask=args.mask,
                                  crop=_ints(args.crop, "crop", 4), model=args.model or bundled_model_dir(),
@@ -101,8 +103,13 @@ def run(args) -> int:
         if report_tmp:
             with open(report_tmp, "w") as f:
                 json.dump(report, f, indent=2)
-        if args.views_dir:
-            write_views(result, args.views_dir)
+        if views_tmp:
+            try:
+                write_views(result, views_tmp)
+            except OSError as exc:
+                from ..outputs import InputError
+
+                raise InputError(f"cannot write --views-dir {args.views_dir}: {exc}") from None
         out.commit()
     t = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
     print(f"footage rigged: {len(result.mesh.faces)} triangles, {report['bones']} bones, {report['parts']} parts, "

@@ -27,7 +27,7 @@ def add_arguments(parser) -> None:
 def _load_labels(path: str):
     import numpy as np
 
-    from engine.errors import InputError
+    from ..engine.errors import InputError
 
     if not os.path.isfile(path):
         raise InputError(f"labels file not found: {path}")
@@ -38,7 +38,7 @@ def _load_labels(path: str):
 
 
 def run(args) -> int:
-    from engine.skin import SkinOptions
+    from ..engine.skin import SkinOptions
 
     from .. import export, rigging, scene_io
     from ..outputs import OutputFiles

@@ -18,8 +18,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from engine.errors import InputError
-    from engine.skin import SkinOptions
+    from ..engine.errors import InputError
+    from ..engine.skin import SkinOptions
 
     from .. import bridge, export, rigging, scene_io
     from ..outputs import OutputFiles

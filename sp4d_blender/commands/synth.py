@@ -17,8 +17,8 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from engine.errors import InputError
-    from engine.synth.dataset import write_dataset
+    from ..engine.errors import InputError
+    from ..engine.synth.dataset import write_dataset
 
     if args.count < 1:
         raise InputError("--count must be at least 1")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from engine.autorig import AutoRigOptions
+from ..engine.autorig import AutoRigOptions
 
 from .. import autorig
 from ..jobs import JobOperator

@@ -9,7 +9,7 @@ from __future__ import annotations
 import bpy
 from bpy_extras.io_utils import ExportHelper
 
-from engine.errors import SP4DError
+from ..engine.errors import SP4DError
 
 from .. import export
 

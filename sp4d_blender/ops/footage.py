@@ -9,7 +9,7 @@ import os
 import bpy
 import numpy as np
 
-from engine.errors import InputError
+from ..engine.errors import InputError
 
 from .. import bridge
 from ..attributes import write_vertex_colors
@@ -122,7 +122,7 @@ class SP4D_OT_autorig_footage(JobOperator, bpy.types.Operator):
         return True
 
     def prepare(self, context):
-        from engine.footage import FootageOptions, rig_footage  # torch: only when a job runs
+        from ..engine.footage import FootageOptions, rig_footage  # torch: only when a job runs
 
         from ..ui.preferences import engine_settings
 

@@ -10,7 +10,7 @@ import time
 
 import bpy
 
-from engine.errors import InputError
+from ..engine.errors import InputError
 
 from .. import rigging
 from ..jobs import JobOperator
@@ -36,7 +36,7 @@ class SP4D_OT_rebind(JobOperator, bpy.types.Operator):
         return True
 
     def prepare(self, context):
-        from engine.skin import SkinOptions, compute_weights
+        from ..engine.skin import SkinOptions, compute_weights
 
         if context.mode != "OBJECT":  # edit data is only in the file after leaving edit mode
             bpy.ops.object.mode_set(mode="OBJECT")

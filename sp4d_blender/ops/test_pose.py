@@ -6,7 +6,7 @@ import math
 
 import bpy
 
-from engine.rig.pose import wiggle_pose
+from ..engine.rig.pose import wiggle_pose
 
 from .. import bridge
 from ..preview import clear_pose

@@ -6,7 +6,7 @@ import os
 
 import bpy
 
-from engine.errors import ModelError
+from ..engine.errors import ModelError
 
 from ..paths import bundled_model_dir
 
@@ -135,14 +135,14 @@ def model_fetcher(options, allow_download: bool):
     when ``allow_download`` (``engine_settings``: hub source, the user's consent and
     Blender's online access) - and sets ``options.model`` to that folder; None for
     a local folder or the bundled model. The engine then loads the folder's safetensors."""
-    from engine.hub import is_hub_id
+    from ..engine.hub import is_hub_id
 
     if not is_hub_id(options.model):
         return None
     repo_id, cache, allow = options.model, hub_cache_dir(), bool(allow_download)
 
     def fetch(progress=None) -> str:
-        from engine.hub import NotCached, resolve_hub_model
+        from ..engine.hub import NotCached, resolve_hub_model
 
         if progress:
             progress(0.0, f"downloading {repo_id}" if allow else f"finding {repo_id}")

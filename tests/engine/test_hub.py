@@ -6,36 +6,46 @@ import os
 import shutil
 
 import pytest
-import torch
 
 from engine.errors import ModelError
-from engine.models import build_model, load_sp4d
-from engine.models.configs import TINY
 from engine.hub import NotCached, is_hub_id, resolve_hub_model
 
 REPO = "sp4d-test/tiny-sp4d"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
+def write_hub_cache(cache: str, repo_id: str, files_dir: str, commit: str = COMMIT) -> str:
+    """Lay out the files of ``files_dir`` in ``cache`` as huggingface_hub writes a
+    download: ``models--ORG--NAME/{refs/main, blobs/, snapshots/<commit>/<file>}``, each
+    snapshot file a relative link to its blob; returns the snapshot folder. Needs no torch
+    (tests/blender/test_extension_install.py uses it for the bpy-only install)."""
+    repo = os.path.join(cache, "models--" + repo_id.replace("/", "--"))
+    snap = os.path.join(repo, "snapshots", commit)
+    os.makedirs(os.path.join(repo, "refs"), exist_ok=True)
+    os.makedirs(os.path.join(repo, "blobs"), exist_ok=True)
+    os.makedirs(snap, exist_ok=True)
+    with open(os.path.join(repo, "refs", "main"), "w") as f:
+        f.write(commit)
+    for name in sorted(os.listdir(files_dir)):
+        blob = os.path.join(repo, "blobs", f"blob-{name}")
+        shutil.copy(os.path.join(files_dir, name), blob)
+        os.symlink(os.path.relpath(blob, snap), os.path.join(snap, name))
+    return snap
+
+
 @pytest.fixture(scope="module")
 def hub_cache(tmp_path_factory):
-    """A hub cache folder as huggingface_hub writes it, holding a TINY SP4D model:
-    models--ORG--NAME/{refs/main, blobs/, snapshots/<commit>/files}."""
+    """A hub cache folder holding a TINY SP4D model."""
+    torch = pytest.importorskip("torch")
+    from engine.models import build_model
+    from engine.models.configs import TINY
+
     torch.manual_seed(0)
     model = build_model(TINY)
     saved = tmp_path_factory.mktemp("saved")
     model.save_pretrained(saved, safe_serialization=True)
     cache = tmp_path_factory.mktemp("hub")
-    repo = cache / ("models--" + REPO.replace("/", "--"))
-    (repo / "refs").mkdir(parents=True)
-    (repo / "refs" / "main").write_text(COMMIT)
-    snap = repo / "snapshots" / COMMIT
-    snap.mkdir(parents=True)
-    (repo / "blobs").mkdir()
-    for name in os.listdir(saved):
-        blob = repo / "blobs" / f"blob-{name}"
-        shutil.copy(saved / name, blob)
-        os.symlink(os.path.relpath(blob, snap), snap / name)
+    write_hub_cache(str(cache), REPO, str(saved))
     return cache, model
 
 
@@ -47,6 +57,10 @@ def test_is_hub_id(tmp_path):
 
 def test_cached_hub_id_resolves_offline_and_loads(hub_cache):
     cache, model = hub_cache
+    import torch
+
+    from engine.models import load_sp4d
+
     folder = resolve_hub_model(REPO, cache_dir=str(cache), allow_download=False)
     assert os.path.basename(folder) == COMMIT and os.path.isfile(os.path.join(folder, "config.json"))
     loaded = load_sp4d(folder)
