@@ -6,7 +6,7 @@ import os
 
 import bpy
 
-from engine.errors import InputError
+from .engine.errors import InputError
 
 from .blender_io import captured_stderr, error_line
 

@@ -120,8 +120,8 @@ def rig_file(input_path: str, output: str, report_path: str | None = None,
     """Rig every mesh of ``input_path`` into ``output`` (+ report JSON, preview PNG), all
     outputs atomically. ``settings``: RIG_SETTINGS. The one path behind ``sp4d autorig``
     and every file of a batch. Returns (report dict, AutoRigResult); raises SP4DError."""
-    from engine.autorig import AutoRigOptions
-    from engine.errors import InputError
+    from ..engine.autorig import AutoRigOptions
+    from ..engine.errors import InputError
 
     from .. import autorig, export, rigging, scene_io
     from ..outputs import OutputFiles
@@ -183,7 +183,7 @@ def rig_file(input_path: str, output: str, report_path: str | None = None,
 
 
 def run(args) -> int:
-    from engine.errors import InputError
+    from ..engine.errors import InputError
 
     if batch_mode(args):
         if args.output or args.report or args.preview:
