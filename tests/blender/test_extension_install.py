@@ -188,6 +188,24 @@ def bpy_only_python():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def test_the_addon_imports_the_engine_relatively():
+    """Every add-on module names the engine as ``.engine`` / ``..engine`` (its own
+    sub-package): an absolute ``engine`` import works in a checkout but not in the zip,
+    where no top-level ``engine`` exists (sp4d_blender/_engine.py)."""
+    import ast
+
+    absolute = []
+    for path in glob.glob(os.path.join(ROOT, "sp4d_blender", "**", "*.py"), recursive=True):
+        with open(path) as f:
+            tree = ast.parse(f.read(), path)
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            absolute += [f"{os.path.relpath(path, ROOT)}:{node.lineno}" for n in names
+                         if n == "engine" or n.startswith("engine.")]
+    assert absolute == [], absolute
+
+
 def test_each_platform_zip_is_small_and_self_contained(extension_zips):
     for platform, path in extension_zips.items():
         assert os.path.getsize(path) <= MAX_ZIP_BYTES, (platform, os.path.getsize(path))
