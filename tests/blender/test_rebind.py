@@ -153,3 +153,36 @@ def test_write_weights_many_vertices_fast(addon):
     got = dense_weights(obj, sw.bone_names)
     np.testing.assert_allclose(got, sw.to_dense(), atol=1e-7)
     select([obj], obj)
+
+
+def test_rebind_after_moving_bones_keeps_names_parents_and_rolls(addon):
+    """The artist moves a joint in Edit Mode and rebinds: the weights follow the new joint
+    while every bone keeps its name, parent, roll and (for the others) its place."""
+    meshes, arm = load_unrigged("quadruped_khronos_Fox", stand_in=False)
+    (fox,) = meshes
+    bones = arm.data.bones
+    before = {b.name: (b.parent.name if b.parent else None, b.head_local.copy(), b.tail_local.copy()) for b in bones}
+    bpy.context.view_layer.objects.active = arm
+    bpy.ops.object.mode_set(mode="EDIT")
+    rolls = {e.name: e.roll for e in arm.data.edit_bones}
+    moved = arm.data.edit_bones["b_LeftLeg01_015"]
+    moved.head.z += 0.1 * moved.length
+    moved_head = moved.head.copy()
+    bpy.ops.object.mode_set(mode="OBJECT")
+    select([fox], arm)
+    assert bpy.ops.sp4d.rebind() == {"FINISHED"}
+    _check_weights(fox, arm)
+    assert [b.name for b in arm.data.bones] == list(before)
+    for b in arm.data.bones:
+        parent, head, tail = before[b.name]
+        assert (b.parent.name if b.parent else None) == parent
+        if b.name != "b_LeftLeg01_015" and not (b.parent and b.parent.name == "b_LeftLeg01_015"):
+            assert (b.head_local - head).length < 1e-5 and (b.tail_local - tail).length < 1e-5
+    assert (arm.data.bones["b_LeftLeg01_015"].head_local - moved_head).length < 1e-5
+    bpy.context.view_layer.objects.active = arm
+    bpy.ops.object.mode_set(mode="EDIT")
+    after = {e.name: e.roll for e in arm.data.edit_bones}
+    bpy.ops.object.mode_set(mode="OBJECT")
+    assert all(abs(after[n] - r) < 1e-5 for n, r in rolls.items())
+    groups = {g.name for g in fox.vertex_groups}
+    assert groups <= set(before) and "b_LeftLeg01_015" in groups

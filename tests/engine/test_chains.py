@@ -1,0 +1,71 @@
+"""Bones per spine / neck / tail chain (engine.rig.chains) on procedural quadrupeds rigged
+from their true parts, then skinned."""
+
+import numpy as np
+import pytest
+
+from engine.mesh import MeshData
+from engine.rig import skeleton_from_parts
+from engine.rig.chains import find_chain, resample_chains
+from engine.skin import SkinOptions, compute_weights
+from engine.synth import generate
+
+
+def _rig(seed):
+    o = generate(seed, category="quadruped")
+    mesh = MeshData(o.vertices, o.faces)
+    return mesh, skeleton_from_parts(mesh, o.vertex_bone)
+
+
+@pytest.mark.parametrize("seed,kind,n", [(3, "tail", 3), (3, "tail", 9), (0, "neck", 4), (1, "neck", 1)])
+def test_chain_gets_the_bones_asked_for_and_keeps_its_shape(seed, kind, n):
+    mesh, rig = _rig(seed)
+    sk = rig.skeleton
+    old = find_chain(sk, kind)
+    assert old and len(old) != n
+    ch = resample_chains(mesh.vertices, sk, rig.labels, rig.part_to_bone, {kind: n})
+    new_sk = ch.skeleton
+    new = find_chain(new_sk, kind)
+    assert len(new) == n and not ch.warnings
+    assert [new_sk.names[b] for b in new] == [kind] + [f"{kind}_{k:02d}" for k in range(2, n + 1)]
+    # same start, same end, cut along the old chain's path (heads, then the last tail) in
+    # pieces of equal length
+    assert np.allclose(new_sk.heads[new[0]], sk.heads[old[0]])
+    assert np.allclose(new_sk.tails[new[-1]], sk.tails[old[-1]])
+    path = np.vstack([sk.heads[old], sk.tails[old[-1]]])
+    path_len = np.linalg.norm(np.diff(path, axis=0), axis=1).sum()
+    length = lambda s, c: np.linalg.norm(s.tails[c] - s.heads[c], axis=1)
+    assert 0.9 * path_len < length(new_sk, new).sum() <= path_len + 1e-9
+    assert np.ptp(length(new_sk, new)) < 0.25 * length(new_sk, new).mean()  # chords of equal arcs
+    # the chain is linked head to tail and hangs from the old chain's parent
+    assert all(new_sk.parents[b] == a for a, b in zip(new[:-1], new[1:]))
+    p_old = sk.parents[old[0]]
+    assert new_sk.names[new_sk.parents[new[0]]] == sk.names[p_old]
+    # every other bone is kept, with its name; nothing is lost or duplicated
+    others = [nm for i, nm in enumerate(sk.names) if i not in old]
+    assert sorted(n_ for i, n_ in enumerate(new_sk.names) if i not in new) == sorted(others)
+    assert len(new_sk.roots()) == 1
+    # bones that hung from the old chain hang from a new chain bone
+    for i, nm in enumerate(sk.names):
+        if i not in old and sk.parents[i] in old:
+            assert new_sk.parents[new_sk.names.index(nm)] in new
+    # the vertices the old chain drove are split among the new bones, and each new bone
+    # ends up carrying weight
+    drove = np.isin(rig.part_to_bone[rig.labels], old)
+    assert np.isin(ch.label_to_bone[ch.labels[drove]], new).all()
+    w = compute_weights(mesh, new_sk, SkinOptions(), part_labels=ch.labels, part_to_bone=ch.label_to_bone)
+    dense = w.to_dense() if hasattr(w, "to_dense") else None
+    if dense is None:
+        dense = np.zeros((mesh.n_vertices, new_sk.n_bones))
+        np.add.at(dense, (np.repeat(np.arange(mesh.n_vertices), w.indices.shape[1]), w.indices.ravel()),
+                  w.weights.ravel())
+    assert (dense[:, new].max(axis=0) > 0.5).all()
+
+
+def test_missing_chain_is_a_warning_and_zero_leaves_the_rig_alone():
+    mesh, rig = _rig(5)  # no neck chain on this one
+    assert not find_chain(rig.skeleton, "neck")
+    ch = resample_chains(mesh.vertices, rig.skeleton, rig.labels, rig.part_to_bone, {"neck": 2, "tail": 0})
+    assert ch.skeleton.names == rig.skeleton.names
+    assert np.array_equal(ch.labels, rig.labels) and np.array_equal(ch.label_to_bone, rig.part_to_bone)
+    assert ch.warnings == ["no neck chain to give 2 bone(s)"]
