@@ -5,16 +5,22 @@
 Every case is generated here (nothing binary is checked in): a small box creature (body,
 head, four legs) saved through Blender in each format, then varied: broken files, NaN and
 infinite coordinates, extreme scales and offsets, modifiers, instances, empty meshes,
-hidden and off-scene objects, non-mesh objects, existing armatures, unicode names.
+hidden and off-scene objects, non-mesh objects, existing armatures, unicode names, and
+.blend files linking from libraries (written to ``OUT_DIR/libs/``, some then removed).
 
-``OUT_DIR/cases.json`` lists the cases: file name and what ``sp4d autorig`` must do with it,
-``"rig"`` (exit 0, OUTPUT written) or ``"error"`` (one line ``sp4d: error: ...``, exit 2,
-nothing written). ``tests/blender/test_odd_inputs.py`` runs a fast selection; run them all
-with ``--run``:
+``OUT_DIR/cases.json`` lists the cases: file name, class (``CLASSES``) and what
+``sp4d autorig`` must do with it, ``"rig"`` (exit 0, OUTPUT written) or ``"error"`` (one
+line ``sp4d: error: ...``, exit 2, nothing written). ``tests/blender/test_odd_inputs.py``
+and ``tests/blender/test_linked_libraries.py`` run a fast selection; run them all with
+``--run``:
 
     .venv/bin/python scripts/make_odd_corpus.py OUT_DIR --run [--only NAME ...]
 
-which prints one table row per case (expected, exit status, time, verdict).
+which also runs the output-side cases (OUTPUT == INPUT, unwritable or odd OUTPUT paths,
+other formats), each in its own folder under ``OUT_DIR/_out``, and prints one row per run
+(expected, exit status, time, verdict), then the table by class. A run passes when it did
+what was expected, changed no corpus file (inputs and libraries), and left nothing behind
+but OUTPUT (nothing at all on failure).
 """
 
 from __future__ import annotations
@@ -788,8 +794,280 @@ def flat_line(p):
 
 
 # ---------------------------------------------------------------------------------------
+# Linked libraries: the main .blend links from a library .blend in ``libs/`` beside it
+# (also generated here). Valid links rig a local copy; the library file is never written.
+# ---------------------------------------------------------------------------------------
+
+def _library(main_path, make_scene, name=None):
+    """Write ``libs/<name>.blend`` beside ``main_path`` holding what ``make_scene()``
+    builds; returns its path."""
+    folder = os.path.join(os.path.dirname(main_path), "libs")
+    os.makedirs(folder, exist_ok=True)
+    lib = os.path.join(folder, (name or os.path.splitext(os.path.basename(main_path))[0] + "_lib") + ".blend")
+    reset()
+    make_scene()
+    save(lib)
+    return lib
+
+
+def _creature_in_collection():
+    bpy = _bpy()
+    coll = bpy.data.collections.new("CreatureCollection")
+    bpy.context.scene.collection.children.link(coll)
+    mesh_object(collection=coll)
+
+
+def _link(main_path, lib, relative=True, **what):
+    """A new main file at ``main_path`` linking ``what`` (objects=[...], meshes=[...],
+    collections=[...]) from ``lib``, the library path stored relative or absolute; returns
+    the linked data-blocks by kind."""
+    bpy = _bpy()
+    reset()
+    bpy.ops.wm.save_as_mainfile(filepath=main_path, check_existing=False)  # a home for '//' paths
+    with bpy.data.libraries.load(lib, link=True, relative=relative) as (_, dst):
+        for kind, names in what.items():
+            setattr(dst, kind, list(names))
+    return {kind: list(getattr(dst, kind)) for kind in what}
+
+
+def _save_keeping_paths(path):
+    _bpy().ops.wm.save_as_mainfile(filepath=path, check_existing=False, compress=False, relative_remap=False)
+
+
+def _linked_object(relative):
+    def make(p):
+        lib = _library(p, lambda: mesh_object())
+        (obj,) = _link(p, lib, relative, objects=["Creature"])["objects"]
+        _bpy().context.scene.collection.objects.link(obj)
+        _save_keeping_paths(p)
+    return make
+
+
+@case("linked_object.blend", "rig")
+def linked_object(p): _linked_object(True)(p)
+
+
+@case("linked_object_absolute_path.blend", "rig")
+def linked_object_abs(p): _linked_object(False)(p)
+
+
+@case("linked_mesh_data.blend", "rig")
+def linked_mesh_data(p):
+    """A local object whose mesh data comes from the library."""
+    bpy = _bpy()
+    lib = _library(p, lambda: mesh_object())
+    (mesh,) = _link(p, lib, meshes=["Creature"])["meshes"]
+    obj = bpy.data.objects.new("LocalCreature", mesh)
+    bpy.context.scene.collection.objects.link(obj)
+    _save_keeping_paths(p)
+
+
+@case("linked_collection_instance.blend", "rig")
+def linked_collection_instance(p):
+    """File > Link of a collection, Blender's default: an empty showing the collection."""
+    bpy = _bpy()
+    lib = _library(p, _creature_in_collection)
+    (coll,) = _link(p, lib, collections=["CreatureCollection"])["collections"]
+    empty = bpy.data.objects.new("CreatureCollection", None)
+    empty.instance_type, empty.instance_collection = "COLLECTION", coll
+    empty.location = (1.0, 0.5, 0.0)
+    bpy.context.scene.collection.objects.link(empty)
+    _save_keeping_paths(p)
+
+
+@case("linked_collection.blend", "rig")
+def linked_collection(p):
+    """A linked collection put in the scene as it is (Link without Instance Collections)."""
+    bpy = _bpy()
+    lib = _library(p, _creature_in_collection)
+    (coll,) = _link(p, lib, collections=["CreatureCollection"])["collections"]
+    bpy.context.scene.collection.children.link(coll)
+    _save_keeping_paths(p)
+
+
+@case("library_override.blend", "rig")
+def library_override(p):
+    """A library override of a linked collection (local override objects, linked mesh)."""
+    bpy = _bpy()
+    lib = _library(p, _creature_in_collection)
+    (coll,) = _link(p, lib, collections=["CreatureCollection"])["collections"]
+    bpy.context.scene.collection.children.link(coll)
+    coll.override_hierarchy_create(bpy.context.scene, bpy.context.view_layer)
+    bpy.context.scene.collection.children.unlink(coll)
+    _save_keeping_paths(p)
+
+
+def _rigged_creature():
+    bpy = _bpy()
+    _creature_in_collection()
+    coll = bpy.data.collections["CreatureCollection"]
+    o = bpy.data.objects["Creature"]
+    arm = bpy.data.objects.new("OldRig", bpy.data.armatures.new("OldRig"))
+    coll.objects.link(arm)
+    bpy.context.view_layer.objects.active = arm
+    bpy.ops.object.mode_set(mode="EDIT")
+    b = arm.data.edit_bones.new("Root")
+    b.head, b.tail = (0, 0, 0.5), (0, 0, 1)
+    bpy.ops.object.mode_set(mode="OBJECT")
+    o.parent = arm
+    o.modifiers.new("Armature", "ARMATURE").object = arm
+    o.vertex_groups.new(name="Root").add(list(range(len(o.data.vertices))), 1.0, "REPLACE")
+
+
+@case("linked_rigged_character.blend", "rig")
+def linked_rigged_character(p):
+    """A character rigged in its library, linked as a collection instance: re-rigged."""
+    bpy = _bpy()
+    lib = _library(p, _rigged_creature)
+    (coll,) = _link(p, lib, collections=["CreatureCollection"])["collections"]
+    empty = bpy.data.objects.new("Character", None)
+    empty.instance_type, empty.instance_collection = "COLLECTION", coll
+    bpy.context.scene.collection.objects.link(empty)
+    _save_keeping_paths(p)
+
+
+@case("linked_next_to_local.blend", "rig")
+def linked_next_to_local(p):
+    """A local mesh and a linked one: both rigged, with one armature."""
+    bpy = _bpy()
+    lib = _library(p, lambda: mesh_object("Prop", *_box((0, 0, 0.2), (0.4, 0.4, 0.4))))
+    (obj,) = _link(p, lib, objects=["Prop"])["objects"]
+    bpy.context.scene.collection.objects.link(obj)
+    mesh_object().location = (0, 2, 0)
+    _save_keeping_paths(p)
+
+
+@case("linked_library_missing.blend", "error")
+def linked_library_missing(p):
+    """The library file is gone: Blender loads an empty placeholder object."""
+    lib = _library(p, lambda: mesh_object())
+    (obj,) = _link(p, lib, objects=["Creature"])["objects"]
+    _bpy().context.scene.collection.objects.link(obj)
+    _save_keeping_paths(p)
+    os.remove(lib)
+
+
+@case("linked_mesh_library_missing.blend", "error")
+def linked_mesh_library_missing(p):
+    """A local object whose linked mesh's library is gone: a mesh without vertices."""
+    bpy = _bpy()
+    lib = _library(p, lambda: mesh_object())
+    (mesh,) = _link(p, lib, meshes=["Creature"])["meshes"]
+    bpy.context.scene.collection.objects.link(bpy.data.objects.new("LocalCreature", mesh))
+    _save_keeping_paths(p)
+    os.remove(lib)
+
+
+@case("linked_object_gone_from_library.blend", "error")
+def linked_object_gone(p):
+    """The library is there but no longer holds the object (renamed there)."""
+    lib = _library(p, lambda: mesh_object())
+    (obj,) = _link(p, lib, objects=["Creature"])["objects"]
+    _bpy().context.scene.collection.objects.link(obj)
+    _save_keeping_paths(p)
+    _library(p, lambda: mesh_object("Renamed"))
+
+
+@case("collection_instance.blend", "rig")
+def collection_instance(p):
+    """A local collection shown twice by instancing empties (the collection itself
+    excluded from the view layer): both instances are what the artist sees."""
+    bpy = _bpy()
+    reset()
+    _creature_in_collection()
+    bpy.context.view_layer.layer_collection.children["CreatureCollection"].exclude = True
+    for i, x in enumerate((-1.5, 1.5)):
+        empty = bpy.data.objects.new(f"Instance{i}", None)
+        empty.instance_type = "COLLECTION"
+        empty.instance_collection = bpy.data.collections["CreatureCollection"]
+        empty.location = (x, 0, 0)
+        bpy.context.scene.collection.objects.link(empty)
+    save(p)
+
+
+# ---------------------------------------------------------------------------------------
+# Classes: every case in one, for the table (names of the issue's classes)
+# ---------------------------------------------------------------------------------------
+
+CLASSES = {
+    "valid files, each format": ["plain_glb", "plain_fbx", "plain_obj", "plain_blend", "plain_gltf", "dense",
+                                 "upper_ext", "material_uv", "triangulated"],
+    "unicode and spaces in paths": ["unicode_path"],
+    "broken files": [n for n in CASES if n.startswith(("random", "zero_", "truncated"))]
+    + ["fbx_header", "glb_is_obj", "stl", "gltf_missing_bin", "gltf_no_meshes", "obj_text", "blend_is_glb",
+       "fbx_is_obj"],
+    "NaN, inf, huge coordinates": ["nan_obj", "inf_obj", "overflow_obj", "nan_glb", "inf_glb", "inf_blend",
+                                   "nan_blend", "huge_obj", "offset_1e20", "nan_first_y", "minus_inf_glb",
+                                   "huge_glb"],
+    "extreme scales and offsets": ["tiny", "tinier", "large", "offset", "negative_scale", "zero_scale"]
+    + [n for n in CASES if n.split("_")[0] in _TRANSFORMS],
+    "degenerate geometry": ["points_only", "one_point", "flat_line", "loose", "duplicate_faces", "empty_mesh",
+                            "only_empty_mesh"],
+    "modifiers and shape keys": ["mirror", "mirror_subsurf", "mirror_two_axes", "array", "mirror_rotated",
+                                 "shape_keys"],
+    "instancing": ["instances", "collection_instance"],
+    "hidden, excluded, off-scene objects, multiple scenes": ["hidden", "excluded_collection", "orphan_object",
+                                                             "two_scenes"],
+    "linked libraries": ["linked_object", "linked_object_abs", "linked_mesh_data", "linked_collection_instance",
+                         "linked_collection", "library_override", "linked_rigged_character",
+                         "linked_next_to_local", "linked_library_missing", "linked_mesh_library_missing",
+                         "linked_object_gone"],
+    "non-mesh objects": ["mesh_and_curve", "mesh_and_text", "with_extras", "only_camera", "only_curve",
+                         "empty_scene"],
+    "existing armatures": ["existing_armature", "armature_not_deforming", "only_armature"],
+    "several objects": ["two_objects", "many_objects", "two_creatures", "parented"],
+}
+CLASS_OF = {name: k for k, names in CLASSES.items() for name in names}
+
+
+# ---------------------------------------------------------------------------------------
+# Output-side cases: odd OUTPUT paths for a valid input (run by --run only; they need no
+# generated file of their own). name -> (class, expect, input case, args builder)
+# ---------------------------------------------------------------------------------------
+
+def _output_cases():
+    return {
+        "output_is_input_glb": ("output == input", "error", "plain_glb", "same.glb", lambda d, i: [i, "-o", i]),
+        "output_is_input_blend": ("output == input", "error", "plain_blend", "same.blend",
+                                  lambda d, i: [i, "-o", i]),
+        "output_is_input_overwrite": ("output == input", "rig", "plain_glb", "same.glb",
+                                      lambda d, i: [i, "-o", i, "--overwrite"]),
+        "output_is_a_folder": ("unwritable outputs", "error", "plain_glb", None,
+                               lambda d, i: [i, "-o", d]),
+        "output_folder_missing": ("unwritable outputs", "error", "plain_glb", None,
+                                  lambda d, i: [i, "-o", os.path.join(d, "missing", "o.glb")]),
+        "output_folder_readonly": ("unwritable outputs", "error", "plain_glb", None,
+                                   lambda d, i: [i, "-o", os.path.join(_readonly(d), "o.glb")]),
+        "report_folder_missing": ("unwritable outputs", "error", "plain_glb", None,
+                                  lambda d, i: [i, "-o", os.path.join(d, "o.glb"), "--report",
+                                                os.path.join(d, "missing", "r.json")]),
+        "output_unicode_spaces": ("unicode and spaces in paths", "rig", "plain_glb", None,
+                                  lambda d, i: [i, "-o", os.path.join(d, "out ünï 名前.glb")]),
+        "output_fbx": ("valid files, each format", "rig", "plain_blend", None,
+                       lambda d, i: [i, "-o", os.path.join(d, "o.fbx")]),
+        "output_blend": ("valid files, each format", "rig", "plain_glb", None,
+                         lambda d, i: [i, "-o", os.path.join(d, "o.blend")]),
+        "output_blend_linked": ("linked libraries", "rig", "linked_object", None,
+                                lambda d, i: [i, "-o", os.path.join(d, "o.blend")]),
+    }
+
+
+def _readonly(folder):
+    """A folder nobody may write to (root writes through permission bits: /sys then)."""
+    if os.geteuid() == 0:
+        return "/sys"
+    ro = os.path.join(folder, "readonly")
+    os.makedirs(ro, exist_ok=True)
+    os.chmod(ro, 0o555)
+    return ro
+
+
+# ---------------------------------------------------------------------------------------
 
 def generate(out_dir: str, only=None) -> dict:
+    unclassified = sorted(set(CASES) - set(CLASS_OF))
+    if unclassified:
+        raise SystemExit(f"cases without a class in CLASSES: {unclassified}")
     os.makedirs(out_dir, exist_ok=True)
     table = {}
     for name, (filename, expect, fn) in CASES.items():
@@ -797,17 +1075,19 @@ def generate(out_dir: str, only=None) -> dict:
             continue
         path = os.path.join(out_dir, filename)
         fn(path)
-        table[name] = dict(file=filename, expect=expect)
+        table[name] = dict(file=filename, expect=expect, **{"class": CLASS_OF[name]})
     with open(os.path.join(out_dir, "cases.json"), "w") as f:
         json.dump(table, f, indent=1, ensure_ascii=False)
     return table
 
 
-def run_case(in_path: str, out_path: str, extra=(), timeout=600):
-    """Run ``sp4d autorig`` on one file; (returncode, stdout, stderr, seconds)."""
+def run_case(in_path: str, out_path: str, extra=(), timeout=600, args=None):
+    """Run ``sp4d autorig`` on one file (or with ``args`` in place of INPUT -o OUTPUT
+    EXTRA); (returncode, stdout, stderr, seconds)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    cmd = [sys.executable, "-m", "sp4d_blender.cli", "autorig", in_path, "-o", out_path,
-           "--segmenter", "geometric", *extra]
+    if args is None:
+        args = [in_path, "-o", out_path, *extra]
+    cmd = [sys.executable, "-m", "sp4d_blender.cli", "autorig", *args, "--segmenter", "geometric"]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", cwd=root, timeout=timeout,
                           env=dict(os.environ, PYTHONPATH=root))
@@ -825,29 +1105,107 @@ def verdict(expect: str, rc: int, stderr: str, wrote: bool) -> str:
     return f"FAIL rc={rc} wrote={wrote} {errors[:1]}"
 
 
+def _digests(folder: str, skip: str) -> dict:
+    """relative path -> sha256 of every file under ``folder`` except under ``skip``."""
+    import hashlib
+
+    out = {}
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if os.path.join(root, d) != skip]
+        for f in files:
+            p = os.path.join(root, f)
+            out[os.path.relpath(p, folder)] = hashlib.sha256(open(p, "rb").read()).hexdigest()
+    return out
+
+
+def _listing(folder: str) -> set:
+    return {os.path.relpath(os.path.join(r, f), folder) for r, _, fs in os.walk(folder) for f in fs} \
+        | {os.path.relpath(os.path.join(r, d), folder) + "/" for r, ds, _ in os.walk(folder) for d in ds}
+
+
+def run_all(corpus: str, table: dict, only=None, echo=print) -> list[dict]:
+    """Run every case of ``table`` (and the output-side cases) as a user would; one row
+    per run: name, class, expect, rc, seconds, verdict. Besides the verdict, a run fails
+    when it changed any file of the corpus (inputs and their libraries) or left anything
+    but OUTPUT behind (a temporary file, a report, OUTPUT on failure)."""
+    import shutil
+
+    out_root = os.path.join(corpus, "_out")
+    shutil.rmtree(out_root, ignore_errors=True)
+    os.makedirs(out_root)
+    rows = []
+    runs = [(name, c["class"], c["expect"], os.path.join(corpus, c["file"]), None, None)
+            for name, c in table.items()]
+    for name, (klass, expect, inp_case, copy_as, build) in _output_cases().items():
+        if (only and name not in only) or inp_case not in table:
+            continue
+        runs.append((name, klass, expect, os.path.join(corpus, table[inp_case]["file"]), copy_as, build))
+    for name, klass, expect, inp, copy_as, build in runs:
+        work = os.path.join(out_root, name)
+        os.makedirs(work)
+        if copy_as:
+            inp = shutil.copy(inp, os.path.join(work, copy_as))
+        args = build(work, inp) if build else [inp, "-o", os.path.join(work, "out.glb")]
+        out = args[args.index("-o") + 1]
+        out_rel = os.path.relpath(out, work)
+        before_corpus, before_work, before_list = _digests(corpus, out_root), _digests(work, None), _listing(work)
+        rc, _, err, sec = run_case(None, None, args=args)
+        after_work = _digests(work, None)
+        wrote = os.path.isfile(out) and after_work.get(out_rel) != before_work.get(out_rel)
+        v = verdict(expect, rc, err, wrote)
+        if v == "ok" and _digests(corpus, out_root) != before_corpus:
+            v = "FAIL changed a corpus file"
+        extra = _listing(work) - before_list - ({out_rel} if rc == 0 else set())
+        if v == "ok" and extra:
+            v = f"FAIL left {sorted(extra)[:3]}"
+        if v == "ok" and copy_as and copy_as != out_rel and after_work[copy_as] != before_work[copy_as]:
+            v = "FAIL changed its input"
+        for r, ds, _ in os.walk(work):
+            for d in ds:
+                os.chmod(os.path.join(r, d), 0o755)
+        rows.append(dict(name=name, klass=klass, expect=expect, rc=rc, seconds=sec, verdict=v))
+        last = (err.strip().splitlines() or [""])[-1][:90]
+        echo(f"{name:32s} {expect:5s} rc={rc} {sec:5.1f}s {v:8s} {last}")
+    return rows
+
+
+def summary(rows: list[dict]) -> str:
+    """The table by class: runs, expected rig / error, as expected, total/median/max s."""
+    order = list(CLASSES) + ["output == input", "unwritable outputs"]
+    lines = ["| class | runs | rig | error | as expected | total s | median s | max s |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def line(label, rs):
+        t = sorted(r["seconds"] for r in rs)
+        ok = sum(r["verdict"] == "ok" for r in rs)
+        return (f"| {label} | {len(rs)} | {sum(r['expect'] == 'rig' for r in rs)} | "
+                f"{sum(r['expect'] == 'error' for r in rs)} | {ok}/{len(rs)} | {sum(t):.0f} | "
+                f"{t[len(t) // 2]:.1f} | {t[-1]:.1f} |")
+
+    for klass in order + sorted({r["klass"] for r in rows} - set(order)):
+        rs = [r for r in rows if r["klass"] == klass]
+        if rs:
+            lines.append(line(klass, rs))
+    lines.append(line("**all**", rows))
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out_dir")
     ap.add_argument("--only", nargs="*", default=None)
-    ap.add_argument("--run", action="store_true", help="run sp4d autorig on every case")
+    ap.add_argument("--run", action="store_true", help="run sp4d autorig on every case and print the table")
     args = ap.parse_args()
     table = generate(args.out_dir, args.only)
     print(f"{len(table)} cases in {args.out_dir}")
     if not args.run:
         return 0
-    out_dir = os.path.join(args.out_dir, "_out")
-    os.makedirs(out_dir, exist_ok=True)
-    failures = 0
-    for name, c in table.items():
-        out = os.path.join(out_dir, name + ".glb")
-        if os.path.exists(out):
-            os.remove(out)
-        rc, _, err, sec = run_case(os.path.join(args.out_dir, c["file"]), out)
-        v = verdict(c["expect"], rc, err, os.path.exists(out))
-        failures += v != "ok"
-        last = (err.strip().splitlines() or [""])[-1][:90]
-        print(f"{name:32s} {c['expect']:5s} rc={rc} {sec:5.1f}s {v:8s} {last}", flush=True)
-    print(f"{len(table) - failures}/{len(table)} as expected")
+    rows = run_all(args.out_dir, table, args.only, echo=lambda line: print(line, flush=True))
+    failures = [r["name"] for r in rows if r["verdict"] != "ok"]
+    print()
+    print(summary(rows))
+    print(f"\n{len(rows) - len(failures)}/{len(rows)} runs as expected"
+          + (f"; not: {', '.join(failures)}" if failures else ""))
     return 1 if failures else 0
 
 

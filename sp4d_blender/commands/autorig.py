@@ -145,7 +145,8 @@ def rig_file(input_path: str, output: str, report_path: str | None = None,
         report_tmp = out.add(report_path, "--report", tmp_ext=".json")
         preview_tmp = out.add(preview_path, "--preview", (".png",))
         progress.step(f"reading {os.path.basename(input_path)}")
-        objects = scene_io.load_file(input_path)
+        load_notes: list[str] = []
+        objects = scene_io.load_file(input_path, notes=load_notes)
         objects, left_out, notes = rigging.meshes_from_geometry(objects)
         meshes = rigging.command_meshes(objects, os.path.basename(input_path))
         options = AutoRigOptions(segmenter=s["segmenter"], model=s["model"] or bundled_model_dir(),
@@ -155,6 +156,7 @@ def rig_file(input_path: str, output: str, report_path: str | None = None,
         # armatures already in INPUT are ignored: the meshes are rigged from their rest shape
         job = autorig.prepare_autorig(meshes, options, existing="REPLACE")
         progress.step(f"rigging {len(meshes)} object(s), {job.mesh.n_vertices} vertices")
+        notes[:0] = load_notes
         result = autorig.compute(job, progress)
         unused = [o.name for o in objects if o.type == "ARMATURE" and o not in job.existing_armatures]
         arm = autorig.apply_autorig(job, result, existing="REPLACE")
