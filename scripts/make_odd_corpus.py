@@ -14,7 +14,7 @@ line ``sp4d: error: ...``, exit 2, nothing written). ``tests/blender/test_odd_in
 and ``tests/blender/test_linked_libraries.py`` run a fast selection; run them all with
 ``--run``:
 
-    .venv/bin/python scripts/make_odd_corpus.py OUT_DIR --run [--only NAME ...]
+    .venv/bin/python scripts/make_odd_corpus.py OUT_DIR --run [--only NAME ...] [--segmenter sp4d]
 
 which also runs the output-side cases (OUTPUT == INPUT, unwritable or odd OUTPUT paths,
 other formats), each in its own folder under ``OUT_DIR/_out``, and prints one row per run
@@ -787,6 +787,23 @@ def only_armature(p):
     save(p)
 
 
+@case("flat_cutout.blend", "rig")
+def flat_cutout(p):
+    """A flat cut-out creature: the side silhouette of the box animal as quads in one
+    plane (x = 0), as 2D-style characters are built."""
+    reset()
+    parts = [((0, 0.6), (1.2, 0.4)), ((0.75, 0.85), (0.35, 0.35)), ((-0.45, 0.2), (0.12, 0.45)),
+             ((0.45, 0.2), (0.12, 0.45))]  # (y, z) centre, (y, z) size
+    verts, quads = [], []
+    for (y, z), (sy, sz) in parts:
+        n = len(verts)
+        verts += [(0, y - sy / 2, z - sz / 2), (0, y + sy / 2, z - sz / 2), (0, y + sy / 2, z + sz / 2),
+                  (0, y - sy / 2, z + sz / 2)]
+        quads.append((n, n + 1, n + 2, n + 3))
+    mesh_object(verts=np.array(verts, float), quads=quads, subdivide=2)
+    save(p)
+
+
 @case("flat_line.obj", "error")
 def flat_line(p):
     with open(p, "w") as f:
@@ -1001,8 +1018,8 @@ CLASSES = {
                                    "huge_glb"],
     "extreme scales and offsets": ["tiny", "tinier", "large", "offset", "negative_scale", "zero_scale"]
     + [n for n in CASES if n.split("_")[0] in _TRANSFORMS],
-    "degenerate geometry": ["points_only", "one_point", "flat_line", "loose", "duplicate_faces", "empty_mesh",
-                            "only_empty_mesh"],
+    "degenerate geometry": ["points_only", "one_point", "flat_line", "flat_cutout", "loose", "duplicate_faces",
+                            "empty_mesh", "only_empty_mesh"],
     "modifiers and shape keys": ["mirror", "mirror_subsurf", "mirror_two_axes", "array", "mirror_rotated",
                                  "shape_keys"],
     "instancing": ["instances", "collection_instance"],
@@ -1081,13 +1098,14 @@ def generate(out_dir: str, only=None) -> dict:
     return table
 
 
-def run_case(in_path: str, out_path: str, extra=(), timeout=600, args=None):
+def run_case(in_path: str, out_path: str, extra=(), timeout=600, args=None, segmenter="geometric"):
     """Run ``sp4d autorig`` on one file (or with ``args`` in place of INPUT -o OUTPUT
-    EXTRA); (returncode, stdout, stderr, seconds)."""
+    EXTRA); (returncode, stdout, stderr, seconds). ``segmenter``: "geometric" (fast, the
+    default here) or "sp4d" (the command's own default, the SP4D model)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if args is None:
         args = [in_path, "-o", out_path, *extra]
-    cmd = [sys.executable, "-m", "sp4d_blender.cli", "autorig", *args, "--segmenter", "geometric"]
+    cmd = [sys.executable, "-m", "sp4d_blender.cli", "autorig", *args, "--segmenter", segmenter]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", cwd=root, timeout=timeout,
                           env=dict(os.environ, PYTHONPATH=root))
@@ -1123,7 +1141,7 @@ def _listing(folder: str) -> set:
         | {os.path.relpath(os.path.join(r, d), folder) + "/" for r, ds, _ in os.walk(folder) for d in ds}
 
 
-def run_all(corpus: str, table: dict, only=None, echo=print) -> list[dict]:
+def run_all(corpus: str, table: dict, only=None, echo=print, segmenter="geometric") -> list[dict]:
     """Run every case of ``table`` (and the output-side cases) as a user would; one row
     per run: name, class, expect, rc, seconds, verdict. Besides the verdict, a run fails
     when it changed any file of the corpus (inputs and their libraries) or left anything
@@ -1149,7 +1167,7 @@ def run_all(corpus: str, table: dict, only=None, echo=print) -> list[dict]:
         out = args[args.index("-o") + 1]
         out_rel = os.path.relpath(out, work)
         before_corpus, before_work, before_list = _digests(corpus, out_root), _digests(work, None), _listing(work)
-        rc, _, err, sec = run_case(None, None, args=args)
+        rc, _, err, sec = run_case(None, None, args=args, segmenter=segmenter)
         after_work = _digests(work, None)
         wrote = os.path.isfile(out) and after_work.get(out_rel) != before_work.get(out_rel)
         v = verdict(expect, rc, err, wrote)
@@ -1195,12 +1213,15 @@ def main():
     ap.add_argument("out_dir")
     ap.add_argument("--only", nargs="*", default=None)
     ap.add_argument("--run", action="store_true", help="run sp4d autorig on every case and print the table")
+    ap.add_argument("--segmenter", choices=("geometric", "sp4d"), default="geometric",
+                    help="--segmenter of the runs (default geometric: seconds a case; sp4d: the model)")
     args = ap.parse_args()
     table = generate(args.out_dir, args.only)
     print(f"{len(table)} cases in {args.out_dir}")
     if not args.run:
         return 0
-    rows = run_all(args.out_dir, table, args.only, echo=lambda line: print(line, flush=True))
+    rows = run_all(args.out_dir, table, args.only, echo=lambda line: print(line, flush=True),
+                   segmenter=args.segmenter)
     failures = [r["name"] for r in rows if r["verdict"] != "ok"]
     print()
     print(summary(rows))

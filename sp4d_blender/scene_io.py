@@ -64,7 +64,33 @@ def load_file(path: str, notes: list | None = None) -> list:
     made, sources = localize_linked()
     if notes is not None:
         notes.extend(made)
+    _enable_disabled()
     return [o for o in bpy.context.scene.objects if o not in sources]
+
+
+_DISABLED: list = []  # objects load_file enabled in viewports, for restore_disabled
+
+
+def _enable_disabled() -> None:
+    """Enable the objects disabled in viewports (``hide_viewport``) for the command:
+    Blender does not evaluate them, so their world matrix is the one of when they were
+    last shown (a disabled object moved since reads at its old place) and their modifiers
+    do not run. ``restore_disabled`` disables them again before the file is written."""
+    _DISABLED[:] = [o for o in bpy.context.scene.objects if o.hide_viewport]
+    if _DISABLED:
+        for obj in _DISABLED:
+            obj.hide_viewport = False
+        bpy.context.view_layer.update()
+
+
+def restore_disabled() -> None:
+    """Disable in viewports again what ``load_file`` enabled (call before writing)."""
+    for obj in _DISABLED:
+        try:
+            obj.hide_viewport = True
+        except ReferenceError:  # removed since (an input armature the rig replaced)
+            pass
+    _DISABLED.clear()
 
 
 def _library_where(lib) -> str:

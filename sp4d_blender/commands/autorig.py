@@ -148,6 +148,7 @@ def rig_file(input_path: str, output: str, report_path: str | None = None,
         load_notes: list[str] = []
         objects = scene_io.load_file(input_path, notes=load_notes)
         objects, left_out, notes = rigging.meshes_from_geometry(objects)
+        notes[:0] = load_notes
         meshes = rigging.command_meshes(objects, os.path.basename(input_path))
         options = AutoRigOptions(segmenter=s["segmenter"], model=s["model"] or bundled_model_dir(),
                                  device=s["device"], steps=s["steps"], seed=s["seed"],
@@ -156,7 +157,6 @@ def rig_file(input_path: str, output: str, report_path: str | None = None,
         # armatures already in INPUT are ignored: the meshes are rigged from their rest shape
         job = autorig.prepare_autorig(meshes, options, existing="REPLACE")
         progress.step(f"rigging {len(meshes)} object(s), {job.mesh.n_vertices} vertices")
-        notes[:0] = load_notes
         result = autorig.compute(job, progress)
         unused = [o.name for o in objects if o.type == "ARMATURE" and o not in job.existing_armatures]
         arm = autorig.apply_autorig(job, result, existing="REPLACE")
@@ -172,6 +172,7 @@ def rig_file(input_path: str, output: str, report_path: str | None = None,
             progress.step("rendering the preview")
             preview.render_test_pose_preview(preview_tmp, meshes, arm)
         progress.step(f"writing {os.path.basename(output)}")
+        scene_io.restore_disabled()
         export.write_file(out_tmp, ext, s["preset"], part_colors=s["part_colors"],
                           objects=[o for o in export.default_objects() if o not in left_out])
         result.warnings[:0] = notes

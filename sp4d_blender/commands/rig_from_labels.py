@@ -53,6 +53,7 @@ def run(args) -> int:
         arm = rigging.apply_rig_from_labels(plan)
         rigging.remove_armatures(old)  # armatures already in INPUT are ignored, as in autorig
         arm.name = arm.data.name = plan.name  # free again now
+        scene_io.restore_disabled()
         export.write_file(tmp, os.path.splitext(args.output)[1].lower(), args.preset,
                           objects=meshes + [arm])
         out.commit()

@@ -33,6 +33,7 @@ def run(args) -> int:
             raise InputError(f"{name} has {len(arms)} armatures; expected exactly one")
         meshes = rigging.command_meshes(objects, name, "skin")
         report = rigging.rebind(meshes, arms[0], SkinOptions(max_influences=args.max_influences))
+        scene_io.restore_disabled()
         export.write_file(tmp, os.path.splitext(args.output)[1].lower(), args.preset,
                           objects=meshes + [arms[0]])
         out.commit()

@@ -21,7 +21,8 @@ CORPUS_CASES = [
     "instances", "empty_mesh", "excluded_collection", "two_scenes", "armature_not_deforming",
     "hidden", "random_fbx", "truncated_fbx", "huge_obj", "offset_1e20", "inf_blend",
     "nan_blend", "orphan_object", "nan_obj", "inf_obj", "nan_glb", "inf_glb", "zero_glb",
-    "points_only", "mesh_and_curve", "mesh_and_text", "tiny", "tinier", "large", "offset"]
+    "points_only", "mesh_and_curve", "mesh_and_text", "tiny", "tinier", "large", "offset",
+    "flat_cutout", "shape_keys", "existing_armature", "two_creatures"]
 
 
 @pytest.fixture(scope="module")
@@ -349,10 +350,18 @@ def test_odd_but_valid_scene_rigs_every_mesh(corpus, tmp_path, name, n_meshes):
         assert len(m.vertex_groups) >= 2
 
 
-@pytest.mark.parametrize("name", ["tiny", "tinier", "large", "offset"])
+SEPARATE_ROOTS = pytest.mark.xfail(strict=True, reason=(
+    "engine/rig: two separate creatures get one skeleton whose two root bones point at each "
+    "other, tails 10-30 % of the scene's size outside either mesh"))
+
+
+@pytest.mark.parametrize("name", ["tiny", "tinier", "large", "offset", "flat_cutout",
+                                  pytest.param("hidden", marks=SEPARATE_ROOTS),
+                                  pytest.param("two_creatures", marks=SEPARATE_ROOTS)])
 def test_bones_stay_on_the_mesh_at_any_scale_and_offset(corpus, tmp_path, name):
     """Scale 1e-4, 1e-6 (bones shorter than Blender's 1e-6 edit-bone floor) and 1e4, offset
-    1e4: every bone end within the mesh's bounding box (tolerance relative to its size)."""
+    1e4, a flat cut-out, a hidden second creature: every bone end within the bounding box
+    of one of the meshes (tolerance relative to their size)."""
     import numpy as np
 
     from sp4d_blender import rigging, scene_io
@@ -361,16 +370,71 @@ def test_bones_stay_on_the_mesh_at_any_scale_and_offset(corpus, tmp_path, name):
     proc = autorig(corpus[name][0], out)
     assert proc.returncode == 0, proc.stderr[-2000:]
     objects = scene_io.load_file(str(out))
-    (mesh,) = rigging.input_meshes(objects)
+    meshes = rigging.input_meshes(objects)
     (arm,) = [o for o in objects if o.type == "ARMATURE"]
-    co = _evaluated_world(mesh)
-    lo, hi = co.min(0), co.max(0)
+    boxes = [(co.min(0), co.max(0)) for co in map(_evaluated_world, meshes)]
+    size = np.linalg.norm(np.max([hi for _, hi in boxes], 0) - np.min([lo for lo, _ in boxes], 0))
     aw = np.array(arm.matrix_world)
     ends = np.array([list(b.head_local) for b in arm.data.bones]
                     + [list(b.tail_local) for b in arm.data.bones]) @ aw[:3, :3].T + aw[:3, 3]
-    outside = np.linalg.norm(np.maximum(lo - ends, 0) + np.maximum(ends - hi, 0), axis=1)
-    assert len(arm.data.bones) >= 4
-    assert outside.max() <= 0.02 * np.linalg.norm(hi - lo), outside.max() / np.linalg.norm(hi - lo)
+    outside = np.min([np.linalg.norm(np.maximum(lo - ends, 0) + np.maximum(ends - hi, 0), axis=1)
+                      for lo, hi in boxes], axis=0)
+    assert len(arm.data.bones) >= 4 * len(meshes)
+    assert outside.max() <= 0.02 * size, outside.max() / size
+
+
+def test_hidden_object_is_rigged_where_it_is_and_stays_hidden(corpus, tmp_path):
+    """An object disabled in viewports, moved to x = 3 while disabled (Blender kept its old
+    world matrix, at the origin): its bones are where it is, and the output keeps it
+    disabled."""
+    import numpy as np
+
+    proc = autorig(corpus["hidden"][0], tmp_path / "o.blend")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "rigged 2 object(s)" in proc.stdout
+    bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "o.blend"))
+    hidden, arm = bpy.data.objects["Hidden"], bpy.data.objects["SP4D_Rig"]
+    assert hidden.hide_viewport and hidden.hide_get() and not bpy.data.objects["Creature"].hide_viewport
+    hidden.hide_viewport = False  # as the artist shows it again
+    bpy.context.view_layer.update()
+    xs = _evaluated_world(hidden)[:, 0]
+    assert xs.min() > 2.5
+    own = {hidden.vertex_groups[g.group].name for v in hidden.data.vertices for g in v.groups if g.weight > 0.5}
+    heads = np.array([(arm.matrix_world @ arm.data.bones[n].head_local).x for n in own])
+    assert len(own) >= 4 and (heads > xs.min() - 0.1).all() and (heads < xs.max() + 0.1).all(), heads
+
+
+def test_shape_keys_survive_rigging(corpus, tmp_path):
+    """A mesh with shape keys: the .blend keeps them, and they still work under the rig."""
+    import numpy as np
+
+    from sp4d_blender import rigging, scene_io
+
+    proc = autorig(corpus["shape_keys"][0], tmp_path / "o.blend")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    objects = scene_io.load_file(str(tmp_path / "o.blend"))
+    (mesh,) = rigging.input_meshes(objects)
+    assert [k.name for k in mesh.data.shape_keys.key_blocks] == ["Basis", "Fat"]
+    assert any(m.type == "ARMATURE" for m in mesh.modifiers) and len(mesh.vertex_groups) >= 2
+    fat = mesh.data.shape_keys.key_blocks["Fat"]
+    assert fat.value == 1.0  # as the input had it
+    shown = _evaluated_world(mesh)
+    fat.value = 0.0
+    bpy.context.view_layer.update()
+    assert np.linalg.norm(_evaluated_world(mesh) - shown, axis=1).max() > 0.05
+
+
+def test_existing_armature_is_replaced_by_one_rig(corpus, tmp_path):
+    """An input already rigged (one Root bone): one armature in the output, the new one."""
+    from sp4d_blender import rigging, scene_io
+
+    proc = autorig(corpus["existing_armature"][0], tmp_path / "o.glb")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    objects = scene_io.load_file(str(tmp_path / "o.glb"))
+    arms = [o for o in objects if o.type == "ARMATURE"]
+    (mesh,) = rigging.input_meshes(objects)
+    assert len(arms) == 1 and len(arms[0].data.bones) >= 4
+    assert [m.object for m in mesh.modifiers if m.type == "ARMATURE"] == arms
 
 
 def test_command_messages_speak_of_files_not_selection(corpus, tmp_path):
@@ -405,7 +469,8 @@ def test_corpus_cases_do_what_they_promise(corpus, tmp_path):
             "excluded_collection", "two_scenes", "armature_not_deforming", "mesh_and_curve",
             "mesh_and_text", "tiny", "large", "offset", "empty_mesh", "hidden", "random_fbx",
             "truncated_fbx", "huge_obj", "offset_1e20", "inf_blend", "orphan_object",
-            "nan_obj", "inf_obj", "nan_glb", "inf_glb", "zero_glb", "points_only"}
+            "nan_obj", "inf_obj", "nan_glb", "inf_glb", "zero_glb", "points_only", "flat_cutout",
+            "shape_keys", "existing_armature", "two_creatures"}
     results = {}
     for name, (path, expect) in corpus.items():
         if name in done:
