@@ -21,6 +21,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..errors import InputError
 from ..mesh import MeshData, clean_mesh, vertex_adjacency
+from ..mesh.clean import CleanMesh
 from .medial import (edge_length_graph, medial_curve, near_point, part_distance, simplify_polyline,
                      tip_point)
 from .naming import name_bones
@@ -116,7 +117,9 @@ def _primary_child(part: int, head: np.ndarray, tree: PartTree, graph: PartGraph
     """The child the bone points at: for a central part a central child (the neck, not
     the shoulders), the one furthest up/forward; otherwise the child whose joint is
     farthest from the head."""
-    ch = tree.children[part]
+    # a piece that touches nothing (bridged through closest points: a second creature, a
+    # floating prop) is not where this bone goes: pointing at it would leave the mesh
+    ch = [c for c in tree.children[part] if graph.kind_of(part, c) != 2]
     if not ch:
         return -1
     if mirror is not None and mirror[part] == part:
@@ -221,7 +224,8 @@ def _part_bones(part: int, head: np.ndarray, end: np.ndarray | None, pts: np.nda
 
 
 def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: float = 0.002,
-                        chains: bool = True, max_chain: int = 8, symmetrize: bool = True) -> PartRig:
+                        chains: bool = True, max_chain: int = 8, symmetrize: bool = True,
+                        cleaned: CleanMesh | None = None) -> PartRig:
     """Build a skeleton from per-vertex kinematic part labels.
 
     mesh:   MeshData, world space, any unit (the result scales with the mesh).
@@ -231,13 +235,15 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     chains: split curved / very long parts into bone chains along their medial curve.
     max_chain: most bones in one part's chain.
     symmetrize: when the object is mirror-symmetric, make paired joints exact mirrors.
+    cleaned: ``clean_mesh(mesh)`` when the caller already has it (Auto-Rig welds once for
+            lifting and skeleton).
     Raises InputError on empty/NaN meshes or malformed labels.
     """
     mesh.validate()
     lab = _check_labels(mesh, labels)
     warnings: list[str] = []
 
-    cm = clean_mesh(mesh)
+    cm = clean_mesh(mesh) if cleaned is None else cleaned
     V = cm.mesh.vertices
     M = len(V)
     adj = vertex_adjacency(M, cm.mesh.faces)
@@ -303,7 +309,8 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         else:
             # a body with several children: the mean of its joints sits at the centre of
             # the body, inside (GT pelvis joints sit there too)
-            head = np.mean([graph.joint(part, c) for c in ch], axis=0)
+            touching = [c for c in ch if graph.kind_of(part, c) != 2] or ch
+            head = np.mean([graph.joint(part, c) for c in touching], axis=0)
             allow_chain = False
         prim = _primary_child(part, head, tree, graph, mirror if symmetric else None, up, fwd)
         end = graph.joint(part, prim) if prim >= 0 else None

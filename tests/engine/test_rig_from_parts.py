@@ -236,3 +236,17 @@ def test_unbranched_chain_is_rooted_at_its_lower_end():
     assert sk.heads[root][2] < z.min() + 0.2
     order = np.argsort(sk.heads[:, 2])
     assert order[0] == root and (np.diff(sk.heads[order, 2]) > 0).all()
+
+
+def test_two_separate_creatures_keep_their_bones_inside():
+    # two creatures far apart in one rig are bridged in the part tree, but no bone may
+    # point across the gap at the other one
+    a, la = capsule_creature()
+    shifted = a.vertices + np.array([3.0, 0.0, 0.0]) * np.ptp(a.vertices, axis=0).max()
+    both = MeshData(np.vstack([a.vertices, shifted]), np.vstack([a.faces, a.faces + a.n_vertices]))
+    sk = skeleton_from_parts(both, np.r_[la, la + la.max() + 1]).skeleton
+    boxes = [(a.vertices.min(0), a.vertices.max(0)), (shifted.min(0), shifted.max(0))]
+    size = np.ptp(both.vertices, axis=0).max()
+    for p in np.vstack([sk.heads, sk.tails]):
+        out = min(np.linalg.norm(np.maximum(lo - p, 0) + np.maximum(p - hi, 0)) for lo, hi in boxes)
+        assert out <= 0.02 * size
