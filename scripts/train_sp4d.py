@@ -16,13 +16,11 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import torch
 
-import torch  # noqa: E402
-
-from engine.models import CONFIGS  # noqa: E402
-from engine.train.data import GPUData, PoolBuilder, check_training_seeds, real_training_meshes  # noqa: E402
-from engine.train.trainer import TrainConfig, train  # noqa: E402
+from engine.models import CONFIGS
+from engine.train.data import GPUData, PoolBuilder, check_training_seeds, real_training_meshes
+from engine.train.trainer import TrainConfig, train
 
 
 def main():
@@ -31,12 +29,18 @@ def main():
     ap.add_argument("--config", default="compact")
     ap.add_argument("--minutes", type=float, default=8.0)
     ap.add_argument("--steps", type=int, default=6000, help="cosine schedule length (total)")
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=4e-4)
+    ap.add_argument("--batch", type=int, default=16, help="objects per step on each GPU (process)")
+    ap.add_argument("--lr", type=float, default=4e-4, help="peak learning rate for one GPU")
+    ap.add_argument("--lr-scaling", choices=("sqrt", "linear", "none"), default="sqrt",
+                    help="with N processes the global batch is N x --batch: the peak LR is scaled "
+                         "by sqrt(N) (AdamW's usual rule), N, or not at all")
     ap.add_argument("--resume", default=None)
     ap.add_argument("--seed0", type=int, default=0, help="first synth seed of this chunk")
     ap.add_argument("--n-seeds", type=int, default=20000)
-    ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 2))
+    # the host's cores are shared by the processes of one machine (LOCAL_WORLD_SIZE under torchrun)
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", 1))
+    ap.add_argument("--workers", type=int, default=max(1, ((os.cpu_count() or 2) - 2) // local_world),
+                    help="generator processes of this rank (default: the cores less two, split over the ranks)")
     ap.add_argument("--warm-objects", type=int, default=400, help="wait for this many before step 1")
     ap.add_argument("--warm-seconds", type=float, default=120.0, help="longest wait for the warm pool")
     ap.add_argument("--real-dir", default=".cache/train_assets")
@@ -83,7 +87,9 @@ def main():
     real, real_errors = real_training_meshes(a.real_dir) if a.real_dir and os.path.isdir(a.real_dir) else ([], [])
     if real:
         data.set_real(real)
-    log(f"device {dev} world {world} real meshes {len(real)} workers {a.workers}")
+    lr = a.lr * {"sqrt": world ** 0.5, "linear": float(world), "none": 1.0}[a.lr_scaling]
+    log(f"device {dev} world {world} real meshes {len(real)} workers {a.workers} batch {a.batch} per process "
+        f"(global {a.batch * world}) peak lr {lr:.3g} ({a.lr_scaling} scaling of {a.lr:g})")
     if real_errors:
         log(f"real meshes NOT loaded: {len(real_errors)}: " + "; ".join(real_errors))
     entries = []
@@ -105,7 +111,7 @@ def main():
                 f"= {b * model_cfg['num_views'] / dt:.0f} img/s (all maps)")
         log(f"bench: peak mem {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
 
-    cfg = TrainConfig(model=model_cfg, size=size, views=model_cfg["num_views"], batch=a.batch, lr=a.lr,
+    cfg = TrainConfig(model=model_cfg, size=size, views=model_cfg["num_views"], batch=a.batch, lr=lr,
                       steps=a.steps, minutes=a.minutes, p_real=a.p_real, p_footage=a.p_footage,
                       w_contrastive=a.w_contrastive, seed=a.seed0, compile=a.compile, log_every=a.log_every,
                       schedule=a.schedule, ema=a.ema, ckpt_every_min=a.ckpt_every_min, warmup=a.warmup,

@@ -14,19 +14,19 @@ its own generator seed, gradients are all-reduced by DistributedDataParallel.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
-import random
 import time
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from ..models import build_model
 from .losses import edm_targets, part_contrastive_loss, sample_sigma
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -107,8 +107,10 @@ def load_portable(src):
     return sd["model"], sd["ema"], st
 
 
-def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=print, pool_builder=None):
-    """Train for ``cfg.minutes`` (or until cfg.steps). ``data``: GPUData. Returns summary dict."""
+def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=None, pool_builder=None):
+    """Train for ``cfg.minutes`` (or until cfg.steps). ``data``: GPUData. ``log``: callable
+    taking each progress line (default: this module's logger at INFO). Returns summary dict."""
+    log = log or _log.info
     rank, world = _dist()
     dev = data.device
     torch.manual_seed(cfg.seed + rank)
@@ -151,6 +153,7 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
     ema_f, live_f = [ema[k] for k in f_keys], [live[k] for k in f_keys]
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     stop = False
+    frac_time = 0.0  # the time schedule's position, rank 0's clock (every rank must use one LR)
     while not stop:
         if pool_builder is not None and step % 100 == 0:
             new = pool_builder.take()
@@ -158,8 +161,7 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
                 data.add_synth(new)
         warm = min(1.0, (step - start_step + 1) / cfg.warmup) if start_step > 0 else min(1.0, (step + 1) / cfg.warmup)
         if cfg.schedule == "time":
-            span = max(cfg.minutes * 60 - ((t_sched or time.time()) - t0), 1.0)
-            frac = 0.0 if t_sched is None else min((time.time() - t_sched) / span, 1.0)
+            frac = frac_time
         else:
             frac = min(step / cfg.steps, 1.0)
         lr = cfg.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
@@ -215,6 +217,7 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
             dt = max(time.time() - t_log, 1e-6)
             rec.update(step=step, min=round(el / 60, 2), lr=round(lr, 6),
                        img_s=round(run["n"] * n * cfg.views * world / dt, 1),
+                       img_s_gpu=round(run["n"] * n * cfg.views / dt, 1), world=world,
                        data_frac=round(t_data / max(n_data, 1) / echo / (dt / run["n"]), 3),
                        pool=data.synth.n_objects if data.synth is not None else 0)
             t_log = time.time()
@@ -222,8 +225,17 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=p
             log(json.dumps(rec))
             run = {k: 0.0 for k in run}; run["n"] = 0
             run_gpu.zero_(); t_data, n_data = 0.0, 0
-        if el > cfg.minutes * 60 or step >= cfg.steps:
-            stop = True
+        stop = el > cfg.minutes * 60 or step >= cfg.steps
+        if cfg.schedule == "time":
+            span = max(cfg.minutes * 60 - (t_sched - t0), 1.0)
+            frac_time = min((time.time() - t_sched) / span, 1.0)
+        if world > 1:
+            # ranks stop at the same step and share one learning rate: each rank's own clock
+            # would let replicas drift apart, and a rank leaving the loop first would leave
+            # the others waiting in the gradient all-reduce
+            flag = torch.tensor([float(stop), frac_time], device=dev, dtype=torch.float64)
+            torch.distributed.broadcast(flag, 0)
+            stop, frac_time = bool(flag[0].item()), float(flag[1].item())
         if rank == 0 and (stop or time.time() - last_ckpt > cfg.ckpt_every_min * 60):
             save_portable(os.path.join(out_dir, "portable"), model, ema, step,
                           {"history": history, "config": asdict(cfg)}, kinds=tuple(cfg.portable_kinds))
