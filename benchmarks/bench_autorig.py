@@ -33,13 +33,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from engine.autorig import AutoRigOptions, autorig
+from engine.eval.part_metrics import ground_truth_parts, part_scores
+from engine.eval.reference import RiggedModel
+from engine.eval.skeleton_metrics import skeleton_distances
 
-from engine.autorig import AutoRigOptions, autorig  # noqa: E402
-from engine.eval.part_metrics import ground_truth_parts, part_scores  # noqa: E402
-from engine.eval.reference import RiggedModel  # noqa: E402
-from engine.eval.skeleton_metrics import skeleton_distances  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 ASSETS = os.path.normpath(os.path.join(ROOT, "..", "shared", "assets"))
 CACHE = os.path.join(ROOT, ".cache", "assets")

@@ -37,18 +37,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from engine.eval.footage_eval import evaluate, score_views  # noqa: E402
-from engine.eval.footage_metrics import mean_with_failures  # noqa: E402
-from engine.footage.cameras import OrthoCameras  # noqa: E402
-from engine.footage.intake import load_footage  # noqa: E402
-from engine.footage.testclip import true_views, write_clip  # noqa: E402
+from engine.eval.footage_eval import evaluate, score_views
+from engine.eval.footage_metrics import mean_with_failures
+from engine.footage.cameras import OrthoCameras
+from engine.footage.intake import load_footage
+from engine.footage.testclip import true_views, write_clip
 
 SEED0 = 10_000_000
 # clip seeds (all held out from training, >= SEED0): "tuning" are the clips that chose

@@ -18,7 +18,6 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 MODELS = ["synth_quadruped", "synth_humanoid", "insect_quaternius_Bee", "fish_quaternius_Dolphin"]
 

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from engine.mesh import MeshData, clean_mesh
+from engine.rig import Skeleton
+from engine.skin import compute_weights
 
-from engine.mesh import MeshData, clean_mesh  # noqa: E402
-from engine.rig import Skeleton  # noqa: E402
-from engine.skin import compute_weights  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def tube_creature(n_vertices: int, n_bones: int = 24) -> tuple[MeshData, Skeleton]:
@@ -83,7 +81,7 @@ def main():
     ap.add_argument("--no-cesium", action="store_true")
     a = ap.parse_args()
     print(f"{'mesh':28s} {'verts':>8s} {'faces':>8s} {'bones':>5s} {'time s':>7s}  stages")
-    cases = [(f"tube creature", *tube_creature(n)) for n in a.sizes]
+    cases = [("tube creature", *tube_creature(n)) for n in a.sizes]
     if not a.no_cesium:
         from engine.eval.reference import RiggedModel
         path = os.path.join(ROOT, ".cache", "assets", "humanoid_khronos_CesiumMan.npz")

@@ -14,16 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from engine.eval.reference import RiggedModel  # noqa: E402
-from engine.pipelines.parts_for_mesh import predict_parts, predict_parts_batch  # noqa: E402
+from engine.eval.reference import RiggedModel
+from engine.pipelines.parts_for_mesh import predict_parts, predict_parts_batch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

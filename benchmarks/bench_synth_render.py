@@ -6,18 +6,14 @@ frame per call); 12 views of a ~50k-face mesh at 128 px.
 """
 
 import argparse
-import os
-import sys
 import time
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from engine.render import MeshBatchItem, orbit_cameras, render_batch  # noqa: E402
-from engine.synth import CATEGORIES, generate  # noqa: E402
-from engine.synth.primitives import uv_sphere  # noqa: E402
+from engine.render import MeshBatchItem, orbit_cameras, render_batch
+from engine.synth import CATEGORIES, generate
+from engine.synth.primitives import uv_sphere
 
 
 def main():

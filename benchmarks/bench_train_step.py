@@ -15,16 +15,13 @@ convolutions. Stops starting new variants once ``--budget`` seconds are spent.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import torch
 
-import torch  # noqa: E402
-
-from engine.models import CONFIGS, build_model, build_on_meta  # noqa: E402
-from engine.train.losses import edm_targets, sample_sigma  # noqa: E402
+from engine.models import CONFIGS, build_model, build_on_meta
+from engine.train.losses import edm_targets, sample_sigma
 
 
 def make_batch(cfg: dict, b: int, dev):

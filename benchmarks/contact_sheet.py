@@ -7,15 +7,12 @@ view 0 parts | view 3 parts.
 
 import argparse
 import os
-import sys
 
 import cv2
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from engine.render import orbit_cameras, render_batch  # noqa: E402
-from engine.synth import CATEGORIES, generate  # noqa: E402
+from engine.render import orbit_cameras, render_batch
+from engine.synth import CATEGORIES, generate
 
 
 def main():

@@ -22,21 +22,19 @@ import argparse
 import glob
 import json
 import os
-import sys
 import time
+from dataclasses import replace
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import numpy as np
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from engine.eval.part_metrics import NO_PART, adjusted_rand_index, ground_truth_parts, matched_miou, part_scores  # noqa: E402
-from engine.mesh import MeshData  # noqa: E402
-from engine.models.raster import default_cameras  # noqa: E402
-from engine.models.views import MeshPool, render_views  # noqa: E402
-from engine.parts.encoding import decode_part_colors  # noqa: E402
-from engine.pipelines.parts_for_mesh import BANDWIDTH, REFINE, REFINERS, labels_from_part_maps, predict_parts  # noqa: E402
-from engine.train.data import HELDOUT_SEED0  # noqa: E402
+from engine.eval.part_metrics import NO_PART, adjusted_rand_index, ground_truth_parts, matched_miou, part_scores
+from engine.mesh import MeshData
+from engine.models.raster import default_cameras
+from engine.models.views import MeshPool, render_views
+from engine.parts.encoding import decode_part_colors
+from engine.parts.lift import REFINERS, LiftOptions, lift_part_colors
+from engine.pipelines.parts_for_mesh import predict_parts
+from engine.train.data import HELDOUT_SEED0
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -77,11 +75,11 @@ def gt_views(mesh: MeshData, gt: np.ndarray, n_views: int, size: int):
     return np.where(pid >= 0, u[np.clip(pid, 0, len(u) - 1)], -1), v["face"]
 
 
-def oracle_labels(mesh: MeshData, gt: np.ndarray, bandwidth: float, refine: str, n_views: int = 8, size: int = 96):
+def oracle_labels(mesh: MeshData, gt: np.ndarray, lift: LiftOptions, n_views: int = 8, size: int = 96):
     """The ceiling of the lifting: the TRUE part-colour maps through the same decoding."""
     v = render_gt(mesh, gt, n_views, size)
     part = ((v["part"] + 1) / 2).clip(0, 1)
-    return labels_from_part_maps(mesh, v["face"], part, v["alpha"][..., 0], bandwidth, refine, v["bary"])
+    return lift_part_colors(mesh, v["face"], part, v["alpha"][..., 0], bary=v["bary"], options=lift).labels
 
 
 def metrics_2d(pred: np.ndarray, gt: np.ndarray):
@@ -96,34 +94,35 @@ def metrics_2d(pred: np.ndarray, gt: np.ndarray):
     return float(np.mean(a)), float(np.mean(m))
 
 
-def evaluate(objects, model_dir, device, steps_list, baseline: bool, bandwidth: float, refine: str = REFINE, log=print,
+def evaluate(objects, model_dir, device, steps_list, baseline: bool, lift: LiftOptions, log=print,
              oracle: bool = False, also_refine=(), samples: int = 1, seed: int = 0):
-    """One row per object. ``also_refine``: further refiners scored on the same model
-    output (keys suffixed ``_<refiner>``), so decoders compare on identical samples.
+    """One row per object; ``lift``: the lifting's options. ``also_refine``: further refiners
+    scored on the same model output (keys suffixed ``_<refiner>``), so decoders compare on
+    identical samples.
     ``samples``: orbits per mesh (``predict_parts``); 2D metrics use the first."""
     rows = []
     for name, mesh, gt in objects:
         row = {"name": name, "n_vertices": int(mesh.n_vertices), "gt_parts": int(len(np.unique(gt[gt != NO_PART])))}
         if oracle:
-            lab = oracle_labels(mesh, gt, bandwidth, refine)
+            lab = oracle_labels(mesh, gt, lift)
             row["ari3d_oracle"], row["miou3d_oracle"] = part_scores(lab, gt)
             for rf in also_refine:
-                lab = oracle_labels(mesh, gt, bandwidth, rf)
+                lab = oracle_labels(mesh, gt, replace(lift, refine=rf))
                 row[f"ari3d_oracle_{rf}"], row[f"miou3d_oracle_{rf}"] = part_scores(lab, gt)
         gpix = None
         for st in steps_list:
             t = time.time()
-            r = predict_parts(mesh, model_dir=model_dir, device=device, steps=st, bandwidth=bandwidth, refine=refine,
-                              samples=samples, seed=seed)
+            r = predict_parts(mesh, model_dir=model_dir, device=device, steps=st, lift=lift, samples=samples, seed=seed)
             row[f"time_s{st}"] = round(time.time() - t, 2)
             nv = len(r.part_maps) // samples
             if gpix is None:
                 gpix, _ = gt_views(mesh, gt, nv, r.part_maps.shape[1])
             row[f"ari3d_s{st}"], row[f"miou3d_s{st}"] = part_scores(r.labels, gt)
             for rf in also_refine:
-                lab = labels_from_part_maps(mesh, r.face_ids, r.part_maps, r.alpha, bandwidth, rf, r.bary)
+                lab = lift_part_colors(mesh, r.face_ids, r.part_maps, r.alpha, bary=r.bary,
+                                       options=replace(lift, refine=rf)).labels
                 row[f"ari3d_s{st}_{rf}"], row[f"miou3d_s{st}_{rf}"] = part_scores(lab, gt)
-            dec = decode_part_colors(r.part_maps[:nv], r.alpha[:nv], bandwidth=bandwidth)
+            dec = decode_part_colors(r.part_maps[:nv], r.alpha[:nv], bandwidth=lift.bandwidth)
             row[f"ari2d_s{st}"], row[f"miou2d_s{st}"] = metrics_2d(dec.labels, gpix)
             row[f"parts_s{st}"] = int(r.n_parts)
         if baseline:
@@ -168,8 +167,8 @@ def main():
     ap.add_argument("--no-ref", action="store_true")
     ap.add_argument("--no-synth", action="store_true")
     ap.add_argument("--no-baseline", action="store_true")
-    ap.add_argument("--bandwidth", type=float, default=BANDWIDTH)
-    ap.add_argument("--refine", choices=REFINERS, default=REFINE, help="how colour clusters are regrouped on the mesh")
+    ap.add_argument("--bandwidth", type=float, default=LiftOptions.bandwidth)
+    ap.add_argument("--refine", choices=REFINERS, default=LiftOptions.refine, help="how colour clusters are regrouped on the mesh")
     ap.add_argument("--also-refine", default="", help="comma list of further refiners scored on the same samples")
     ap.add_argument("--oracle", action="store_true", help="also lift the TRUE part maps (the decoding's ceiling)")
     ap.add_argument("--seed0", type=int, default=HELDOUT_SEED0,
@@ -191,8 +190,9 @@ def main():
     if not a.no_ref:
         sets.append(("reference", reference_objects(a.assets)))
     for name, objs in sets:
-        rows = evaluate(objs, a.model_dir, a.device, steps, not a.no_baseline, a.bandwidth, a.refine,
-                        oracle=a.oracle, also_refine=also, samples=a.samples, seed=a.seed)
+        rows = evaluate(objs, a.model_dir, a.device, steps, not a.no_baseline,
+                        LiftOptions(bandwidth=a.bandwidth, refine=a.refine), oracle=a.oracle, also_refine=also,
+                        samples=a.samples, seed=a.seed)
         out[name] = {"rows": rows, "mean": summarise(rows, keys)}
         print(f"== {name} ({len(rows)} objects) " + json.dumps(out[name]["mean"]), flush=True)
     if a.json:

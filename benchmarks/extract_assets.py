@@ -6,12 +6,9 @@
 import argparse
 import glob
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from engine.errors import InputError  # noqa: E402
-from sp4d_blender.reference import read_rigged_file  # noqa: E402
+from engine.errors import InputError
+from sp4d_blender.reference import read_rigged_file
 
 
 def main():

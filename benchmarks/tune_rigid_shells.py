@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from engine.eval.reference import load_folder
+from engine.eval.skin_metrics import skin_metrics
+from engine.mesh import clean_mesh
+from engine.rig import SkinWeights
+from engine.skin import SkinOptions, compute_weights
+from engine.skin.limit import rigid_shells
 
-from engine.eval.reference import load_folder  # noqa: E402
-from engine.eval.skin_metrics import skin_metrics  # noqa: E402
-from engine.mesh import clean_mesh  # noqa: E402
-from engine.rig import SkinWeights  # noqa: E402
-from engine.skin import SkinOptions, compute_weights  # noqa: E402
-from engine.skin.limit import rigid_shells  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def main():

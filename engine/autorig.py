@@ -6,15 +6,18 @@ Blender layer only converts data in and out.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .mesh import MeshData
+from .parts.lift import LiftOptions
 from .progress import ProgressFn, StagedProgress
 from .rig import Skeleton, SkinWeights
 
 SEGMENTERS = ("sp4d", "geometric")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -27,7 +30,9 @@ class AutoRigOptions:
     vertex (0 or None = never); proxy_neighbours: proxy vertices blended per vertex.
     runtime: how SP4D runs: 'torch' (diffusers pipeline, CPU or CUDA), 'onnx' (ONNX Runtime
     on the CPU, no torch needed: Blender's own Python) or 'auto' (``engine.runtime.resolve_runtime``:
-    onnx on the CPU when it has a graph for the model, else torch)."""
+    onnx on the CPU when it has a graph for the model, else torch).
+    lift: how SP4D's part-colour maps become vertex labels (``engine.parts.lift.LiftOptions``:
+    colour bandwidth, refinement on the mesh...)."""
 
     segmenter: str = "sp4d"
     model: str | None = None
@@ -45,6 +50,7 @@ class AutoRigOptions:
     bone_naming: str = "blender"
     spine_bones: int = 3
     runtime: str = "auto"
+    lift: LiftOptions = field(default_factory=LiftOptions)
 
 
 @dataclass
@@ -90,8 +96,14 @@ class AutoRigResult:
         return f"sp4d {tag} ({p.get('steps')} steps, {p.get('device')}, seed {p.get('seed')})"
 
 
-def segment_parts(mesh: MeshData, options: AutoRigOptions, progress: ProgressFn | None = None):
-    """Per-vertex kinematic part labels (N,) and the SP4D result (or None)."""
+def segment_parts(mesh: MeshData, options: AutoRigOptions, progress: ProgressFn | None = None, *, predict=None):
+    """Per-vertex kinematic part labels (N,) and the SP4D result (or None).
+
+    On a CUDA device that runs out of memory, SP4D runs again on the CPU; the result's
+    warnings say so and its provenance names the device it really ran on. predict: the
+    call that runs SP4D, ``predict(mesh, device=..., **kwargs)`` (default
+    ``engine.pipelines.parts_for_mesh.predict_parts``); tests pass one that fails on a
+    device, to check that fallback without a GPU."""
     if options.segmenter == "geometric":
         from .segment.geometric import segment_geometric
 
@@ -110,21 +122,26 @@ def segment_parts(mesh: MeshData, options: AutoRigOptions, progress: ProgressFn 
     # a CUDA request picks torch when it can run it; otherwise the runtime is chosen for the CPU
     wants_cuda = options.runtime != "onnx" and str(options.device).startswith("cuda") and torch_available()
     runtime = resolve_runtime(options.runtime, options.device if wants_cuda else "cpu", options.model)
+    predict = predict or predict_parts
     kwargs = dict(model_dir=options.model, seed=options.seed, progress=progress,
-                  steps=options.steps or DEFAULT_STEPS, runtime=runtime)
+                  steps=options.steps or DEFAULT_STEPS, runtime=runtime, lift=options.lift)
     if runtime == "onnx":
         device = "cpu"
         warnings = [] if options.device == "cpu" else [f"the onnx runtime runs on the CPU, not {options.device}"]
-        result = predict_parts(mesh, device=device, **kwargs)
+        result = predict(mesh, device=device, **kwargs)
     else:
         device, warnings = resolve_device(options.device)
         try:
-            result = predict_parts(mesh, device=device, **kwargs)
+            result = predict(mesh, device=device, **kwargs)
         except torch_oom_error() as exc:
+            if not str(device).startswith("cuda"):
+                raise
             # the GPU is busy or too small: the CPU is slower but always has room
-            warnings.append(f"CUDA ran out of memory ({str(exc).splitlines()[0][:80]}); ran SP4D on the CPU")
+            first = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
+            warnings.append(f"CUDA ran out of memory ({first}); ran SP4D on the CPU")
+            log.info(warnings[-1])
             device = "cpu"
-            result = predict_parts(mesh, device=device, **kwargs)
+            result = predict(mesh, device=device, **kwargs)
     result.warnings = list(getattr(result, "warnings", []) or []) + warnings
     result.provenance = {"model": describe_model(options.model), "steps": int(kwargs["steps"]), "device": device,
                          "runtime": runtime}

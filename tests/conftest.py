@@ -15,13 +15,11 @@ not used in place of ``../shared``.
 """
 
 import os
-import sys
 import tempfile
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 if "BLENDER_USER_RESOURCES" not in os.environ:
     # this session's own folder, removed when the session ends (``pytest_unconfigure``)
     _USER_RESOURCES = tempfile.mkdtemp(prefix="sp4d-blender-user-")

@@ -10,19 +10,17 @@ pose ``sp4d autorig --preview`` renders), bones drawn in front.
 """
 
 import os
-import sys
 import tempfile
 
+import bpy
+from PIL import Image, ImageDraw
+
+from engine.autorig import AutoRigOptions
+from engine.rig.pose import wiggle_pose
+from sp4d_blender import autorig, bridge, preview, rigging, scene_io
+from sp4d_blender.autorig import PART_COLOR_ATTRIBUTE
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, ROOT)
-
-import bpy  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
-
-from engine.autorig import AutoRigOptions  # noqa: E402
-from engine.rig.pose import wiggle_pose  # noqa: E402
-from sp4d_blender import autorig, bridge, preview, rigging, scene_io  # noqa: E402
-from sp4d_blender.autorig import PART_COLOR_ATTRIBUTE  # noqa: E402
 
 OUT = os.path.join(ROOT, "docs", "images", "readme_autorig_result.png")
 PHASE = 2.8  # a frame of the wiggle where the knees and arms bend

@@ -11,14 +11,13 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..autorig import AutoRigResult
-from ..errors import InputError
 from ..mesh import MeshData
+from ..parts.lift import LiftOptions
 from ..progress import ProgressFn, StagedProgress
 from .cameras import OrthoCameras
 from .generate import GeneratedViews, generate_views
@@ -37,7 +36,8 @@ class FootageOptions:
     resolution: voxels per axis of the visual hull; tolerance: generated views allowed
     to disagree with a voxel before it is carved (None = ``reconstruct``'s default);
     target_faces: triangle count of the mesh; size: longest side of the result in scene
-    units (footage has no scale); use_motion: move joints to pivots observed between frames."""
+    units (footage has no scale); use_motion: move joints to pivots observed between frames;
+    lift: how the generated part maps become vertex labels (``engine.parts.lift``)."""
 
     frames: int = 4
     indices: list | None = None
@@ -56,6 +56,10 @@ class FootageOptions:
     size: float = 1.0
     max_influences: int = 4
     use_motion: bool = True
+    # no regrouping on the mesh: the carved hull's creases are not the parts' and its
+    # generated colours are noisy, so the mesh refinement merged most parts on the tuning
+    # clips and raised the skeleton error (notes/TRAINING.md, "One lifting")
+    lift: LiftOptions = field(default_factory=lambda: LiftOptions(refine="none"))
 
 
 @dataclass
@@ -117,15 +121,16 @@ def part_parents(parents: np.ndarray, part_to_bone: np.ndarray) -> np.ndarray:
     return np.where(pb >= 0, bp[np.maximum(pb, 0)], -1)
 
 
-def lift_labels(rec: Reconstruction, gen: GeneratedViews, frame: int = 0):
+def lift_labels(rec: Reconstruction, gen: GeneratedViews, frame: int = 0, options: LiftOptions | None = None):
     """Per-vertex part labels of the reconstructed mesh from the generated part maps of
     ``frame`` (``engine.parts.lift.lift_part_colors`` with the mesh rasterised in the
-    generated views). Returns the LiftResult."""
+    generated views; options default ``FootageOptions().lift``). Returns the LiftResult."""
     from ..parts.lift import lift_part_colors
 
+    options = options or FootageOptions().lift
     face, bary, _ = rasterize_views(rec.mesh.vertices, rec.mesh.faces, gen.cameras)
     alpha = gen.alpha[frame] * (face >= 0)
-    return lift_part_colors(rec.mesh, face, gen.part[frame], alpha, bary=bary)
+    return lift_part_colors(rec.mesh, face, gen.part[frame], alpha, bary=bary, options=options)
 
 
 def reconstruction_views(gen: GeneratedViews, footage: FootageFrames | None = None,
@@ -177,7 +182,7 @@ def rig_views(gen: GeneratedViews, options: FootageOptions | None = None, footag
     rgb0, alpha0, observed = reconstruction_views(gen, footage)
     rec = stages.run("reconstruct", lambda progress: reconstruct(
         rgb0, alpha0, gen.cameras, o.resolution, o.target_faces, tolerance=o.tolerance, trusted=observed))
-    lift = stages.run("parts", lambda progress: lift_labels(rec, gen))
+    lift = stages.run("parts", lambda progress: lift_labels(rec, gen, options=o.lift))
 
     # scene space: longest side o.size, resting on z = 0, centred in x/y
     vn = rec.mesh.vertices

@@ -1,12 +1,26 @@
-"""Lifting per-pixel part colours from V views onto mesh vertices.
+"""Lifting part-colour maps from V views onto mesh vertices: the one lifting algorithm,
+used for known meshes (``engine.pipelines.parts_for_mesh``) and for meshes reconstructed
+from footage (``engine.footage.pipeline``).
 
-Pipeline: decode colours to labels over all views at once (consistent labels, see
-``encoding.decode_part_colors``) -> every foreground pixel votes for the three vertices
-of the face it sees -> votes are summed on the welded mesh (glTF meshes are split at
-seams; ``engine.mesh.clean_mesh``) -> vertices no view saw get labels by propagation over
-the mesh graph -> a few steps of vote smoothing -> connectivity clean-up: a label must
-form one connected region per shell; extra fragments (and parts below a minimum size)
-are merged into the neighbouring label they share most edges with.
+1. Colours are averaged ON THE MESH before any clustering: every foreground pixel
+   counts for the three corners of the face it sees (with barycentric weights bary^p
+   towards its nearest corner, ``LiftOptions.sharpness``), summed on the welded mesh
+   (glTF meshes are split at seams; ``engine.mesh.clean_mesh``). Each vertex is seen by
+   many pixels over the views, so the speckle of few-step diffusion samples averages
+   out. Vertices no view saw take the mean of their filled neighbours, ring by ring
+   (shells nobody saw: the nearest seen vertex), then a few steps of smoothing.
+2. The per-vertex colours are clustered by mode seeking (``decode_part_colors``) with a
+   fixed bandwidth, and disconnected fragments of a label within one shell, and parts
+   below a minimum size, are merged into the neighbouring label they share most edges with.
+3. Optional regrouping on the mesh (``LiftOptions.refine``):
+   - "mesh": a mean-field pass over a Potts model on the mesh graph, unary = colour
+     distance to each part's mean colour, pairwise = the crease-aware affinity of
+     ``engine.segment.geometric.affinity`` (concave creases cut cheaply, flat and convex
+     edges do not), then parts whose mean colours are within ``merge`` join;
+   - "creases": the parts regrouped on a geometric over-segmentation (``segment_geometric``
+     into 1.5 x as many pieces, each piece coloured by its mean colour, pieces clustered);
+     smooth tubes without creases get cut across their parts;
+   - "none": the colour clusters as they are.
 """
 
 from __future__ import annotations
@@ -18,97 +32,165 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from ..mesh import MeshData, clean_mesh, vertex_adjacency
+from ..mesh.clean import CleanMesh
 from .encoding import decode_part_colors
+
+REFINERS = ("mesh", "creases", "none")
+
+
+@dataclass
+class LiftOptions:
+    """How part-colour maps become vertex labels (``lift_part_colors``).
+
+    bandwidth: colour distance (unit cube) under which two parts' colour codes merge;
+    refine: how the colour clusters are regrouped on the mesh, one of REFINERS;
+    sharpness: p of the bary^p weight with which a pixel counts for each corner of its
+    face (the renderer gives a pixel the part colour of its face's nearest corner;
+    0 = all three corners equally); smooth_iters: colour-smoothing steps on the mesh
+    graph; min_part_frac: parts with fewer vertices (share of the mesh) are merged into
+    neighbours; min_fragment_frac: a disconnected piece of a label in one shell is
+    re-labelled unless it holds at least this share of that label's vertices in the shell."""
+
+    bandwidth: float = 0.04   # chosen from 0.03..0.1 on the tuning set (notes/TRAINING.md)
+    refine: str = "mesh"
+    sharpness: float = 2.0    # chosen from 0 / 2 / 8 on the tuning set (notes/TRAINING.md)
+    smooth_iters: int = 2
+    min_part_frac: float = 0.002
+    min_fragment_frac: float = 0.2
+
+    def __post_init__(self):
+        if self.refine not in REFINERS:
+            raise ValueError(f"refine must be one of {REFINERS}, not {self.refine!r}")
 
 
 @dataclass
 class LiftResult:
     """labels: (N,) int64 part label per original vertex (0..P-1);
-    centroids_color: (P,3) float32 decoded colour of each label (its 3D centroid code);
-    confidence: (N,) float32 share of the (smoothed) votes for the chosen label, 0 for
-    vertices no view saw."""
+    centroids_color: (P,3) float32 mean colour of each label's vertices;
+    confidence: (N,) float32 share of the vertex's (weighted) pixels whose colour is nearest
+    to its own label's colour, 0 for vertices no view saw;
+    vertex_colors: (N,3) float64 the averaged part colour of every vertex."""
 
     labels: np.ndarray
     centroids_color: np.ndarray
     confidence: np.ndarray
+    vertex_colors: np.ndarray
 
 
 def lift_part_colors(mesh: MeshData, face_ids: np.ndarray, part_colors: np.ndarray, alpha: np.ndarray,
-                     bary: np.ndarray | None = None, bandwidth: float | None = None, smooth_iters: int = 3, min_part_frac: float = 0.002,
-                     min_fragment_frac: float = 0.2) -> LiftResult:
-    """Per-pixel part colours + face ids -> per-vertex part labels.
+                     bary: np.ndarray | None = None, options: LiftOptions | None = None,
+                     cm: CleanMesh | None = None) -> LiftResult:
+    """Part-colour maps + face ids of V views -> per-vertex part labels (module docstring).
 
-    mesh: the rendered mesh (N vertices, F faces; face_ids index its faces).
-    face_ids: (V,H,W) int, -1 = background (leading dims may also be (V,T,H,W) if the
-        mesh is the same for all frames — typically only one frame matches the mesh).
+    mesh: the rendered mesh (N vertices; face_ids index its faces).
+    face_ids: (V,H,W) int, -1 = background.
     part_colors: (V,H,W,3) float in [0,1] (predicted or rendered part-colour maps).
-    alpha: (V,H,W) float coverage.
-    bary: optional (V,H,W,3) barycentrics of the pixel in its face (``render_batch(...,
-        return_bary=True)``): a pixel then votes mostly for the face's vertex it is
-        nearest to, which sharpens part boundaries on coarse meshes (faces of ~1 pixel
-        otherwise vote equally for all three corners).
-    smooth_iters: vote-diffusion steps on the mesh graph; min_part_frac: parts with fewer
-    vertices are merged into neighbours; min_fragment_frac: a disconnected piece of a label
-    in one shell is re-labelled unless it holds at least this share of that label's
-    vertices in the shell.
+    alpha: (V,H,W) coverage; pixels above 0.5 count.
+    bary: optional (V,H,W,3) barycentric weights of each pixel in its face
+        (``render_batch(..., return_bary=True)``); without them a pixel counts equally
+        for all three corners.
+    options: LiftOptions (default LiftOptions()); cm: ``clean_mesh(mesh)`` when the caller
+        has it already.
     """
-    face_ids = np.asarray(face_ids)
-    dec = decode_part_colors(part_colors, alpha, bandwidth=bandwidth)
-    P = len(dec.centers)
-    cm = clean_mesh(mesh)
+    o = options or LiftOptions()
+    cm = clean_mesh(mesh) if cm is None else cm
     M = cm.mesh.n_vertices
-    # pixel votes -> welded vertices of the face seen
-    ok = (face_ids >= 0) & (dec.labels >= 0)
-    f = face_ids[ok].astype(np.int64)
-    lab = dec.labels[ok]
-    wv = cm.vertex_map[mesh.faces[f]]                                    # (n,3) welded ids
-    if bary is None:
-        wt = np.ones(wv.shape)
-    else:
-        wt = np.asarray(bary)[ok].astype(np.float64) ** 2
-        wt /= np.maximum(wt.sum(1, keepdims=True), 1e-12)
-    votes = np.bincount((wv * P + lab[:, None]).ravel(), weights=wt.ravel(), minlength=M * P).reshape(M, P)
+    wv, col, pw = _pixel_samples(mesh, cm, face_ids, part_colors, alpha, bary, o.sharpness)
+    C, seen = _vertex_colors(cm, wv, col, pw, o.smooth_iters)
+    dec = decode_part_colors(C[:, None, :].astype(np.float32), None, bandwidth=o.bandwidth, denoise=False,
+                             min_cluster_frac=o.min_part_frac, min_cluster_pixels=3)
+    labels = dec.labels[:, 0].astype(np.int64)
     A = vertex_adjacency(M, cm.mesh.faces)
-    seen = votes.sum(1) > 0
-    # fill unseen vertices: repeated neighbour averaging restricted to unseen rows
-    S = _normalise_rows(votes)
-    An = _row_normalised(A)
+    labels = _clean_fragments(labels, A, cm.shell_ids, int(labels.max()) + 1, o.min_part_frac, o.min_fragment_frac)
+    _, labels = np.unique(labels, return_inverse=True)
+    if o.refine == "mesh":
+        labels = _refine_on_mesh(cm, C, labels)
+    elif o.refine == "creases":
+        snapped = _snap_to_creases(mesh, cm.to_original(C), int(labels.max()) + 1)
+        # a mesh too coarse for its creases to separate parts (a 96-vertex box pair) can
+        # snap into one piece: keep the colour clusters then
+        if snapped is not None and (snapped.max() > 0 or labels.max() == 0):
+            return _result(cm, C, seen, wv, col, pw, snapped, welded=False)
+    return _result(cm, C, seen, wv, col, pw, labels, welded=True)
+
+
+def _pixel_samples(mesh, cm, face_ids, part_colors, alpha, bary, sharpness):
+    """(welded vertex (n*3,), colour (n*3, 3), weight (n*3,)) of every foreground pixel's
+    three face corners."""
+    face_ids = np.asarray(face_ids)
+    ok = (face_ids >= 0) & (np.asarray(alpha) > 0.5)
+    wv = cm.vertex_map[mesh.faces[face_ids[ok]]].ravel()
+    col = np.repeat(np.asarray(part_colors, np.float64)[ok], 3, axis=0)
+    if bary is not None and sharpness > 0:
+        b = np.asarray(bary, np.float64)[ok]
+        pw = ((b / np.maximum(b.max(1, keepdims=True), 1e-12)) ** sharpness).ravel()   # max-normalised: no underflow
+    else:
+        pw = np.ones(len(wv))
+    return wv, col, pw
+
+
+def _vertex_colors(cm: CleanMesh, wv, col, pw, smooth_iters: int) -> tuple[np.ndarray, np.ndarray]:
+    """(M, 3) weighted mean colour per welded vertex, unseen vertices filled from their
+    neighbours, then smoothed; and (M,) bool: seen by some pixel."""
+    M = cm.mesh.n_vertices
+    w = np.bincount(wv, weights=pw, minlength=M)
+    C = np.stack([np.bincount(wv, weights=col[:, k] * pw, minlength=M) for k in range(3)], 1)
+    seen = w > 0
+    C[seen] /= w[seen, None]
+    An = _row_normalised(vertex_adjacency(M, cm.mesh.faces))
     filled = seen.copy()
-    for _ in range(256):
+    for _ in range(256):  # unseen vertices: average of filled neighbours, ring by ring
         if filled.all():
             break
-        prop = An @ S
-        new = ~filled & (prop.sum(1) > 0)
+        s = An @ filled.astype(np.float64)
+        prop = (An @ (C * filled[:, None])) / np.maximum(s, 1e-12)[:, None]
+        new = ~filled & (s > 0)
         if not new.any():
-            break  # shells nobody saw and no seen neighbour: handled below
-        S[new] = _normalise_rows(prop[new])
+            break
+        C[new] = prop[new]
         filled |= new
-    if not filled.all():  # invisible shells (e.g. fully inside another): nearest seen vertex
+    if not filled.all():  # shells nobody saw and no seen neighbour (e.g. inside another)
         from scipy.spatial import cKDTree
         src = np.flatnonzero(filled)
-        _, nn = cKDTree(cm.mesh.vertices[src]).query(cm.mesh.vertices[~filled])
-        S[~filled] = S[src[nn]]
-    # smoothing: diffuse votes a little, keeping the observations as the anchor
-    S0 = S.copy()
+        if len(src):
+            _, nn = cKDTree(cm.mesh.vertices[src]).query(cm.mesh.vertices[~filled])
+            C[~filled] = C[src[nn]]
+    C0 = C.copy()
     for _ in range(smooth_iters):
-        S = 0.5 * S0 + 0.5 * (An @ S)
-    labels = S.argmax(1)
-    labels = _clean_fragments(labels, A, cm.shell_ids, P, min_part_frac, min_fragment_frac)
-    conf = np.where(seen, S[np.arange(M), labels] / np.maximum(S.sum(1), 1e-12), 0.0)
-    # compact label ids
-    used, labels = np.unique(labels, return_inverse=True)
-    return LiftResult(cm.to_original(labels).astype(np.int64), dec.centers[used].astype(np.float32),
-                      cm.to_original(conf).astype(np.float32))
+        C = 0.5 * C0 + 0.5 * (An @ C)
+    return C, seen
 
 
-def _normalise_rows(x: np.ndarray) -> np.ndarray:
-    s = x.sum(1, keepdims=True)
-    return x / np.where(s > 0, s, 1.0)
+def _result(cm: CleanMesh, C, seen, wv, col, pw, labels, welded: bool) -> LiftResult:
+    """LiftResult from labels per welded vertex (``welded``) or per original vertex."""
+    M = cm.mesh.n_vertices
+    if welded:
+        lab_w, lab_o = labels, cm.to_original(labels).astype(np.int64)
+    else:  # per original vertex (every copy of a welded vertex has one label)
+        lab_o = np.asarray(labels, np.int64)
+        lab_w = np.zeros(M, np.int64)
+        lab_w[cm.vertex_map] = lab_o
+    P = int(lab_w.max()) + 1
+    centres = _group_means(lab_w, C, P)
+    # each pixel sample's nearest label colour; |c - mu|^2 expanded: no (n, P, 3) temporary
+    d2 = (centres ** 2).sum(1)[None] - 2.0 * (col @ centres.T)
+    near = d2.argmin(1)
+    agree = np.bincount(wv, weights=pw * (near == lab_w[wv]), minlength=M)
+    total = np.bincount(wv, weights=pw, minlength=M)
+    conf = np.where(seen, agree / np.maximum(total, 1e-12), 0.0)
+    return LiftResult(lab_o, centres.astype(np.float32), cm.to_original(conf).astype(np.float32), cm.to_original(C))
 
 
 def _row_normalised(A: sp.csr_matrix) -> sp.csr_matrix:
     d = np.asarray(A.sum(1)).ravel()
     return sp.diags(1.0 / np.maximum(d, 1e-12)) @ A
+
+
+def _group_means(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """(n, C) mean of ``values`` (K, C) over each group of ``index`` (K,) in 0..n-1; empty groups 0."""
+    cnt = np.bincount(index, minlength=n).astype(np.float64)
+    sums = np.stack([np.bincount(index, weights=values[:, k], minlength=n) for k in range(values.shape[1])], 1)
+    return sums / np.maximum(cnt, 1)[:, None]
 
 
 def _clean_fragments(labels, A, shell_ids, P, min_part_frac, min_fragment_frac, rounds: int = 3):
@@ -160,3 +242,68 @@ def _clean_fragments(labels, A, shell_ids, P, min_part_frac, min_fragment_frac, 
         new[vm] = target[comp[vm]]
         labels = new
     return labels
+
+
+def _snap_to_creases(mesh: MeshData, colors: np.ndarray, n_parts: int, oversegment: float = 1.5,
+                     bandwidth: float = 0.05, min_part_frac: float = 0.002) -> np.ndarray | None:
+    """Labels (N,) int64 from per-vertex part colours (N, 3) regrouped on geometric
+    segments: ``segment_geometric`` into ``oversegment * n_parts`` pieces (at least 8),
+    each piece coloured by the mean colour of its vertices, pieces clustered by colour.
+    None when the mesh is too small to over-segment (fewer than 16 vertices)."""
+    from ..segment.geometric import segment_geometric
+
+    if mesh.n_vertices < 16:
+        return None
+    k = int(min(max(8, round(oversegment * n_parts)), mesh.n_vertices // 4))
+    seg = segment_geometric(mesh, n_parts=k)
+    mean = _group_means(seg, colors, int(seg.max()) + 1)
+    dec = decode_part_colors(mean[seg][:, None, :].astype(np.float32), None, bandwidth=bandwidth, denoise=False,
+                             min_cluster_frac=min_part_frac, min_cluster_pixels=3)
+    _, labels = np.unique(dec.labels[:, 0], return_inverse=True)
+    return labels.astype(np.int64)
+
+
+def _refine_on_mesh(cm: CleanMesh, C: np.ndarray, labels: np.ndarray, smoothness: float = 4.0, iters: int = 10,
+                    rounds: int = 3, merge: float = 0.06) -> np.ndarray:
+    """Labels (M,) int64 0..P-1 per welded vertex: ``labels`` (M,) refined on the welded
+    mesh given per-vertex part colours C (M, 3) in the unit cube.
+
+    Each round runs ``iters`` mean-field updates of q (M, P),
+    ``log q_i(l) = -|c_i - mu_l|^2 / 2s^2 + smoothness * sum_j a_ij q_j(l) / sum_j a_ij
+    + log pi_l`` (mu_l, pi_l: each part's q-weighted mean colour and share; s^2: the median
+    squared distance of the vertices to their own part's mean, i.e. the colour noise
+    measured on this mesh; a_ij: crease-aware affinity), then merges parts whose mean
+    colours are within ``merge`` (single linkage: a chain of near-equal colours is one part)."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    from ..segment.geometric import affinity
+
+    M = cm.mesh.n_vertices
+    lab = np.asarray(labels, np.int64)
+    c2 = (C ** 2).sum(1)[:, None]
+    An = _row_normalised(affinity(cm.mesh.vertices, cm.mesh.faces, cm.shell_ids))
+    for _ in range(rounds):
+        _, lab = np.unique(lab, return_inverse=True)
+        P = int(lab.max()) + 1
+        if P == 1:
+            break
+        q = np.eye(P)[lab]
+        for _ in range(iters):
+            share = q.sum(0)
+            mu = (q.T @ C) / np.maximum(share, 1e-9)[:, None]
+            # |c - mu|^2 expanded: no (M, P, 3) temporary (proxy meshes reach ~100k vertices)
+            d2 = np.maximum(c2 - 2.0 * (C @ mu.T) + (mu ** 2).sum(1)[None], 0.0)  # (M, P)
+            s2 = max(float(np.median(d2[np.arange(M), q.argmax(1)])), 1e-5)
+            logit = d2 * (-0.5 / s2)
+            logit += smoothness * (An @ q)
+            logit += np.log(np.maximum(share / M, 1e-9))[None]
+            logit -= logit.max(1, keepdims=True)
+            q = np.exp(logit, out=logit)
+            q /= q.sum(1, keepdims=True)
+        _, lab = np.unique(q.argmax(1), return_inverse=True)
+        P = int(lab.max()) + 1
+        if P > 1 and merge > 0:
+            mu = _group_means(lab, C, P)
+            lab = (fcluster(linkage(mu, "single"), merge, "distance") - 1)[lab]
+    _, lab = np.unique(lab, return_inverse=True)
+    return lab.astype(np.int64)

@@ -9,24 +9,25 @@ carries the prediction back to the vertices (``engine.parts.lift``).
 from __future__ import annotations
 
 import math
+import os
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import InputError
 from ..mesh import MeshData
+from ..parts.lift import LiftOptions, lift_part_colors
 from ..runtime.conditioning import EXTENT, normalise_vertices
 
 # torch is imported inside the functions that need it: the onnx runtime (Blender, the
 # runtime-only install) runs this module without torch
 
-_PIPES: dict = {}
-BANDWIDTH = 0.04  # best of 0.03..0.1 on procedural seeds 10_000_100.. and train assets (notes/TRAINING.md)
-# how colour clusters are regrouped on the mesh: "mesh" (mean field on the crease-aware
-# mesh graph, lift_colours.refine_on_mesh), "creases" (snap to a geometric
-# over-segmentation, lift_colours.snap_to_creases) or "none"
-REFINE = "mesh"
-REFINERS = ("mesh", "creases", "none")
+# loaded pipelines, most recently used last: (model folder, weights file version, device,
+# dtype) -> SP4DPipeline; at most PIPELINE_CACHE_SIZE are kept (each holds its weights,
+# on the GPU for a CUDA device)
+_PIPES: OrderedDict = OrderedDict()
+PIPELINE_CACHE_SIZE = 2
 # sampling steps: the best of 1 / 2 / 4 / 8 on the tuning set (procedural seeds 10_000_100..
 # and train assets; numbers in notes/TRAINING.md)
 DEFAULT_STEPS = 4
@@ -55,17 +56,36 @@ class PartsResult:
 
 
 def get_pipeline(model_dir=None, device="cpu", dtype=None):
-    """Cached SP4DPipeline (loading costs ~0.5 s; the add-on calls this repeatedly)."""
+    """SP4DPipeline of ``model_dir`` (None: the shipped model) on ``device`` in ``dtype``
+    (default float32), cached: loading costs ~0.5 s and the add-on calls this repeatedly.
+    The cache keeps the PIPELINE_CACHE_SIZE most recently used pipelines; a model folder
+    whose weights file changed (size or modification time) loads again."""
     import torch
 
     from .pipeline_sp4d import SP4DPipeline
 
     dtype = dtype or torch.float32
+    key = (_model_key(model_dir), str(device), str(dtype))
+    if key in _PIPES:
+        _PIPES.move_to_end(key)
+        return _PIPES[key]
+    pipe = SP4DPipeline.from_model_dir(model_dir, device=device, dtype=dtype)
+    _PIPES[key] = pipe
+    while len(_PIPES) > PIPELINE_CACHE_SIZE:
+        _PIPES.popitem(last=False)
+    return pipe
 
-    key = (model_dir, str(device), dtype)
-    if key not in _PIPES:
-        _PIPES[key] = SP4DPipeline.from_model_dir(model_dir, device=device, dtype=dtype)
-    return _PIPES[key]
+
+def _model_key(model_dir) -> tuple:
+    """(folder or hub id, weights size, weights mtime) of a model (None: the shipped one)."""
+    from ..runtime.model_files import WEIGHTS, default_model_dir
+
+    src = model_dir or default_model_dir()
+    path = os.path.join(src, WEIGHTS)
+    if not os.path.isfile(path):  # a hub id, or missing weights (loading says which)
+        return (src, None, None)
+    st = os.stat(path)
+    return (os.path.abspath(src), st.st_size, st.st_mtime_ns)
 
 
 def render_mesh_views(meshes: list[MeshData], n_views: int, size: int, device="cpu", elevation_deg: float = 15.0,
@@ -92,41 +112,16 @@ def render_mesh_views(meshes: list[MeshData], n_views: int, size: int, device="c
     return views, az, el, offs
 
 
-def labels_from_part_maps(mesh: MeshData, face_ids: np.ndarray, part_maps: np.ndarray, alpha: np.ndarray,
-                          bandwidth: float = BANDWIDTH, refine: str = REFINE, bary: np.ndarray | None = None) -> np.ndarray:
-    """Vertex labels (N,) int64 0..P-1 of ``mesh`` from part-colour maps (V, H, W, 3) in
-    [0, 1] seen through face_ids (V, H, W) (-1 background) and alpha (V, H, W): colours
-    averaged on the mesh (pixels weighted towards their nearest corner when the barycentric
-    weights bary (V, H, W, 3) are given, ``lift_vertex_colours``) and clustered, then
-    regrouped on the mesh (``refine``, one of REFINERS)."""
-    from ..mesh import clean_mesh
-    from .lift_colours import lift_vertex_colours, refine_on_mesh, snap_to_creases
-
-    if refine not in REFINERS:
-        raise ValueError(f"refine must be one of {REFINERS}, not {refine!r}")
-    cm = clean_mesh(mesh)
-    labels, colours = lift_vertex_colours(mesh, face_ids, part_maps, alpha, bandwidth=bandwidth, cm=cm, bary=bary)
-    if refine == "mesh":
-        labels = refine_on_mesh(mesh, colours, labels, cm=cm)
-    elif refine == "creases":
-        snapped = snap_to_creases(mesh, colours, int(labels.max()) + 1)
-        # a mesh too coarse for its creases to separate parts (a 96-vertex box pair)
-        # can snap into one piece: keep the colour clusters then
-        if snapped is not None and (snapped.max() > 0 or labels.max() == 0):
-            labels = snapped
-    return labels
-
-
 def predict_parts(mesh: MeshData, model_dir: str | None = None, device: str = "cpu", steps: int = DEFAULT_STEPS,
                   seed: int = 0, progress=None, n_views: int | None = None, size: int | None = None,
-                  dtype=None, bandwidth: float = BANDWIDTH, refine: str = REFINE,
+                  dtype=None, lift: LiftOptions | None = None,
                   samples: int = 1, runtime: str = "auto", noise: np.ndarray | None = None) -> PartsResult:
     """Per-vertex kinematic part labels of ``mesh`` with the SP4D model.
 
     steps: sampling steps (1, 2 and 4 measured; 4 is best, notes/TRAINING.md);
-    progress: optional callable(fraction in [0, 1], message); bandwidth: colour distance
-    (unit cube) under which two parts' colour codes merge; refine: how the colour clusters
-    are regrouped on the mesh (REFINERS; ``labels_from_part_maps``); samples: orbits
+    progress: optional callable(fraction in [0, 1], message); lift: how the part-colour
+    maps become vertex labels (``engine.parts.lift.LiftOptions``; default LiftOptions()),
+    through ``lift_part_colors`` on the views of all orbits together; samples: orbits
     generated per mesh (each turned by 360 / (V * samples) degrees, its own noise), whose
     part colours are averaged on the vertices (costs ``samples`` x the sampling time).
     runtime: 'torch', 'onnx' or 'auto' (``engine.runtime.resolve_runtime``); noise:
@@ -135,12 +130,12 @@ def predict_parts(mesh: MeshData, model_dir: str | None = None, device: str = "c
     generator).
     """
     return predict_parts_batch([mesh], model_dir, device, steps, seed, progress, n_views, size, dtype,
-                               bandwidth, refine, samples, runtime, noise)[0]
+                               lift, samples, runtime, noise)[0]
 
 
 def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", steps: int = DEFAULT_STEPS, seed: int = 0,
                         progress=None, n_views=None, size=None, dtype=None,
-                        bandwidth: float = BANDWIDTH, refine: str = REFINE, samples: int = 1,
+                        lift: LiftOptions | None = None, samples: int = 1,
                         runtime: str = "auto", noise: np.ndarray | None = None) -> list[PartsResult]:
     """predict_parts for several meshes in one batch (one denoising run)."""
     from ..runtime import resolve_runtime
@@ -163,7 +158,7 @@ def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", st
         flat = lambda x: x[i * k:i * k + k, :, 0].reshape(-1, *x.shape[-3:])   # (k*V, H, W, 3)
         part = flat(out_part)
         bary = views["bary"][i * k:i * k + k].reshape(part.shape)
-        labels = labels_from_part_maps(m, face, part, alpha, bandwidth, refine, bary)
+        labels = lift_part_colors(m, face, part, alpha, bary=bary, options=lift).labels
         _, c, sc = normalise_vertices(np.asarray(m.vertices, np.float64))
         cams = [dict(azimuth_deg=float(math.degrees(az[r, j])), elevation_deg=float(math.degrees(el[r, j])),
                      ortho_half_extent=EXTENT, centre=c.tolist(), scale=float(sc)) for r in rows for j in range(v)]

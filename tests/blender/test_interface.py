@@ -15,7 +15,7 @@ import pytest
 bpy = pytest.importorskip("bpy")
 
 from tests.blender.conftest import dense_weights, load_unrigged  # noqa: E402
-from tests.conftest import BUNDLED_DIR, ROOT  # noqa: E402
+from tests.conftest import BUNDLED_DIR  # noqa: E402
 
 SIMPLE = os.path.join(BUNDLED_DIR, "simple_khronos_SimpleSkin.gltf")
 
@@ -27,7 +27,6 @@ def _run_blender(code: str, tmp_path, before: str = "") -> str:
     script = tmp_path / "script.py"
     script.write_text(textwrap.dedent(f"""\
         import sys
-        sys.path.insert(0, {ROOT!r})
         {before}
         import bpy, addon_utils
         assert addon_utils.enable("sp4d_blender", default_set=True) is not None

@@ -476,11 +476,7 @@ def test_command_messages_speak_of_files_not_selection(corpus, tmp_path):
 def test_corpus_cases_do_what_they_promise(corpus, tmp_path):
     """Every generated case this module did not already run: rigs, or fails in one line
     writing nothing."""
-    sys.path.insert(0, os.path.join(ROOT, "scripts"))
-    try:
-        from make_odd_corpus import verdict
-    finally:
-        sys.path.pop(0)
+    from scripts.make_odd_corpus import verdict
     done = {"plain_glb", "plain_blend", "mirror", "mirror_subsurf", "mirror_two_axes", "array", "instances",
             "excluded_collection", "two_scenes", "armature_not_deforming", "mesh_and_curve",
             "mesh_and_text", "tiny", "large", "offset", "empty_mesh", "hidden", "random_fbx",
@@ -511,11 +507,7 @@ def test_progress_lines_when_piped_and_quiet(corpus, tmp_path):
 
 def test_autorig_operator_on_a_mirrored_half(addon):
     """The panel's Auto-Rig: same as the command, in the scene, one undo step's worth."""
-    sys.path.insert(0, os.path.join(ROOT, "scripts"))
-    try:
-        from make_odd_corpus import creature_arrays
-    finally:
-        sys.path.pop(0)
+    from scripts.make_odd_corpus import creature_arrays
     from sp4d_blender import scene_io
     from tests.blender.conftest import select
 

@@ -14,17 +14,15 @@ The same arguments always give the same models.
 from __future__ import annotations
 
 import os
-import sys
+
+import bpy
+import numpy as np
+
+from engine.rig import Skeleton, SkinWeights
+from engine.synth import generate
+from sp4d_blender import bridge
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, ROOT)
-
-import bpy  # noqa: E402
-import numpy as np  # noqa: E402
-
-from engine.rig import Skeleton, SkinWeights  # noqa: E402
-from engine.synth import generate  # noqa: E402
-from sp4d_blender import bridge  # noqa: E402
 
 OUT = os.path.join(ROOT, "tests", "data")
 MODELS = {  # file stem: (seed, category, resolution)

@@ -4,7 +4,7 @@ import numpy as np
 
 from engine.eval.part_metrics import adjusted_rand_index as ari
 from engine.mesh import MeshData
-from engine.parts import lift_part_colors
+from engine.parts import LiftOptions, lift_part_colors
 from engine.render import orbit_cameras, render_batch
 from engine.synth import generate
 
@@ -16,17 +16,31 @@ def _render(o, size=128):
             g("bary").permute(0, 2, 3, 1).numpy())
 
 
+# exact (noise-free) maps: no regrouping on the mesh, as for footage, and a bandwidth below
+# the closest part codes of these objects. Codes closer than about 1.5 x the bandwidth chain
+# into one cluster: the quadruped's tail segments, 0.058 apart, merge at the default 0.04
+# (chosen for noisy generated maps)
+EXACT = LiftOptions(refine="none", bandwidth=0.03)
+
+
 def test_lifting_exact_maps_recovers_vertex_parts():
+    from engine.footage.pipeline import FootageOptions
+
     for seed, cat in ((1, "quadruped"), (2, "spider"), (3, "mech_arm"), (4, "humanoid")):
         o = generate(seed, cat, n_frames=1)
         fid, pc, alpha, bary = _render(o)
         mesh = MeshData(o.frames[0], o.faces)
-        res = lift_part_colors(mesh, fid, pc, alpha, bary=bary)
+        res = lift_part_colors(mesh, fid, pc, alpha, bary=bary, options=EXACT)
         assert res.labels.shape == (len(o.vertices),) and res.confidence.shape == (len(o.vertices),)
         assert ari(res.labels, o.vertex_part) > 0.95, cat
         assert len(res.centroids_color) == res.labels.max() + 1
+        assert res.vertex_colors.shape == (len(o.vertices), 3)
+        assert ((res.confidence >= 0) & (res.confidence <= 1)).all() and np.median(res.confidence) > 0.9, cat
         # without barycentrics (face ids only) it is still close
-        assert ari(lift_part_colors(mesh, fid, pc, alpha).labels, o.vertex_part) > 0.9, cat
+        assert ari(lift_part_colors(mesh, fid, pc, alpha, options=EXACT).labels, o.vertex_part) > 0.9, cat
+        # the footage path's options: only parts with close codes merge
+        default = lift_part_colors(mesh, fid, pc, alpha, bary=bary, options=FootageOptions().lift)
+        assert ari(default.labels, o.vertex_part) > 0.9, cat
 
 
 def test_lifting_on_a_seam_split_mesh_welds_first():
@@ -34,7 +48,7 @@ def test_lifting_on_a_seam_split_mesh_welds_first():
     o = generate(1, "quadruped", n_frames=1)
     fid, pc, alpha, bary = _render(o)
     split = MeshData(o.frames[0][o.faces].reshape(-1, 3), np.arange(3 * len(o.faces)).reshape(-1, 3))
-    res = lift_part_colors(split, fid, pc, alpha, bary=bary)
+    res = lift_part_colors(split, fid, pc, alpha, bary=bary, options=EXACT)
     gt = o.vertex_part[o.faces].reshape(-1)
     assert ari(res.labels, gt) > 0.95
     # copies of one welded vertex get one label: every original vertex's copies agree
@@ -54,7 +68,7 @@ def test_parts_are_connected_on_the_mesh():
     from engine.mesh import clean_mesh, vertex_adjacency
     o = generate(2, "spider", n_frames=1)
     fid, pc, alpha, bary = _render(o)
-    res = lift_part_colors(MeshData(o.frames[0], o.faces), fid, pc, alpha, bary=bary)
+    res = lift_part_colors(MeshData(o.frames[0], o.faces), fid, pc, alpha, bary=bary, options=EXACT)
     cm = clean_mesh(MeshData(o.frames[0], o.faces))
     lab = res.labels[np.argsort(cm.vertex_map)][np.searchsorted(np.sort(cm.vertex_map), np.arange(cm.mesh.n_vertices))]
     A = vertex_adjacency(cm.mesh.n_vertices, cm.mesh.faces).tocoo()
@@ -93,14 +107,13 @@ def _true_views(seed: int, category: str):
 def test_true_part_maps_survive_the_mesh_refinement():
     """The model's path (8 views, 96 px, per-vertex colours + refinement) keeps true part
     maps nearly intact; crease snapping cut smooth tubes (snake, tree) across their parts."""
-    from engine.pipelines.parts_for_mesh import labels_from_part_maps
-
     scores = {"mesh": [], "creases": []}
     for seed, cat in ((5, "snake"), (7, "tree"), (8, "humanoid")):
         o, mesh, v = _true_views(seed, cat)
         part = ((v["part"] + 1) / 2).clip(0, 1)
         for rf in scores:
-            lab = labels_from_part_maps(mesh, v["face"], part, v["alpha"][..., 0], refine=rf, bary=v["bary"])
+            lab = lift_part_colors(mesh, v["face"], part, v["alpha"][..., 0], bary=v["bary"],
+                                   options=LiftOptions(refine=rf)).labels
             assert lab.shape == (mesh.n_vertices,) and lab.min() == 0
             scores[rf].append(ari(lab, o.vertex_part))
         assert scores["mesh"][-1] > 0.9, (cat, scores)
@@ -112,7 +125,6 @@ def test_barycentric_weights_undo_the_nearest_corner_rendering():
     towards that corner (bary^p) recovers the true vertex colours more often than counting
     it for all three corners."""
     from engine.models.views import pack_mesh
-    from engine.pipelines.lift_colours import LIFT_SHARPNESS, lift_vertex_colours
 
     gain = []
     for seed, cat in ((5, "snake"), (7, "tree"), (8, "humanoid")):
@@ -123,8 +135,9 @@ def test_barycentric_weights_undo_the_nearest_corner_rendering():
         seen = np.zeros(mesh.n_vertices, bool)
         seen[np.unique(mesh.faces[v["face"][v["face"] >= 0]])] = True
         hit = []
-        for p in (0.0, LIFT_SHARPNESS):
-            _, col = lift_vertex_colours(mesh, v["face"], part, v["alpha"][..., 0], bary=v["bary"], sharpness=p)
+        for p in (0.0, LiftOptions.sharpness):
+            col = lift_part_colors(mesh, v["face"], part, v["alpha"][..., 0], bary=v["bary"],
+                                   options=LiftOptions(sharpness=p, refine="none")).vertex_colors
             hit.append((np.linalg.norm(col - true, axis=1)[seen] < 0.02).mean())
         gain.append(hit[1] - hit[0])
     assert min(gain) > 0 and np.mean(gain) > 0.01, gain

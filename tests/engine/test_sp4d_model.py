@@ -12,6 +12,7 @@ from engine.errors import ModelError
 from engine.models import (COMPACT, FULL, TINY, TINY_V2, V2, SP4DDualUNet, SP4DTransformer, build_model,
                            build_on_meta, load_sp4d)
 from engine.models.loading import DEFAULT_MODEL_DIR, WEIGHTS
+from engine.parts.lift import LiftOptions
 
 # both architectures take the same inputs and give the same outputs
 ARCHS = pytest.mark.parametrize("cfg", [TINY, TINY_V2], ids=["unet", "transformer"])
@@ -237,10 +238,10 @@ def test_shipped_checkpoint_is_trained_and_beats_a_random_model(heldout_object, 
     assert os.path.getsize(os.path.join(DEFAULT_MODEL_DIR, WEIGHTS)) < 40e6
     mesh, gt = heldout_object
     # refine="none": labels from the model's colours alone (mesh refinement would lift both)
-    shipped = predict_parts(mesh, steps=2, refine="none")
+    shipped = predict_parts(mesh, steps=2, lift=LiftOptions(refine="none"))
     torch.manual_seed(0)
     SP4DDualUNet(**COMPACT).save_pretrained(tmp_path / "random", safe_serialization=True)
-    random = predict_parts(mesh, model_dir=str(tmp_path / "random"), steps=2, refine="none")
+    random = predict_parts(mesh, model_dir=str(tmp_path / "random"), steps=2, lift=LiftOptions(refine="none"))
     assert shipped.labels.shape == (mesh.n_vertices,) and shipped.n_parts >= 2
     assert len(shipped.cameras) == shipped.part_maps.shape[0] == 8
     e_ship, e_rand = _colour_error(shipped, mesh, gt), _colour_error(random, mesh, gt)
@@ -276,8 +277,8 @@ def test_two_orbits_per_mesh_are_turned_and_lifted_together(heldout_object):
     from engine.pipelines.parts_for_mesh import predict_parts
 
     mesh, gt = heldout_object
-    one = predict_parts(mesh, steps=2, refine="none")
-    two = predict_parts(mesh, steps=2, refine="none", samples=2)
+    one = predict_parts(mesh, steps=2, lift=LiftOptions(refine="none"))
+    two = predict_parts(mesh, steps=2, lift=LiftOptions(refine="none"), samples=2)
     assert len(two.cameras) == two.part_maps.shape[0] == two.face_ids.shape[0] == two.renders.shape[0] == 16
     az = np.array([c["azimuth_deg"] for c in two.cameras])
     np.testing.assert_allclose(az[8:] - az[:8], 22.5, atol=1e-4)
