@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .mesh import MeshData
+from .mesh import MeshData, clean_mesh
 from .parts.lift import LiftOptions
 from .progress import ProgressFn, StagedProgress
 from .rig import Skeleton, SkinWeights
@@ -45,10 +45,16 @@ class AutoRigOptions:
     proxy_vertices: int = 100_000
     proxy_neighbours: int = 4
     # biped rigs rebuilt as the standard humanoid skeleton (engine.rig.humanoid): hips under
-    # a ground root, spine_bones spine bones, neck, head, shoulders...; names 'blender' or 'mixamo'
+    # a ground root, spine bones, neck, head, shoulders...; names 'blender' or 'mixamo'
     humanoid: bool = False
     bone_naming: str = "blender"
-    spine_bones: int = 3
+    # bones per central chain (engine.rig.chains); 0 = as the parts give them (a humanoid
+    # rebuild: 3 spine bones)
+    spine_bones: int = 0
+    neck_bones: int = 0
+    tail_bones: int = 0
+    # paired joints made exact mirrors when the object is mirror-symmetric
+    symmetry: bool = True
     runtime: str = "auto"
     lift: LiftOptions = field(default_factory=LiftOptions)
 
@@ -96,13 +102,15 @@ class AutoRigResult:
         return f"sp4d {tag} ({p.get('steps')} steps, {p.get('device')}, seed {p.get('seed')})"
 
 
-def segment_parts(mesh: MeshData, options: AutoRigOptions, progress: ProgressFn | None = None, *, predict=None):
+def segment_parts(mesh: MeshData, options: AutoRigOptions, progress: ProgressFn | None = None, *, predict=None,
+                  cleaned=None):
     """Per-vertex kinematic part labels (N,) and the SP4D result (or None).
 
     On a CUDA device that runs out of memory, SP4D runs again on the CPU; the result's
     warnings say so and its provenance names the device it really ran on. predict: the
     call that runs SP4D, ``predict(mesh, device=..., **kwargs)`` (default
-    ``engine.pipelines.parts_for_mesh.predict_parts``); tests pass one that fails on a
+    ``engine.pipelines.parts_for_mesh.predict_parts``); cleaned: ``clean_mesh(mesh)`` when the
+    caller already welded it (the lifting then reuses it); tests pass a predict that fails on a
     device, to check that fallback without a GPU."""
     if options.segmenter == "geometric":
         from .segment.geometric import segment_geometric
@@ -124,7 +132,7 @@ def segment_parts(mesh: MeshData, options: AutoRigOptions, progress: ProgressFn 
     runtime = resolve_runtime(options.runtime, options.device if wants_cuda else "cpu", options.model)
     predict = predict or predict_parts
     kwargs = dict(model_dir=options.model, seed=options.seed, progress=progress,
-                  steps=options.steps or DEFAULT_STEPS, runtime=runtime, lift=options.lift)
+                  steps=options.steps or DEFAULT_STEPS, runtime=runtime, lift=options.lift, cleaned=cleaned)
     if runtime == "onnx":
         device = "cpu"
         warnings = [] if options.device == "cpu" else [f"the onnx runtime runs on the CPU, not {options.device}"]
@@ -192,9 +200,12 @@ def autorig(mesh: MeshData, options: AutoRigOptions | None = None,
 
         proxy = stages.run("proxy", lambda progress: decimate(mesh, options.proxy_vertices))
         work = proxy.mesh
-    labels, parts = stages.run("parts", segment_parts, work, options)
+    # welded once for lifting and skeleton (skinning welds across objects: its own rule)
+    cleaned = clean_mesh(work)
+    labels, parts = stages.run("parts", segment_parts, work, options, cleaned=cleaned)
+
     def skeleton_stage(progress):  # the humanoid rebuild is part of making the skeleton
-        part_rig = skeleton_from_parts(work, labels)
+        part_rig = skeleton_from_parts(work, labels, symmetrize=options.symmetry, cleaned=cleaned)
         return part_rig, _humanoid_or_parts(work, part_rig, options)
 
     rig, (skeleton, skin_labels, skin_parts, rig_warnings) = stages.run("skeleton", skeleton_stage)
@@ -220,10 +231,16 @@ def _humanoid_or_parts(mesh: MeshData, rig, options: AutoRigOptions):
     if options.humanoid:
         from .rig.humanoid import humanoid_from_rig
 
-        hum, why = humanoid_from_rig(mesh, rig, spine_bones=options.spine_bones, naming=options.bone_naming)
+        hum, why = humanoid_from_rig(mesh, rig, spine_bones=options.spine_bones or 3, naming=options.bone_naming)
         if hum is not None:
             return hum.skeleton, hum.labels, hum.part_to_bone, warnings
         warnings.append(f"not rebuilt as a humanoid ({why}): kept the skeleton from the parts")
+    counts = {"spine": options.spine_bones, "neck": options.neck_bones, "tail": options.tail_bones}
+    if any(counts.values()):
+        from .rig.chains import resample_chains
+
+        ch = resample_chains(mesh.vertices, rig.skeleton, rig.labels, rig.part_to_bone, counts)
+        return ch.skeleton, ch.labels, ch.label_to_bone, warnings + ch.warnings
     return rig.skeleton, rig.labels, rig.part_to_bone, warnings
 
 

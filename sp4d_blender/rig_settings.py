@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import bpy
 
-ARTIST_SETTINGS = ("max_influences", "humanoid", "bone_naming", "spine_bones")
+ARTIST_SETTINGS = ("max_influences", "symmetry", "spine_bones", "neck_bones", "tail_bones", "humanoid",
+                   "bone_naming")
 
 
 def rig_setting_properties() -> dict:
@@ -20,6 +21,14 @@ def rig_setting_properties() -> dict:
             name="Bone Names", default="blender",
             items=[("blender", "Blender", "thigh.L, upper_arm.R, spine.001 ..."),
                    ("mixamo", "Mixamo", "mixamorig:LeftUpLeg, mixamorig:RightArm ... (humanoid rigs)")]),
-        "spine_bones": bpy.props.IntProperty(name="Spine Bones", default=3, min=1, max=5,
-                                             description="Bones between hips and neck of a humanoid rig"),
+        "symmetry": bpy.props.BoolProperty(
+            name="Symmetry", default=True,
+            description="Make paired joints exact mirrors when the object is mirror-symmetric"),
+        "spine_bones": bpy.props.IntProperty(
+            name="Spine Bones", default=0, min=0, max=8,
+            description="Bones along the spine (0: as the parts give them; 3 for a humanoid rig)"),
+        "neck_bones": bpy.props.IntProperty(name="Neck Bones", default=0, min=0, max=8,
+                                            description="Bones along the neck (0: as the parts give them)"),
+        "tail_bones": bpy.props.IntProperty(name="Tail Bones", default=0, min=0, max=8,
+                                            description="Bones along the tail (0: as the parts give them)"),
     }

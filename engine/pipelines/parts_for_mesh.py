@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..mesh import MeshData
+from ..mesh.clean import CleanMesh
 from ..parts.lift import LiftOptions, lift_part_colors
 from ..runtime.conditioning import EXTENT, normalise_vertices
 
@@ -115,7 +116,8 @@ def render_mesh_views(meshes: list[MeshData], n_views: int, size: int, device="c
 def predict_parts(mesh: MeshData, model_dir: str | None = None, device: str = "cpu", steps: int = DEFAULT_STEPS,
                   seed: int = 0, progress=None, n_views: int | None = None, size: int | None = None,
                   dtype=None, lift: LiftOptions | None = None,
-                  samples: int = 1, runtime: str = "auto", noise: np.ndarray | None = None) -> PartsResult:
+                  samples: int = 1, runtime: str = "auto", noise: np.ndarray | None = None,
+                  cleaned: CleanMesh | None = None) -> PartsResult:
     """Per-vertex kinematic part labels of ``mesh`` with the SP4D model.
 
     steps: sampling steps (1, 2 and 4 measured; 4 is best, notes/TRAINING.md);
@@ -127,17 +129,20 @@ def predict_parts(mesh: MeshData, model_dir: str | None = None, device: str = "c
     runtime: 'torch', 'onnx' or 'auto' (``engine.runtime.resolve_runtime``); noise:
     optional starting noise (samples, V, 1, 6, H, W), standard normal (the same noise gives
     the same parts on both runtimes; default drawn from ``seed``, by each runtime's own
-    generator).
+    generator); cleaned: ``clean_mesh(mesh)`` when the caller already welded it (Auto-Rig
+    welds once for lifting and skeleton).
     """
     return predict_parts_batch([mesh], model_dir, device, steps, seed, progress, n_views, size, dtype,
-                               lift, samples, runtime, noise)[0]
+                               lift, samples, runtime, noise, None if cleaned is None else [cleaned])[0]
 
 
 def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", steps: int = DEFAULT_STEPS, seed: int = 0,
                         progress=None, n_views=None, size=None, dtype=None,
                         lift: LiftOptions | None = None, samples: int = 1,
-                        runtime: str = "auto", noise: np.ndarray | None = None) -> list[PartsResult]:
-    """predict_parts for several meshes in one batch (one denoising run)."""
+                        runtime: str = "auto", noise: np.ndarray | None = None,
+                        cleaned: list[CleanMesh] | None = None) -> list[PartsResult]:
+    """predict_parts for several meshes in one batch (one denoising run); cleaned: their
+    ``clean_mesh`` results when the caller has them."""
     from ..runtime import resolve_runtime
 
     for m in meshes:
@@ -158,7 +163,8 @@ def predict_parts_batch(meshes: list[MeshData], model_dir=None, device="cpu", st
         flat = lambda x: x[i * k:i * k + k, :, 0].reshape(-1, *x.shape[-3:])   # (k*V, H, W, 3)
         part = flat(out_part)
         bary = views["bary"][i * k:i * k + k].reshape(part.shape)
-        labels = lift_part_colors(m, face, part, alpha, bary=bary, options=lift).labels
+        labels = lift_part_colors(m, face, part, alpha, bary=bary, options=lift,
+                                  cm=None if cleaned is None else cleaned[i]).labels
         _, c, sc = normalise_vertices(np.asarray(m.vertices, np.float64))
         cams = [dict(azimuth_deg=float(math.degrees(az[r, j])), elevation_deg=float(math.degrees(el[r, j])),
                      ortho_half_extent=EXTENT, centre=c.tolist(), scale=float(sc)) for r in rows for j in range(v)]

@@ -11,7 +11,8 @@ import sys
 
 # the options that shape a rig (what ``rig_file`` takes besides paths), shared with batch workers
 RIG_SETTINGS = ("device", "seed", "steps", "model", "segmenter", "preset", "max_influences",
-                "humanoid", "bone_names", "spine_bones", "overwrite", "part_colors")
+                "humanoid", "bone_names", "spine_bones", "neck_bones", "tail_bones", "symmetry",
+                "overwrite", "part_colors")
 
 
 def add_arguments(parser) -> None:
@@ -34,8 +35,14 @@ def add_arguments(parser) -> None:
                              "retargeting; docs/RETARGETING.md)")
     parser.add_argument("--bone-names", choices=("blender", "mixamo"), default="blender",
                         help="bone naming of humanoid rigs (mixamo: mixamorig:LeftUpLeg ...)")
-    parser.add_argument("--spine-bones", type=int, default=3, metavar="N",
-                        help="bones between hips and neck of a humanoid rig (1-5)")
+    parser.add_argument("--spine-bones", type=int, default=0, metavar="N",
+                        help="bones along the spine (0-8; 0 = as the parts give them, 3 for a humanoid rig)")
+    parser.add_argument("--neck-bones", type=int, default=0, metavar="N",
+                        help="bones along the neck (0-8; 0 = as the parts give them)")
+    parser.add_argument("--tail-bones", type=int, default=0, metavar="N",
+                        help="bones along the tail (0-8; 0 = as the parts give them)")
+    parser.add_argument("--no-symmetry", dest="symmetry", action="store_false", default=None,
+                        help="keep paired joints where the parts put them instead of exact mirrors")
     parser.add_argument("--overwrite", action="store_true",
                         help="allow OUTPUT to be the INPUT file (replaced only on success)")
     parser.add_argument("--part-colors", action="store_true",
@@ -128,8 +135,8 @@ def rig_file(input_path: str, output: str, report_path: str | None = None,
     from ..paths import bundled_model_dir
 
     s = dict(device="cpu", seed=0, steps=None, model=None, segmenter="sp4d", preset="unity",
-             max_influences=4, humanoid=False, bone_names="blender", spine_bones=3, overwrite=False,
-             part_colors=False)
+             max_influences=4, humanoid=False, bone_names="blender", spine_bones=0, neck_bones=0,
+             tail_bones=0, symmetry=True, overwrite=False, part_colors=False)
     unknown = set(settings) - set(s)
     if unknown:
         raise TypeError(f"unknown settings {sorted(unknown)}")
@@ -137,8 +144,9 @@ def rig_file(input_path: str, output: str, report_path: str | None = None,
     progress = progress or Progress(quiet=True)
     if s["max_influences"] < 1:
         raise InputError("--max-influences must be at least 1")
-    if not 1 <= s["spine_bones"] <= 5:
-        raise InputError("--spine-bones must be between 1 and 5")
+    for chain in ("spine", "neck", "tail"):
+        if not 0 <= s[f"{chain}_bones"] <= 8:
+            raise InputError(f"--{chain}-bones must be between 0 and 8")
     with OutputFiles(inputs=[input_path], overwrite=s["overwrite"]) as out:
         out_tmp = out.add(output, "OUTPUT", export.EXPORT_EXTS)
         ext = os.path.splitext(output)[1].lower()
@@ -153,7 +161,8 @@ def rig_file(input_path: str, output: str, report_path: str | None = None,
         options = AutoRigOptions(segmenter=s["segmenter"], model=s["model"] or bundled_model_dir(),
                                  device=s["device"], steps=s["steps"], seed=s["seed"],
                                  max_influences=s["max_influences"], humanoid=s["humanoid"],
-                                 bone_naming=s["bone_names"], spine_bones=s["spine_bones"])
+                                 bone_naming=s["bone_names"], spine_bones=s["spine_bones"],
+                                 neck_bones=s["neck_bones"], tail_bones=s["tail_bones"], symmetry=s["symmetry"])
         # armatures already in INPUT are ignored: the meshes are rigged from their rest shape
         job = autorig.prepare_autorig(meshes, options, existing="REPLACE")
         progress.step(f"rigging {len(meshes)} object(s), {job.mesh.n_vertices} vertices")

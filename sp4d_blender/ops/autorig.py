@@ -46,7 +46,9 @@ class SP4D_OT_autorig(JobOperator, bpy.types.Operator):
         settings = engine_settings(context)
         options = AutoRigOptions(segmenter=self.segmenter, seed=self.seed,
                                  max_influences=self.max_influences, humanoid=self.humanoid,
-                                 bone_naming=self.bone_naming, spine_bones=self.spine_bones, **settings)
+                                 bone_naming=self.bone_naming, spine_bones=self.spine_bones,
+                                 neck_bones=self.neck_bones, tail_bones=self.tail_bones, symmetry=self.symmetry,
+                                 **settings)
         meshes = [o for o in context.selected_objects if o.type == "MESH"] or \
             [o for o in context.selected_objects]
         self._input = autorig.prepare_autorig(meshes, options, self.existing)

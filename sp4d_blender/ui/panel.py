@@ -36,10 +36,12 @@ class SP4D_PT_main(bpy.types.Panel):
             setattr(op, key, getattr(rig, key))
         box = col.box().column(align=True)
         box.prop(rig, "max_influences")
+        box.prop(rig, "symmetry")
+        for key in ("spine_bones", "neck_bones", "tail_bones"):
+            box.prop(rig, key)
         box.prop(rig, "humanoid")
         sub = box.column(align=True)
         sub.active = rig.humanoid
-        sub.prop(rig, "spine_bones")
         sub.prop(rig, "bone_naming")
         col.operator("sp4d.autorig_footage", icon="CLIP")
         col.separator()

@@ -233,3 +233,24 @@ def test_sp4d_autorig_command_humanoid_with_mixamo_names(tmp_path):
     assert arm.data.bones["mixamorig:Hips"].parent.name == "root"
     bad = subprocess.run(cmd[:-1] + ["9"], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert bad.returncode == 2 and bad.stderr.count("sp4d: error:") == 1 and "--spine-bones" in bad.stderr
+
+
+def test_panel_chain_settings_give_the_bones_asked_for(addon):
+    """Tail / spine bone counts and symmetry from the panel reach the operator: the rig's
+    tail and spine chains have exactly the bones asked for, each carrying weight."""
+    from sp4d_blender.rig_settings import ARTIST_SETTINGS
+
+    meshes = load_mesh_only("synth_quadruped")
+    rig = bpy.context.scene.sp4d_rig
+    rig.humanoid, rig.symmetry, rig.spine_bones, rig.neck_bones, rig.tail_bones = False, False, 2, 0, 4
+    assert bpy.ops.sp4d.autorig(segmenter=SEGMENTER, **{k: getattr(rig, k) for k in ARTIST_SETTINGS}) == {"FINISHED"}
+    (arm,) = _armatures()
+    names = [b.name for b in arm.data.bones]
+    tail = [n for n in names if n == "tail" or n.startswith("tail_")]
+    spine = [n for n in names if n == "spine" or n.startswith("spine_")]
+    assert tail == ["tail", "tail_02", "tail_03", "tail_04"], names
+    assert spine == ["spine", "spine_02"], names
+    for a, b in (("tail", "tail_02"), ("tail_03", "tail_04"), ("spine", "spine_02")):
+        assert arm.data.bones[b].parent.name == a
+    w = np.concatenate([dense_weights(m, names) for m in meshes])
+    assert (w[:, [names.index(n) for n in tail + spine]].max(axis=0) > 0.3).all()
