@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-from engine.eval.part_metrics import NO_PART, ground_truth_parts, labels_from_weights, part_scores  # noqa: E402
-from engine.eval.reference import load_folder  # noqa: E402
-from engine.eval.skeleton_metrics import skeleton_distances  # noqa: E402
-from engine.rig import skeleton_from_parts  # noqa: E402
+from engine.eval.part_metrics import NO_PART, ground_truth_parts, labels_from_weights, part_scores
+from engine.eval.reference import load_folder
+from engine.eval.skeleton_metrics import skeleton_distances
+from engine.rig import skeleton_from_parts
 
 
 def load_models(only: str | None, folder: str | None = None):

@@ -20,11 +20,10 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-from engine.eval.reference import RiggedModel, load_folder  # noqa: E402
-from engine.eval.skin_metrics import skin_metrics  # noqa: E402
-from engine.skin import SkinOptions, compute_weights  # noqa: E402
+from engine.eval.reference import RiggedModel, load_folder
+from engine.eval.skin_metrics import skin_metrics
+from engine.skin import SkinOptions, compute_weights
 
 ASSETS = os.path.normpath(os.path.join(ROOT, "..", "shared", "assets"))
 CACHE = os.path.join(ROOT, ".cache", "assets")

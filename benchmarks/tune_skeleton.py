@@ -13,17 +13,15 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import sys
 
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-import engine.rig.from_parts as from_parts  # noqa: E402
-from engine.eval.part_metrics import labels_from_weights  # noqa: E402
-from engine.eval.reference import load_folder  # noqa: E402
-from engine.eval.skeleton_metrics import skeleton_distances  # noqa: E402
+import engine.rig.from_parts as from_parts
+from engine.eval.part_metrics import labels_from_weights
+from engine.eval.reference import load_folder
+from engine.eval.skeleton_metrics import skeleton_distances
 
 
 def _value(text: str):

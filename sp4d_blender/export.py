@@ -206,7 +206,7 @@ class _without_part_colors:
     def __enter__(self):
         import numpy as np
 
-        from .autorig import PART_COLOR_ATTRIBUTE
+        from .scene_rig import PART_COLOR_ATTRIBUTE
 
         seen = set()
         for obj in self.objects:
@@ -225,7 +225,7 @@ class _without_part_colors:
             mesh.color_attributes.remove(attr)
 
     def __exit__(self, *exc):
-        from .autorig import PART_COLOR_ATTRIBUTE
+        from .scene_rig import PART_COLOR_ATTRIBUTE
 
         for mesh, data_type, domain, data, active, default in self.saved:
             attr = mesh.color_attributes.new(PART_COLOR_ATTRIBUTE, data_type, domain)

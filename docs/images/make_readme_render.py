@@ -17,8 +17,8 @@ from PIL import Image, ImageDraw
 
 from engine.autorig import AutoRigOptions
 from engine.rig.pose import wiggle_pose
-from sp4d_blender import autorig, bridge, preview, rigging, scene_io
-from sp4d_blender.autorig import PART_COLOR_ATTRIBUTE
+from sp4d_blender import bridge, preview, rigging, scene_io, scene_rig
+from sp4d_blender.scene_rig import PART_COLOR_ATTRIBUTE
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -40,9 +40,9 @@ def _cropped(path: str, margin: int = 24) -> Image.Image:
 def main():
     objects = scene_io.load_file(os.path.join(ROOT, "examples", "human.glb"))
     meshes = rigging.input_meshes(objects)
-    job = autorig.prepare_autorig(meshes, AutoRigOptions(seed=0))
-    result = autorig.compute(job)
-    arm = autorig.apply_autorig(job, result)
+    job = scene_rig.prepare_autorig(meshes, AutoRigOptions(seed=0))
+    result = scene_rig.compute_autorig(job)
+    arm = scene_rig.apply_autorig(job, result)
     for m in meshes:
         m.data.color_attributes.active_color = m.data.color_attributes[PART_COLOR_ATTRIBUTE]
     with tempfile.TemporaryDirectory() as tmp:

@@ -87,7 +87,7 @@ def true_views(obj, cameras: OrthoCameras, frame_ids, scale_to=None, offset=None
         from ..models.raster import vertex_normals
 
         pool.normals = vertex_normals(pool.verts, pool.faces)
-        pool.colour = torch.as_tensor(pc[obj.vertex_part], dtype=torch.float32)
+        pool.color = torch.as_tensor(pc[obj.vertex_part], dtype=torch.float32)
         v = render_views(pool, az, el, cameras.size, albedo=torch.as_tensor(obj.colors, dtype=torch.float32))
         rgb.append((v["rgb"][0].numpy() + 1) / 2)
         part.append((v["part"][0].numpy() + 1) / 2)

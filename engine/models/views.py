@@ -25,25 +25,11 @@ from ..runtime.conditioning import COND_CHANNELS, normalise_vertices  # noqa: F4
 from .raster import EXTENT, rasterize, vertex_normals
 
 
-def part_colours(vn: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """SP4D colour of every vertex: its part's centroid in the unit cube, (N, 3) in [0, 1].
-
-    vn: (N, 3) normalised vertices (first frame); labels: (N,) part ids."""
-    labels = np.asarray(labels)
-    k = int(labels.max()) + 1
-    cnt = np.bincount(labels, minlength=k).astype(np.float64)
-    cen = np.stack([np.bincount(labels, weights=vn[:, i], minlength=k) for i in range(3)], 1)
-    cen = cen / np.maximum(cnt, 1)[:, None]
-    return np.clip(cen[labels] + 0.5, 0, 1)
-
-
 def _encode(vn, faces, lab, known):
     """Part colours of the known vertices through the project's shared encoding
     (``engine.parts.encoding``: per-axis unit cube, area-weighted centroids)."""
-    try:
-        from ..parts.encoding import part_colors
-    except ImportError:  # encoding module not available: same idea, vertex means
-        return part_colours(vn[known], lab[known])
+    from ..parts.encoding import part_colors
+
     fk = faces[known[faces].all(1)] if len(faces) else None
     pc = part_colors(vn, np.where(known, lab, 0), faces=fk)
     return pc[lab[known]]
@@ -55,13 +41,13 @@ class PackedMesh:
     workers can do it and the training thread only concatenates).
 
     vertices (N, 3) float32 normalised (bbox centred, longest side 1); faces (F, 3) int64
-    local ids; part (N,) int64 compact part ids (-1 unknown); colour (N, 3) float32 part
+    local ids; part (N,) int64 compact part ids (-1 unknown); color (N, 3) float32 part
     colour in [0, 1]; albedo (N, 3) float32 vertex colours or None."""
 
     vertices: np.ndarray
     faces: np.ndarray
     part: np.ndarray
-    colour: np.ndarray
+    color: np.ndarray
     albedo: np.ndarray | None = None
 
 
@@ -85,7 +71,7 @@ class MeshPool:
     """Meshes packed into flat tensors on one device (B objects).
 
     verts (Nv, 3) normalised; faces (F, 3) global vertex ids; vert_obj (Nv,); face_obj (F,);
-    colour (Nv, 3) part colour in [0, 1]; vert_part (Nv,) part id local to its object
+    color (Nv, 3) part colour in [0, 1]; vert_part (Nv,) part id local to its object
     (-1 unknown); n_parts (B,); normals (Nv, 3); albedo (Nv, 3) optional vertex colours.
     """
 
@@ -93,7 +79,7 @@ class MeshPool:
     faces: torch.Tensor
     vert_obj: torch.Tensor
     face_obj: torch.Tensor
-    colour: torch.Tensor
+    color: torch.Tensor
     vert_part: torch.Tensor
     n_parts: torch.Tensor
     normals: torch.Tensor = None
@@ -115,7 +101,7 @@ class MeshPool:
                    t([it.faces + o for it, o in zip(items, offs)], torch.int64),
                    t([np.full(len(it.vertices), i) for i, it in enumerate(items)], torch.int64),
                    t([np.full(len(it.faces), i) for i, it in enumerate(items)], torch.int64),
-                   t([it.colour for it in items], torch.float32), t([it.part for it in items], torch.int64),
+                   t([it.color for it in items], torch.float32), t([it.part for it in items], torch.int64),
                    torch.tensor([int(it.part.max()) + 1 for it in items], device=device))
         pool.normals = vertex_normals(pool.verts, pool.faces)
         if albedo or any(it.albedo is not None for it in items):
@@ -129,7 +115,7 @@ class MeshPool:
         alb = None if self.albedo is None or other.albedo is None else torch.cat([self.albedo, other.albedo])
         return MeshPool(torch.cat([self.verts, other.verts]), torch.cat([self.faces, other.faces + nv]),
                         torch.cat([self.vert_obj, other.vert_obj + no]), torch.cat([self.face_obj, other.face_obj + no]),
-                        torch.cat([self.colour, other.colour]), torch.cat([self.vert_part, other.vert_part]),
+                        torch.cat([self.color, other.color]), torch.cat([self.vert_part, other.vert_part]),
                         torch.cat([self.n_parts, other.n_parts]), torch.cat([self.normals, other.normals]), alb)
 
     @property
@@ -152,7 +138,7 @@ class MeshPool:
         fsel = torch.nonzero(fm).squeeze(1)
         fsel = fsel[torch.argsort(remap[self.face_obj[fsel]], stable=True)]
         return MeshPool(self.verts[vsel], vmap[self.faces[fsel]], remap[self.vert_obj[vsel]],
-                        remap[self.face_obj[fsel]], self.colour[vsel], self.vert_part[vsel],
+                        remap[self.face_obj[fsel]], self.color[vsel], self.vert_part[vsel],
                         self.n_parts[idx], self.normals[vsel],
                         None if self.albedo is None else self.albedo[vsel])
 
@@ -201,11 +187,11 @@ def render_views(pool: MeshPool, azimuth: torch.Tensor, elevation: torch.Tensor,
     alb = torch.full_like(pos, 0.7) if albedo is None else interp(albedo)
     shade = 0.35 + 0.65 * (n * L).sum(-1, keepdim=True).clamp_min(0)
     rgb = (alb * shade).clamp(0, 1)
-    col = interp(pool.colour)
+    col = interp(pool.color)
     # part colour is constant per face in the ground truth: take the colour of the vertex
     # with the largest barycentric weight so boundaries stay sharp
     vmax = torch.gather(tri, -1, bary.argmax(-1, keepdim=True)).squeeze(-1)
-    col = pool.colour[vmax]
+    col = pool.color[vmax]
     pid = torch.where(hit, pool.vert_part[vmax], torch.full_like(vmax, -1))
     out = {
         "rgb": (rgb * 2 - 1) * a + (1 - a),

@@ -290,7 +290,7 @@ class GPUData:
         sc = (hi - lo).max(1).values.clamp_min(1e-9)
         vs = (vs - c[sub.vert_obj]) / sc[sub.vert_obj][:, None]
         # colour: per-axis unit cube, so a stretch leaves it unchanged; a mirror flips x
-        col = sub.colour.clone()
+        col = sub.color.clone()
         fl = flip[sub.vert_obj].bool()
         col[fl, 0] = 1 - col[fl, 0]
         from ..models.raster import vertex_normals

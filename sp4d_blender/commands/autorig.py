@@ -130,7 +130,7 @@ def rig_file(input_path: str, output: str, report_path: str | None = None,
     from ..engine.autorig import AutoRigOptions
     from ..engine.errors import InputError
 
-    from .. import autorig, export, rigging, scene_io
+    from .. import export, rigging, scene_io, scene_rig
     from ..outputs import OutputFiles
     from ..paths import bundled_model_dir
 
@@ -164,11 +164,11 @@ def rig_file(input_path: str, output: str, report_path: str | None = None,
                                  bone_naming=s["bone_names"], spine_bones=s["spine_bones"],
                                  neck_bones=s["neck_bones"], tail_bones=s["tail_bones"], symmetry=s["symmetry"])
         # armatures already in INPUT are ignored: the meshes are rigged from their rest shape
-        job = autorig.prepare_autorig(meshes, options, existing="REPLACE")
+        job = scene_rig.prepare_autorig(meshes, options, existing="REPLACE")
         progress.step(f"rigging {len(meshes)} object(s), {job.mesh.n_vertices} vertices")
-        result = autorig.compute(job, progress)
+        result = scene_rig.compute_autorig(job, progress)
         unused = [o.name for o in objects if o.type == "ARMATURE" and o not in job.existing_armatures]
-        arm = autorig.apply_autorig(job, result, existing="REPLACE")
+        arm = scene_rig.apply_autorig(job, result, existing="REPLACE")
         if unused:  # armatures in INPUT are ignored: one armature in OUTPUT
             import bpy
 

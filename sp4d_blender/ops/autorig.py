@@ -6,7 +6,7 @@ import bpy
 
 from ..engine.autorig import AutoRigOptions
 
-from .. import autorig
+from .. import scene_rig
 from ..jobs import JobOperator
 from ..rig_settings import rig_setting_properties
 
@@ -51,18 +51,18 @@ class SP4D_OT_autorig(JobOperator, bpy.types.Operator):
                                  **settings)
         meshes = [o for o in context.selected_objects if o.type == "MESH"] or \
             [o for o in context.selected_objects]
-        self._input = autorig.prepare_autorig(meshes, options, self.existing)
+        self._input = scene_rig.prepare_autorig(meshes, options, self.existing)
         fetch = model_fetcher(options, settings["allow_download"]) if self.segmenter == "sp4d" else None
 
         def compute(progress):
             if fetch is not None:  # a hub id: find or download it on this worker thread
                 fetch(progress)
-            return autorig.compute(self._input, progress)
+            return scene_rig.compute_autorig(self._input, progress)
 
         return compute
 
     def apply(self, context, result) -> str:
-        arm = autorig.apply_autorig(self._input, result, self.existing)
+        arm = scene_rig.apply_autorig(self._input, result, self.existing)
         for warning in result.warnings:
             self.report({"WARNING"}, warning)
         total = sum(result.timings.values())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from ..autorig import PART_COLOR_ATTRIBUTE, PARTS_IMAGE_PROPERTY
+from ..scene_rig import PART_COLOR_ATTRIBUTE, PARTS_IMAGE_PROPERTY
 
 
 def _rig_of(obj):

@@ -23,7 +23,7 @@ def load_mesh_only(name: str):
     """Reference model ``name`` with its rig removed (armature, groups, modifiers); the
     meshes keep their world-space rest shape. Returns the selected, active meshes."""
     from sp4d_blender import rigging, scene_io
-    from sp4d_blender.autorig import _unbind
+    from sp4d_blender.scene_rig import _unbind
 
     objects = scene_io.load_file(asset_path(name))
     meshes = rigging.input_meshes(objects)
@@ -92,20 +92,20 @@ def test_cancel_mid_run_leaves_scene_untouched(addon):
     operator): the job stops with Cancelled and apply never runs."""
     from engine.autorig import AutoRigOptions
     from engine.errors import Cancelled
-    from sp4d_blender import autorig
+    from sp4d_blender import scene_rig
     from sp4d_blender.jobs import Job
     from sp4d_blender.paths import bundled_model_dir
 
     meshes = load_mesh_only("humanoid_khronos_CesiumMan")
     before = scene_state()
-    job_input = autorig.prepare_autorig(meshes, AutoRigOptions(segmenter=SEGMENTER, model=bundled_model_dir()))
+    job_input = scene_rig.prepare_autorig(meshes, AutoRigOptions(segmenter=SEGMENTER, model=bundled_model_dir()))
     started = threading.Event()
 
     def compute(progress):
         def watched(fraction, text=""):
             started.set()
             progress(fraction, text)
-        return autorig.compute(job_input, watched)
+        return scene_rig.compute_autorig(job_input, watched)
 
     job = Job(compute).start()
     assert started.wait(60)
@@ -163,7 +163,7 @@ def test_show_parts_colours_the_mesh_and_keeps_the_generated_views(addon):
     """Show Parts after Auto-Rig: the part colour attribute becomes the active one, and the
     generated views (renders | RGB | part maps, one column per view) are a packed image
     referenced by the armature; an armature Auto-Rig did not make is refused, unchanged."""
-    from sp4d_blender.autorig import PART_COLOR_ATTRIBUTE, PARTS_IMAGE_PROPERTY
+    from sp4d_blender.scene_rig import PART_COLOR_ATTRIBUTE, PARTS_IMAGE_PROPERTY
 
     meshes = load_mesh_only("quadruped_khronos_Fox")
     assert bpy.ops.sp4d.autorig(segmenter=SEGMENTER) == {"FINISHED"}

@@ -228,7 +228,7 @@ def test_unexpected_error_is_one_line_and_debug_shows_traceback(monkeypatch, cap
 # 3. Part colours stay out of exports
 # ---------------------------------------------------------------------------------------
 
-def test_part_colours_stay_out_of_glb_unless_asked(corpus, tmp_path):
+def test_part_colors_stay_out_of_glb_unless_asked(corpus, tmp_path):
     plain, coloured = tmp_path / "plain.glb", tmp_path / "coloured.glb"
     assert autorig(corpus["plain_glb"][0], plain).returncode == 0
     assert autorig(corpus["plain_glb"][0], coloured, "--part-colors").returncode == 0
@@ -238,13 +238,13 @@ def test_part_colours_stay_out_of_glb_unless_asked(corpus, tmp_path):
     assert all("COLOR_0" in a for a in attrs)
 
 
-def test_export_keeps_part_colours_in_the_scene(addon, tmp_path):
+def test_export_keeps_part_colors_in_the_scene(addon, tmp_path):
     """Exporting from Blender leaves the Show Parts attribute where it was."""
     import numpy as np
 
     from sp4d_blender import export, scene_io
     from sp4d_blender.attributes import write_vertex_colors
-    from sp4d_blender.autorig import PART_COLOR_ATTRIBUTE
+    from sp4d_blender.scene_rig import PART_COLOR_ATTRIBUTE
 
     scene_io.reset_scene()
     bpy.ops.mesh.primitive_cube_add()

@@ -131,7 +131,7 @@ def test_barycentric_weights_undo_the_nearest_corner_rendering():
         o, mesh, v = _true_views(seed, cat)
         assert v["bary"].shape == v["part"].shape and np.allclose(v["bary"].sum(-1)[v["face"] >= 0], 1, atol=1e-4)
         part = ((v["part"] + 1) / 2).clip(0, 1)
-        true = pack_mesh(mesh.vertices, mesh.faces, o.vertex_part).colour
+        true = pack_mesh(mesh.vertices, mesh.faces, o.vertex_part).color
         seen = np.zeros(mesh.n_vertices, bool)
         seen[np.unique(mesh.faces[v["face"][v["face"] >= 0]])] = True
         hit = []

@@ -220,7 +220,7 @@ def heldout_object():
     return MeshData(o.frames[0], o.faces), o.vertex_part
 
 
-def _colour_error(result, mesh, gt):
+def _color_error(result, mesh, gt):
     from engine.parts.encoding import part_colors
 
     _, gi = np.unique(gt, return_inverse=True)
@@ -244,7 +244,7 @@ def test_shipped_checkpoint_is_trained_and_beats_a_random_model(heldout_object, 
     random = predict_parts(mesh, model_dir=str(tmp_path / "random"), steps=2, lift=LiftOptions(refine="none"))
     assert shipped.labels.shape == (mesh.n_vertices,) and shipped.n_parts >= 2
     assert len(shipped.cameras) == shipped.part_maps.shape[0] == 8
-    e_ship, e_rand = _colour_error(shipped, mesh, gt), _colour_error(random, mesh, gt)
+    e_ship, e_rand = _color_error(shipped, mesh, gt), _color_error(random, mesh, gt)
     assert e_ship < 0.6 * e_rand, (e_ship, e_rand)
     assert adjusted_rand_index(shipped.labels, gt) > adjusted_rand_index(random.labels, gt) + 0.1
 
@@ -286,7 +286,7 @@ def test_two_orbits_per_mesh_are_turned_and_lifted_together(heldout_object):
     assert not np.array_equal(two.face_ids[:8], two.face_ids[8:])
     assert two.labels.shape == (mesh.n_vertices,) and two.n_parts >= 2
     # the second orbit is as good a prediction as the first: the pooled colours are not worse
-    assert _colour_error(two, mesh, gt) < 1.1 * _colour_error(one, mesh, gt)
+    assert _color_error(two, mesh, gt) < 1.1 * _color_error(one, mesh, gt)
 
 
 def test_footage_mode_samples_are_framed_as_the_intake_frames_footage():

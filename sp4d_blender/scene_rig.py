@@ -1,8 +1,10 @@
-"""Auto-Rig, Blender side: selected meshes -> engine.autorig -> armature, vertex groups,
-part colours. The operator and ``sp4d autorig`` both run these three phases.
+"""Auto-Rig, Blender side (the scene layer: ``ops.autorig`` is the button, ``commands.autorig``
+the command, ``engine.autorig`` the algorithm): selected meshes -> engine.autorig ->
+armature, vertex groups, part colours. The operator and ``sp4d autorig`` both run these
+three phases.
 
 - ``prepare_autorig`` (main thread): validate and read the meshes into arrays.
-- ``compute`` (any thread): ``engine.autorig.autorig``; never touches bpy.
+- ``compute_autorig`` (any thread): ``engine.autorig.autorig``; never touches bpy.
 - ``apply_autorig`` (main thread): remove or keep existing rigs as asked, build the new
   armature, write weights and part colours, bind.
 """
@@ -66,7 +68,7 @@ def prepare_autorig(mesh_objects, options: AutoRigOptions, existing: str = "CANC
     return AutoRigInput(meshes, mesh, options, arms, [len(o.data.vertices) for o in meshes], evaluated)
 
 
-def compute(job_input: AutoRigInput, progress=None) -> AutoRigResult:
+def compute_autorig(job_input: AutoRigInput, progress=None) -> AutoRigResult:
     """Engine work for ``job_input``: safe to run on a worker thread."""
     return autorig(job_input.mesh, job_input.options, progress=progress)
 
