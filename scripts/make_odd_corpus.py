@@ -879,16 +879,27 @@ def linked_mesh_data(p):
     _save_keeping_paths(p)
 
 
+def _linked_creature_collection(p, make=None):
+    """The creature's collection (``make`` builds the library's scene, default the plain
+    creature), linked into the current file from a library beside ``p``."""
+    lib = _library(p, make or _creature_in_collection)
+    (coll,) = _link(p, lib, collections=["CreatureCollection"])["collections"]
+    return coll
+
+
+def _instance(coll, name: str, location=(0.0, 0.0, 0.0)):
+    """An empty in the scene showing ``coll`` (File > Link's Instance Collections)."""
+    bpy = _bpy()
+    empty = bpy.data.objects.new(name, None)
+    empty.instance_type, empty.instance_collection = "COLLECTION", coll
+    empty.location = location
+    bpy.context.scene.collection.objects.link(empty)
+
+
 @case("linked_collection_instance.blend", "rig")
 def linked_collection_instance(p):
     """File > Link of a collection, Blender's default: an empty showing the collection."""
-    bpy = _bpy()
-    lib = _library(p, _creature_in_collection)
-    (coll,) = _link(p, lib, collections=["CreatureCollection"])["collections"]
-    empty = bpy.data.objects.new("CreatureCollection", None)
-    empty.instance_type, empty.instance_collection = "COLLECTION", coll
-    empty.location = (1.0, 0.5, 0.0)
-    bpy.context.scene.collection.objects.link(empty)
+    _instance(_linked_creature_collection(p), "CreatureCollection", (1.0, 0.5, 0.0))
     _save_keeping_paths(p)
 
 
@@ -896,8 +907,7 @@ def linked_collection_instance(p):
 def linked_collection(p):
     """A linked collection put in the scene as it is (Link without Instance Collections)."""
     bpy = _bpy()
-    lib = _library(p, _creature_in_collection)
-    (coll,) = _link(p, lib, collections=["CreatureCollection"])["collections"]
+    coll = _linked_creature_collection(p)
     bpy.context.scene.collection.children.link(coll)
     _save_keeping_paths(p)
 
@@ -906,8 +916,7 @@ def linked_collection(p):
 def library_override(p):
     """A library override of a linked collection (local override objects, linked mesh)."""
     bpy = _bpy()
-    lib = _library(p, _creature_in_collection)
-    (coll,) = _link(p, lib, collections=["CreatureCollection"])["collections"]
+    coll = _linked_creature_collection(p)
     bpy.context.scene.collection.children.link(coll)
     coll.override_hierarchy_create(bpy.context.scene, bpy.context.view_layer)
     bpy.context.scene.collection.children.unlink(coll)
@@ -934,12 +943,7 @@ def _rigged_creature():
 @case("linked_rigged_character.blend", "rig")
 def linked_rigged_character(p):
     """A character rigged in its library, linked as a collection instance: re-rigged."""
-    bpy = _bpy()
-    lib = _library(p, _rigged_creature)
-    (coll,) = _link(p, lib, collections=["CreatureCollection"])["collections"]
-    empty = bpy.data.objects.new("Character", None)
-    empty.instance_type, empty.instance_collection = "COLLECTION", coll
-    bpy.context.scene.collection.objects.link(empty)
+    _instance(_linked_creature_collection(p, _rigged_creature), "Character")
     _save_keeping_paths(p)
 
 
