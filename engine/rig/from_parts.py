@@ -143,6 +143,9 @@ def _primary_child(part: int, head: np.ndarray, tree: PartTree, graph: PartGraph
 # vertices within this fraction of their distance range from the PARENT part (the end cap
 # facing it); None = the old rule (nearest 10 % of the surface distance from the closest point)
 PIECE_CAP_FRAC: float | None = 0.2
+# a part whose points' distances from its joint vary by less than this fraction of their mean
+# is a flat ring or cap: its end is its centre (None: always the farthest surface)
+FLAT_END_RANGE: float | None = 0.25
 BEND_RADII = 1.5      # bend tolerance in part radii
 BEND_LENGTH = 0.12    # ... and as a fraction of the part's medial length
 LONG_RADII = 12.0     # a straight part longer than this many radii becomes a chain
@@ -193,12 +196,23 @@ def _chain_root_at_bottom(edges: np.ndarray, root: int, height: np.ndarray, labe
     return int(ends[int(np.argmin(lowest))])
 
 
+def _far_end(pts: np.ndarray, dist: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """The end of a part away from ``src`` (3,): the centroid of its farthest surface
+    (``tip_point`` over the surface distances ``dist`` (K,)), unless the part is a flat
+    ring or cap seen from its axis (every point about as far from ``src``): then the
+    farthest surface is an arbitrary side of the ring and its centre is the end."""
+    e = np.linalg.norm(pts - src, axis=1)
+    if FLAT_END_RANGE is not None and np.ptp(e) < FLAT_END_RANGE * e.mean():
+        return pts.mean(axis=0)
+    return tip_point(pts, dist)
+
+
 def _part_bones(part: int, head: np.ndarray, end: np.ndarray | None, pts: np.ndarray,
                 dist: np.ndarray, allow_chain: bool, max_bones: int, surface_connected: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
     """Bone segments (head, tail) of one part, from ``head`` to ``end`` (its main child
     joint) or to the part's tip when ``end`` is None."""
     if end is None:
-        end = tip_point(pts, dist)
+        end = _far_end(pts, dist, head)
         upto = None
     else:
         # geodesic distance reached at the child joint: level sets past it belong to
@@ -305,7 +319,7 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
             else:
                 src = graph.joint(part, ch[0])
             d0 = part_distance(V, egraph, pv, src)
-            head = tip_point(pts, d0)
+            head = _far_end(pts, d0, src)
         else:
             # a body with several children: the mean of its joints sits at the centre of
             # the body, inside (GT pelvis joints sit there too)
@@ -368,7 +382,7 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         tails[b] = heads[b] + d * max(0.02 * mesh.scale(), eps)
 
     if symmetric and symmetrize:
-        heads, tails = _symmetrize(heads, tails, bone_part, bone_seg, mirror, side, plane)
+        heads, tails = _symmetrize(heads, tails, bone_part, bone_seg, mirror, side, plane, tree.parent)
 
     names = name_bones(parents, heads, tails, bone_part, bone_seg, mirror, side, tree, up, fwd, symmetric)
     rolls = consistent_rolls(heads, tails, up, fwd)
@@ -378,12 +392,18 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     return PartRig(sk, first_bone, cm.to_original(wl).astype(np.int64), bool(symmetric), warnings, plane)
 
 
-def _symmetrize(heads, tails, bone_part, bone_seg, mirror, side, plane):
+def _symmetrize(heads, tails, bone_part, bone_seg, mirror, side, plane, part_parent):
     """Average each paired bone with the reflection of its partner; put bones of central
-    parts on the plane. Arrays (B, 3); returns new (heads, tails)."""
+    parts on the plane. Arrays (B, 3); part_parent (P,) the part tree; returns new (heads,
+    tails). Only pairs that hang from mirrored parents are averaged: two ends of a chain
+    that the plane cuts in the middle (a tube mirrored top to bottom) point the same way,
+    not as mirror images."""
     heads, tails = heads.copy(), tails.copy()
     for a in np.flatnonzero(side > 0):
         b = mirror[a]
+        pa, pb = part_parent[a], part_parent[b]
+        if pa < 0 or pb < 0 or mirror[pa] != pb:
+            continue
         ba = np.flatnonzero(bone_part == a)
         bb = np.flatnonzero(bone_part == b)
         if len(ba) != len(bb):

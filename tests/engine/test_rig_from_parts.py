@@ -250,3 +250,21 @@ def test_two_separate_creatures_keep_their_bones_inside():
     for p in np.vstack([sk.heads, sk.tails]):
         out = min(np.linalg.norm(np.maximum(lo - p, 0) + np.maximum(p - hi, 0)) for lo, hi in boxes)
         assert out <= 0.02 * size
+
+
+def test_flat_ring_parts_end_at_their_centre():
+    # a tube of three rings, each ring its own part (what a coarse tube's weights give):
+    # the ends of such flat parts are the ring centres, on the axis, not a point of the rim
+    n, zs = 32, (-4.0, 0.0, 4.0)
+    a = 2 * np.pi * np.arange(n) / n
+    V = np.concatenate([np.c_[np.cos(a), np.sin(a), np.full(n, z)] for z in zs])
+    F = []
+    for r in range(len(zs) - 1):
+        for i in range(n):
+            p, q = r * n + i, r * n + (i + 1) % n
+            F += [[p, q, q + n], [p, q + n, p + n]]
+    labels = np.repeat(np.arange(len(zs)), n)
+    sk = skeleton_from_parts(MeshData(V, np.array(F)), labels).skeleton
+    ends = np.vstack([sk.heads, sk.tails])
+    assert np.abs(ends[:, :2]).max() < 0.05, ends
+    assert ends[:, 2].min() < -3.9 and ends[:, 2].max() > 3.9
