@@ -354,23 +354,26 @@ def with_extras(p):
     save(p)
 
 
-@case("existing_armature.glb", "rig")
-def existing_armature(p):
-    reset()
+def _old_rig(o, collection):
+    """Rig ``o`` the simplest way an artist could have: an armature "OldRig" (one bone
+    "Root") in ``collection``, parent, Armature modifier, every vertex in group "Root"."""
     bpy = _bpy()
-    o = mesh_object()
     arm = bpy.data.objects.new("OldRig", bpy.data.armatures.new("OldRig"))
-    bpy.context.scene.collection.objects.link(arm)
+    collection.objects.link(arm)
     bpy.context.view_layer.objects.active = arm
     bpy.ops.object.mode_set(mode="EDIT")
     b = arm.data.edit_bones.new("Root")
     b.head, b.tail = (0, 0, 0.5), (0, 0, 1)
     bpy.ops.object.mode_set(mode="OBJECT")
     o.parent = arm
-    m = o.modifiers.new("Armature", "ARMATURE")
-    m.object = arm
-    g = o.vertex_groups.new(name="Root")
-    g.add(list(range(len(o.data.vertices))), 1.0, "REPLACE")
+    o.modifiers.new("Armature", "ARMATURE").object = arm
+    o.vertex_groups.new(name="Root").add(list(range(len(o.data.vertices))), 1.0, "REPLACE")
+
+
+@case("existing_armature.glb", "rig")
+def existing_armature(p):
+    reset()
+    _old_rig(mesh_object(), _bpy().context.scene.collection)
     save(p)
 
 
@@ -879,11 +882,14 @@ def linked_mesh_data(p):
     _save_keeping_paths(p)
 
 
-def _linked_creature_collection(p, make=None):
+def _linked_creature_collection(p, make=None, in_scene: bool = False):
     """The creature's collection (``make`` builds the library's scene, default the plain
-    creature), linked into the current file from a library beside ``p``."""
+    creature), linked into the current file from a library beside ``p``; ``in_scene``: also
+    put it in the scene as it is (Link without Instance Collections)."""
     lib = _library(p, make or _creature_in_collection)
     (coll,) = _link(p, lib, collections=["CreatureCollection"])["collections"]
+    if in_scene:
+        _bpy().context.scene.collection.children.link(coll)
     return coll
 
 
@@ -906,9 +912,7 @@ def linked_collection_instance(p):
 @case("linked_collection.blend", "rig")
 def linked_collection(p):
     """A linked collection put in the scene as it is (Link without Instance Collections)."""
-    bpy = _bpy()
-    coll = _linked_creature_collection(p)
-    bpy.context.scene.collection.children.link(coll)
+    _linked_creature_collection(p, in_scene=True)
     _save_keeping_paths(p)
 
 
@@ -916,8 +920,7 @@ def linked_collection(p):
 def library_override(p):
     """A library override of a linked collection (local override objects, linked mesh)."""
     bpy = _bpy()
-    coll = _linked_creature_collection(p)
-    bpy.context.scene.collection.children.link(coll)
+    coll = _linked_creature_collection(p, in_scene=True)
     coll.override_hierarchy_create(bpy.context.scene, bpy.context.view_layer)
     bpy.context.scene.collection.children.unlink(coll)
     _save_keeping_paths(p)
@@ -926,18 +929,7 @@ def library_override(p):
 def _rigged_creature():
     bpy = _bpy()
     _creature_in_collection()
-    coll = bpy.data.collections["CreatureCollection"]
-    o = bpy.data.objects["Creature"]
-    arm = bpy.data.objects.new("OldRig", bpy.data.armatures.new("OldRig"))
-    coll.objects.link(arm)
-    bpy.context.view_layer.objects.active = arm
-    bpy.ops.object.mode_set(mode="EDIT")
-    b = arm.data.edit_bones.new("Root")
-    b.head, b.tail = (0, 0, 0.5), (0, 0, 1)
-    bpy.ops.object.mode_set(mode="OBJECT")
-    o.parent = arm
-    o.modifiers.new("Armature", "ARMATURE").object = arm
-    o.vertex_groups.new(name="Root").add(list(range(len(o.data.vertices))), 1.0, "REPLACE")
+    _old_rig(bpy.data.objects["Creature"], bpy.data.collections["CreatureCollection"])
 
 
 @case("linked_rigged_character.blend", "rig")
@@ -958,14 +950,20 @@ def linked_next_to_local(p):
     _save_keeping_paths(p)
 
 
-@case("linked_library_missing.blend", "error")
-def linked_library_missing(p):
-    """The library file is gone: Blender loads an empty placeholder object."""
+def _save_with_linked_creature(p) -> str:
+    """Save ``p`` with the creature object linked from a library beside it; returns the
+    library's path (for the cases that then break the link)."""
     lib = _library(p, lambda: mesh_object())
     (obj,) = _link(p, lib, objects=["Creature"])["objects"]
     _bpy().context.scene.collection.objects.link(obj)
     _save_keeping_paths(p)
-    os.remove(lib)
+    return lib
+
+
+@case("linked_library_missing.blend", "error")
+def linked_library_missing(p):
+    """The library file is gone: Blender loads an empty placeholder object."""
+    os.remove(_save_with_linked_creature(p))
 
 
 @case("linked_mesh_library_missing.blend", "error")
@@ -982,10 +980,7 @@ def linked_mesh_library_missing(p):
 @case("linked_object_gone_from_library.blend", "error")
 def linked_object_gone(p):
     """The library is there but no longer holds the object (renamed there)."""
-    lib = _library(p, lambda: mesh_object())
-    (obj,) = _link(p, lib, objects=["Creature"])["objects"]
-    _bpy().context.scene.collection.objects.link(obj)
-    _save_keeping_paths(p)
+    _save_with_linked_creature(p)
     _library(p, lambda: mesh_object("Renamed"))
 
 
