@@ -323,7 +323,11 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         else:
             # a body with several children: the mean of its joints sits at the centre of
             # the body, inside (GT pelvis joints sit there too)
-            touching = [c for c in ch if graph.kind_of(part, c) != 2] or ch
+            # children joined across a gap count when the gap is short (a leg modelled as a
+            # separate box), not when it leads to another creature
+            reach = 0.25 * float(np.linalg.norm(np.ptp(pts, axis=0)))
+            touching = [c for c in ch if graph.kind_of(part, c) != 2
+                        or _distance_to(pts, graph.joint(part, c)[None])[0] <= reach] or ch
             head = np.mean([graph.joint(part, c) for c in touching], axis=0)
             allow_chain = False
         prim = _primary_child(part, head, tree, graph, mirror if symmetric else None, up, fwd)
