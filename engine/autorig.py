@@ -200,9 +200,12 @@ def autorig(mesh: MeshData, options: AutoRigOptions | None = None,
 
         proxy = stages.run("proxy", lambda progress: decimate(mesh, options.proxy_vertices))
         work = proxy.mesh
-    # welded once for lifting and skeleton (skinning welds across objects: its own rule)
-    cleaned = clean_mesh(work)
-    labels, parts = stages.run("parts", segment_parts, work, options, cleaned=cleaned)
+    def parts_stage(progress):
+        # welded once for lifting and skeleton (skinning welds across objects: its own rule)
+        cleaned = clean_mesh(work)
+        return cleaned, segment_parts(work, options, progress, cleaned=cleaned)
+
+    cleaned, (labels, parts) = stages.run("parts", parts_stage)
 
     def skeleton_stage(progress):  # the humanoid rebuild is part of making the skeleton
         part_rig = skeleton_from_parts(work, labels, symmetrize=options.symmetry, cleaned=cleaned)

@@ -113,8 +113,7 @@ def resample_chains(vertices: np.ndarray, sk: Skeleton, labels: np.ndarray, labe
                 names.append(chain_names[k])
                 heads.append(new_h[k])
                 tails.append(new_t[k])
-                p = sk.parents[first] if k == 0 else -1
-                parents.append(index.get(int(p), -1) if k == 0 else new_index[k - 1])
+                parents.append(index.get(int(sk.parents[first]), -1) if k == 0 else new_index[k - 1])
                 mid = 0.5 * (new_h[k] + new_t[k])
                 near = chain[int(np.argmin(np.linalg.norm(0.5 * (sk.heads[chain] + sk.tails[chain]) - mid, axis=1)))]
                 rolls.append(sk.rolls[near])

@@ -327,7 +327,7 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
             # separate box), not when it leads to another creature
             reach = 0.25 * float(np.linalg.norm(np.ptp(pts, axis=0)))
             touching = [c for c in ch if graph.kind_of(part, c) != 2
-                        or _distance_to(pts, graph.joint(part, c)[None])[0] <= reach] or ch
+                        or np.linalg.norm(pts - graph.joint(part, c), axis=1).min() <= reach] or ch
             head = np.mean([graph.joint(part, c) for c in touching], axis=0)
             allow_chain = False
         prim = _primary_child(part, head, tree, graph, mirror if symmetric else None, up, fwd)
