@@ -1,13 +1,30 @@
-"""Readable bone names inferred from the part tree, position and symmetry.
+"""Readable bone names for a skeleton from parts: the trunk by where its chains go, the
+limbs by side, kind and position along the limb.
 
-Central parts (on the mirror plane, or all parts of an asymmetric object) are named by
-the direction their chain leaves the root: ``spine``... ``neck``, ``head`` upwards,
-``neck``... ``head`` forwards, ``tail`` backwards, ``hips`` downwards (below a chest root); extra central branches
-``part_<k>``. Mirrored limbs are named on the `.L` side and copied to `.R`: limbs that
-hang down are legs (``thigh``, ``shin``, ``foot``, ``toe``), sideways ones arms
-(``shoulder``, ``upper_arm``, ``forearm``, ``hand``), branches at the end of a limb
-fingers / toes. When the chain length has no template the names stay generic
-(``leg_2_03.L``). Chain bones inside one part add ``.001``, ``.002``...
+Names only: nothing here moves a joint or changes a parent. Everything works on bones
+(heads, tails, parents) plus the part each bone belongs to and the part pairing from the
+mirror plane, so a part cut into several bones, or one body segment cut into several
+parts, is named bone by bone along its chain.
+
+1. **Trunk.** Parts on the plane (a part that mirrors onto itself, or an unpaired part
+   that hugs the plane) and the parts on the way from the root to them, unless that way
+   crosses a limb (a mirrored pair hanging from mirrored parents). A mirrored "pair" where
+   one half hangs from the other (a chest cut into left and right halves) is no limb pair.
+2. **Trunk chains** leave the root bone (``root``): upwards ``spine``... ``neck``, ``head``;
+   forwards ``neck``... ``head``; the head is the part reaching furthest that way, and
+   trunk bones past it in the chain carry the limbs there (``chest``). Backwards
+   ``spine``... ``hips`` (up to the last bone the hind legs hang from), then ``tail``;
+   downwards (below a chest root) ``hips``, then ``tail``. Other trunk branches ``part_<k>``.
+3. **Limbs**: every other part hanging from the trunk starts a limb, on the side of its
+   pairing (or of its position for an unpaired part off the plane). Limbs that hang down
+   to the ground are legs (``thigh``, ``shin``, ``foot``, ``toe``), sideways ones (and
+   hanging ones that end far above the ground the legs stand on) arms (``shoulder``,
+   ``upper_arm``, ``forearm``, ``hand``), others ``limb``. Two legs on a side are
+   ``_front`` / ``_back`` (along the body, towards the head), more are numbered. The main
+   chain follows the limb to its far end; branches at its end are fingers / toes.
+
+Chains are numbered the way ``engine.rig.chains`` numbers them: ``tail``, ``tail_02``,
+``tail_03``...; the side suffix comes last (``shin_02.L``).
 """
 
 from __future__ import annotations
@@ -17,206 +34,432 @@ import numpy as np
 from .parts_graph import PartTree
 
 _TEMPLATES = {
-    "arm": {2: ["upper_arm", "forearm"], 3: ["upper_arm", "forearm", "hand"],
-            4: ["shoulder", "upper_arm", "forearm", "hand"]},
-    "leg": {2: ["thigh", "shin"], 3: ["thigh", "shin", "foot"], 4: ["thigh", "shin", "foot", "toe"]},
+    "arm": ["upper_arm", "forearm", "hand"],
+    "leg": ["thigh", "shin", "foot", "toe"],
 }
+# where each template segment ends, as a fraction of the limb's length along its main
+# chain (used when a limb has more bones than its template; human proportions)
+_ENDS = {"arm": [0.45, 0.8, 1.0], "leg": [0.45, 0.85, 0.97, 1.0]}
 _BRANCH = {"arm": "finger", "leg": "toe", "limb": "branch"}
+_SFX = {1: ".L", -1: ".R", 0: ""}
+# an unpaired part (or half of a pair that hangs from its other half) whose bones stay
+# within this fraction of their length from the plane is on the plane (a tail bent a
+# little sideways, half a chest), not a limb. Training models: such halves of limbs
+# reach 0.52-7.8, of trunks 0.46 (and 0.60 on one neck)
+NEAR_PLANE = 0.5
 
 
-def _subtree(tree: PartTree, p: int) -> list[int]:
-    out, stack = [], [p]
+def numbered(stem: str, k: int) -> str:
+    """k-th bone (0-based) of a chain: ``stem``, ``stem_02``, ``stem_03``..."""
+    return stem if k == 0 else f"{stem}_{k + 1:02d}"
+
+
+def _children(parents: np.ndarray) -> list[list[int]]:
+    kids: list[list[int]] = [[] for _ in parents]
+    for b, p in enumerate(parents):
+        if p >= 0:
+            kids[p].append(b)
+    return kids
+
+
+def _subtree(kids: list[list[int]], b: int) -> list[int]:
+    """b and its descendants, depth first."""
+    out, stack = [], [b]
     while stack:
         q = stack.pop()
         out.append(q)
-        stack.extend(tree.children[q])
+        stack.extend(reversed(kids[q]))
     return out
 
 
-def _single_chain(tree: PartTree, p: int) -> list[int]:
-    """p and its descendants while each has exactly one child (a limb's main chain)."""
-    chain = [p]
-    while len(tree.children[chain[-1]]) == 1:
-        chain.append(tree.children[chain[-1]][0])
-    return chain
+def _limb_pairs(tree: PartTree, mirror: np.ndarray, side: np.ndarray) -> np.ndarray:
+    """(P,) bool: parts paired with a mirror part that hangs from the mirror of their
+    parent (two limbs of one body). A half hanging from its own other half is not."""
+    ok = side != 0
+    for p in np.flatnonzero(ok):
+        pa, pb = tree.parent[p], tree.parent[mirror[p]]
+        ok[p] = pa >= 0 and pb >= 0 and mirror[pa] == pb
+    return ok
 
 
-def part_names(tree: PartTree, heads: np.ndarray, tips: np.ndarray, mirror: np.ndarray,
-               side: np.ndarray, up: np.ndarray, fwd: np.ndarray, symmetric: bool) -> list[str]:
-    """Base name of every part (without chain index), `.L`/`.R` suffixes included.
+def _mirror_axis(heads: np.ndarray, tails: np.ndarray, bone_part: np.ndarray, mirror: np.ndarray,
+                 side: np.ndarray, up: np.ndarray, fwd: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """(unit normal towards the `.L` side (3,), offset) of the mirror plane, recovered from
+    the paired bones (the plane itself is not passed in); None without paired parts."""
+    a = np.cross(fwd, up)
+    a /= max(np.linalg.norm(a), 1e-300)
+    mid = 0.5 * (heads + tails) @ a                      # (B,)
+    s = side[bone_part]
+    if not (s != 0).any():
+        return None
+    if float((s * mid).sum()) < 0:
+        a, mid = -a, -mid
+    central = mirror[bone_part] == bone_part
+    # central bones' heads are put on the plane; without them, paired bones straddle it
+    off = float((heads[central] @ a).mean()) if central.any() else float(mid[s != 0].mean())
+    return a, off
 
-    heads, tips: (P, 3) where each part's first bone starts and where its chain ends.
-    """
+
+def _trunk_parts(tree: PartTree, on_plane: np.ndarray, paired: np.ndarray) -> np.ndarray:
+    """(P,) bool: the root, parts on the plane, and the unpaired parts between the root
+    and those (a hip part off the plane where the mirror found no partner)."""
     P = len(tree.parent)
-    names = [""] * P
-    paired = side != 0 if symmetric else np.zeros(P, dtype=bool)
-    names[tree.root] = "root"
-    counters: dict[str, int] = {}
+    trunk = np.zeros(P, dtype=bool)
+    reach = np.zeros(P, dtype=bool)   # reached from the root without crossing a limb pair
+    for p in tree.order():
+        par = tree.parent[p]
+        reach[p] = par < 0 or (reach[par] and (on_plane[p] or not paired[p]))
+    for p in range(P):
+        if on_plane[p] and reach[p]:
+            q = p
+            while q >= 0 and not trunk[q]:
+                trunk[q] = True
+                q = tree.parent[q]
+    # parts on the plane that the part tree hung from a limb (a torso hung from the front
+    # leg it touches) are trunk when they lead on to more of it; a lone one at the end of
+    # a limb is part of the limb (both feet's toes cut as one part)
+    for p in tree.order():
+        if on_plane[p] and not trunk[p]:
+            par = tree.parent[p]
+            trunk[p] = (par >= 0 and trunk[par]) or any(on_plane[c] for c in tree.children[p])
+    trunk[tree.root] = True
+    return trunk
 
-    def central_chain(start: int, stem: str):
-        chain = [start]
+
+def _limbs(parents: np.ndarray, kids: list[list[int]], tb: np.ndarray, bone_part: np.ndarray,
+           bone_seg: np.ndarray, mirror: np.ndarray, side: np.ndarray,
+           part_side: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """(first bones of the limbs, limb of every bone (B,): its limb's first bone, -1 for
+    trunk bones). A limb starts at a non-trunk bone hanging from the trunk; a paired part
+    whose mirror starts a limb there starts one too, wherever the part tree hung it (a
+    thigh hung from the shoulder it touches). side (P,): the pairing's side; part_side
+    (P,): that, or the side of its position for unpaired parts."""
+    B = len(parents)
+    starts = [b for b in range(B) if not tb[b] and parents[b] >= 0 and tb[parents[b]]]
+    at_trunk = {int(bone_part[b]) for b in starts}
+    # (where the limb forks there or crosses to the other side: an only child on the same
+    # side continues its parent's limb, the top of that limb cut off as a part of its own)
+    limb_of = _limb_members(kids, tb, starts)
+    starts += [b for b in range(B) if bone_seg[b] == 0 and not tb[b] and side[bone_part[b]] != 0
+               and int(mirror[bone_part[b]]) in at_trunk and b not in starts
+               and (sum(not tb[c] for c in kids[parents[b]]) > 1
+                    or part_side[bone_part[limb_of[b]]] != side[bone_part[b]])]
+    starts.sort()
+    return starts, _limb_members(kids, tb, starts)
+
+
+def _limb_members(kids: list[list[int]], tb: np.ndarray, starts: list[int]) -> np.ndarray:
+    """(B,) first bone of the limb each bone is in (-1 trunk), for limb ``starts`` in
+    index order (parents first: a limb starting inside another takes its own bones)."""
+    limb_of = -np.ones(len(tb), dtype=np.int64)
+    for s in sorted(starts):
+        stack = [s]
+        while stack:
+            q = stack.pop()
+            limb_of[q] = s
+            stack.extend(c for c in kids[q] if not tb[c])
+    return limb_of
+
+
+def _limb_kind(start: int, bones: list[int], heads: np.ndarray, tails: np.ndarray, up: np.ndarray) -> str:
+    """'leg' (ends well below where it starts), 'arm' (sideways) or 'limb' (upwards)."""
+    far = max(bones, key=lambda b: np.linalg.norm(tails[b] - heads[start]))
+    d = tails[far] - heads[start]
+    d = d / max(np.linalg.norm(d), 1e-300)
+    return "leg" if d @ up < -0.5 else ("arm" if abs(d @ up) <= 0.5 else "limb")
+
+
+def _main_chain(kids: list[list[int]], start: int, in_limb: np.ndarray, length: np.ndarray) -> list[int]:
+    """Bones from ``start`` along the limb while one child clearly carries the limb on (its
+    subtree more than twice as long as any other: an armour pad on the upper arm is a
+    branch); stops where several similar children fork (a hand's fingers)."""
+    chain = [start]
+    while True:
+        ks = [c for c in kids[chain[-1]] if in_limb[c]]
+        if not ks:
+            return chain
+        sizes = sorted(((float(length[_subtree(kids, c)].sum()), c) for c in ks), reverse=True)
+        if len(sizes) > 1 and sizes[0][0] <= 2.0 * sizes[1][0]:
+            return chain
+        chain.append(sizes[0][1])
+
+
+def _segment_names(kind: str, chain: list[int], heads: np.ndarray, tails: np.ndarray) -> list[str]:
+    """Template names along a limb's main chain (bone indices, from the trunk outwards)."""
+    n = len(chain)
+    tmpl = _TEMPLATES.get(kind)
+    if tmpl is None:
+        return [numbered(kind, k) for k in range(n)]
+    seg = np.linalg.norm(tails[chain] - heads[chain], axis=1)
+    names: list[str] = []
+    lead: list[str] = []
+    if n == 1:
+        return [kind]  # one bone for the whole limb: 'leg_front.L', 'arm.R'
+    if kind == "arm" and n >= 4 and seg[0] < 0.6 * seg[1]:
+        # a short first bone before a long one: the shoulder (clavicle)
+        lead, chain, seg = ["shoulder"], chain[1:], seg[1:]
+        n -= 1
+    if n <= len(tmpl):
+        names = tmpl[:n]
+    else:
+        # more bones than the template: each takes the segment its middle falls in,
+        # numbered within the segment
+        s = np.cumsum(seg) - 0.5 * seg
+        s = s / max(float(seg.sum()), 1e-300)
+        idx = np.searchsorted(_ENDS[kind], s, side="right").clip(0, len(tmpl) - 1)
+        count: dict[int, int] = {}
+        for i in idx:
+            names.append(numbered(tmpl[i], count.get(int(i), 0)))
+            count[int(i)] = count.get(int(i), 0) + 1
+    return lead + names
+
+
+def _trunk_names(tkids: list[list[int]], kids: list[list[int]], root_bone: int, heads: np.ndarray, tails: np.ndarray,
+                 bone_part: np.ndarray, up: np.ndarray, fwd: np.ndarray, carries: np.ndarray,
+                 carries_leg: np.ndarray) -> dict[int, tuple[str, int]]:
+    """(stem, index in its chain) of the trunk bones on the chains that leave the root
+    bone (see the module doc). tkids: trunk children of each bone (trunk bones hang from
+    their nearest trunk ancestor); kids: all children; carries (B,) bool: a limb hangs from
+    the bone; carries_leg: a leg does."""
+    names = {root_bone: ("root", 0)}
+    weight = np.array([len(_subtree(kids, b)) for b in range(len(kids))])
+    used: set[str] = set()
+    for c in tkids[root_bone]:
+        chain = [c]
         while True:
-            kids = [c for c in tree.children[chain[-1]] if not paired[c]]
-            if not kids:
+            ks = tkids[chain[-1]]
+            if not ks:
                 break
-            # continue along the central child with the largest subtree
-            chain.append(max(kids, key=lambda c: len(_subtree(tree, c))))
-        labels = [stem] * len(chain)
-        if stem in ("spine", "neck"):
-            labels[-1] = "head"
-            if stem == "spine" and len(chain) >= 3:
-                labels[-2] = "neck"
-        count: dict[str, int] = {}
-        for q, lab in zip(chain, labels):
-            k = count.get(lab, 0)
-            count[lab] = k + 1
-            names[q] = lab if k == 0 else f"{lab}_{k + 1:02d}"
-        return chain
-
-    # central chains leaving the root, then any central part still unnamed
-    todo = [c for c in tree.children[tree.root] if not paired[c]]
-    used_stems: set[str] = set()
-    for c in todo:
-        d = heads[c] - heads[tree.root]
+            chain.append(max(ks, key=lambda k: weight[k]))
+        d = heads[c] - heads[root_bone]
         d_up, d_fw = float(d @ up), float(d @ fwd)
         if d_up >= abs(d_fw):
-            stem = "spine"
+            way, axis = "up", up
         elif -d_up >= abs(d_fw):
-            stem = "hips" if any(paired[q] for q in tree.children[tree.root]) else "tail"
+            way, axis = "down", -up
         else:
-            stem = "neck" if d_fw > 0 else "tail"
-        if stem in used_stems:
-            k = counters.get("part", 0) + 1
-            counters["part"] = k
-            stem = f"part_{k}"
-        used_stems.add(stem)
-        central_chain(c, stem)
-    for q in tree.order():
-        if q != tree.root and not paired[q] and not names[q]:
-            k = counters.get("part", 0) + 1
-            counters["part"] = k
-            central_chain(q, f"part_{k}")
-
-    if not symmetric:
-        return names
-
-    # limbs: maximal paired subtrees, named on the .L side
-    starts = [q for q in tree.order() if side[q] > 0 and not paired[tree.parent[q]]]
-    info = []
-    for s in starts:
-        sub = [q for q in _subtree(tree, s) if paired[q]]
-        far = max(sub, key=lambda q: np.linalg.norm(tips[q] - heads[s]))
-        d = tips[far] - heads[s]
-        d = d / max(np.linalg.norm(d), 1e-300)
-        kind = "leg" if d @ up < -0.5 else ("arm" if abs(d @ up) <= 0.5 else "limb")
-        info.append((s, kind))
-    # limbs that hang down but end far above the ground while other limbs stand on it are
-    # arms (a biped's arms in an A-pose), not legs
-    ground = float(min(tips @ up))
-    height = float(max(tips @ up)) - ground
-    tip_h = {s: min(float(tips[q] @ up) for q in _subtree(tree, s) if paired[q]) - ground for s, _ in info}
-    standing = [s for s, kind in info if kind == "leg" and tip_h[s] < 0.1 * height]
-    if standing:
-        hip = np.mean([heads[s] for s in standing], axis=0)
-
-        def hangs_from_the_trunk(s: int) -> bool:
-            # above the standing legs' roots and not ahead of or behind them (a quadruped's
-            # other legs sit along the body, even when they do not reach the ground)
-            d = heads[s] - hip
-            return tip_h[s] > 0.25 * height and float(d @ up) > 0.2 * height and abs(float(d @ fwd)) < float(d @ up)
-
-        info = [(s, "arm" if kind == "leg" and hangs_from_the_trunk(s) else kind) for s, kind in info]
-    by_kind: dict[str, list[int]] = {}
-    for s, kind in info:
-        by_kind.setdefault(kind, []).append(s)
-    for kind, ss in by_kind.items():
-        # legs front to back (a quadruped's hips often sit higher than its shoulders, so
-        # height would swap front and back); other limbs top to bottom, then front to back
-        if kind == "leg":
-            ss.sort(key=lambda s: -float(heads[s] @ fwd))
-        else:
-            ss.sort(key=lambda s: (-round(float(heads[s] @ up), 6), -float(heads[s] @ fwd)))
-        for i, s in enumerate(ss):
-            if len(ss) == 1:
-                limb = kind
-            elif len(ss) == 2 and kind == "leg":
-                limb = f"leg_{'front' if i == 0 else 'back'}"
-            else:
-                limb = f"{kind}_{i + 1}"
-            chain = _single_chain(tree, s)
-            chain = [q for q in chain if paired[q]]
-            tmpl = _TEMPLATES.get(kind, {}).get(len(chain)) if len(ss) <= 2 else None
-            for k, q in enumerate(chain):
-                base = tmpl[k] if tmpl else (limb if len(chain) == 1 else f"{limb}_{k + 1:02d}")
-                if tmpl and len(ss) == 2:
-                    base = f"{base}_{'front' if i == 0 and kind == 'leg' else 'back' if kind == 'leg' else i + 1}"
-                names[q] = base
-            # branches after the main chain (fingers, toes)
-            end = chain[-1]
-            branches = sorted([c for c in tree.children[end] if paired[c]],
-                              key=lambda c: (-float(heads[c] @ fwd), -float(heads[c] @ up)))
-            for j, b in enumerate(branches):
-                stem = f"{names[end]}_{_BRANCH[kind]}_{j + 1}"
-                for k, q in enumerate(q for q in _subtree_dfs(tree, b) if paired[q]):
-                    names[q] = stem if k == 0 else f"{stem}_{k + 1:02d}"
-    # remaining unnamed .L parts (paired parts below central ones below limbs...)
-    for q in range(P):
-        if side[q] > 0 and not names[q]:
-            k = counters.get("part", 0) + 1
-            counters["part"] = k
-            names[q] = f"part_{k}"
-    for q in range(P):
-        if side[q] > 0:
-            names[q] = names[q] + ".L"
-    for q in range(P):
-        if side[q] < 0:
-            m = mirror[q]
-            names[q] = names[m][:-2] + ".R" if names[m].endswith(".L") else f"part_{q}.R"
+            way, axis = ("forward", fwd) if d_fw > 0 else ("back", -fwd)
+        if way in used:
+            continue  # a second chain the same way: named as a branch
+        used.add(way)
+        labels = (_head_chain_labels(way, chain, heads, tails, bone_part, axis, carries)
+                  if way in ("up", "forward") else _tail_chain_labels(way, chain, carries_leg))
+        names.update(zip(chain, labels))
     return names
 
 
-def _subtree_dfs(tree: PartTree, p: int) -> list[int]:
-    out, stack = [], [p]
-    while stack:
-        q = stack.pop()
-        out.append(q)
-        stack.extend(reversed(tree.children[q]))
+def _head_chain_labels(way: str, chain: list[int], heads: np.ndarray, tails: np.ndarray,
+                       bone_part: np.ndarray, axis: np.ndarray, carries: np.ndarray) -> list[tuple[str, int]]:
+    """Up: spine..., neck, head; forward: neck..., head. The head is the bone reaching
+    furthest along ``axis`` (3,); later bones of its part are the head too, and the chain
+    bones after it the chest (a quadruped whose head part touches the chest: the front
+    legs hang from bones past the head)."""
+    reach = np.maximum(heads[chain] @ axis, tails[chain] @ axis)
+    h = int(np.argmax(reach))
+    stem = "spine" if way == "up" else "neck"
+    labels = [stem] * h
+    if stem == "spine" and h >= 2:
+        labels[-1] = "neck"
+    out = _count(labels) + [("head", 0)]
+    tail = chain[h + 1:]
+    k = 0
+    while k < len(tail) and bone_part[tail[k]] == bone_part[chain[h]]:
+        k += 1
+    out += [("head", i + 1) for i in range(k)]
+    # past the head's part: chest where limbs hang from there on, else more head
+    on = np.cumsum(carries[tail[k:]][::-1])[::-1] > 0
+    rest = _count(["chest" if c else "head" for c in on])
+    return out + [(s, i + (k + 1 if s == "head" else 0)) for s, i in rest]
+
+
+def _tail_chain_labels(way: str, chain: list[int], carries_leg: np.ndarray) -> list[tuple[str, int]]:
+    """Back: spine..., hips (the last bone legs hang from), then tail; down: hips..., then
+    tail. A chain without legs is all tail."""
+    legs = [i for i, b in enumerate(chain) if carries_leg[b]]
+    last = legs[-1] if legs else -1
+    if way == "back":
+        labels = ["spine"] * last + ["hips"] * (last >= 0)
+    else:
+        labels = ["hips"] * (last + 1)
+    return _count(labels + ["tail"] * (len(chain) - last - 1))
+
+
+def _count(labels: list[str]) -> list[tuple[str, int]]:
+    """['neck', 'neck', 'head'] -> [('neck', 0), ('neck', 1), ('head', 0)]."""
+    seen: dict[str, int] = {}
+    out = []
+    for lab in labels:
+        out.append((lab, seen.get(lab, 0)))
+        seen[lab] = seen.get(lab, 0) + 1
     return out
 
 
 def name_bones(parents: np.ndarray, heads: np.ndarray, tails: np.ndarray, bone_part: np.ndarray,
                bone_seg: np.ndarray, mirror: np.ndarray, side: np.ndarray, tree: PartTree,
                up: np.ndarray, fwd: np.ndarray, symmetric: bool) -> list[str]:
-    """Unique bone names (B,). Bones of one part's chain share the part name plus a
-    ``.001``-style index before the side suffix (``tail.002``, ``leg_1_01.001.L``)."""
-    P = len(tree.parent)
-    first = np.zeros(P, dtype=np.int64)
-    last = np.zeros(P, dtype=np.int64)
-    for b in range(len(bone_part)):
-        if bone_seg[b] == 0:
-            first[bone_part[b]] = b
-        last[bone_part[b]] = b
-    base = part_names(tree, heads[first], tails[last], mirror, side, up, fwd, symmetric)
-    names = []
-    for b in range(len(bone_part)):
-        n = base[bone_part[b]]
-        if bone_seg[b] > 0:
-            sfx = ""
-            if n.endswith(".L") or n.endswith(".R"):
-                n, sfx = n[:-2], n[-2:]
-            n = f"{n}.{bone_seg[b]:03d}{sfx}"
-        names.append(n)
-    # uniqueness as the last guard
-    seen: dict[str, int] = {}
+    """Unique bone names (B,) of a skeleton from parts.
+
+    parents (B,) parent bone (-1 root; parents before children); heads, tails (B, 3)
+    world units; bone_part (B,) part of each bone, bone_seg (B,) index in its part's
+    chain; mirror, side (P,) from ``mirror_parts`` (side +1 `.L`, -1 `.R`, 0 none);
+    tree: the part tree; up, fwd (3,) unit vectors (the body faces ``fwd``);
+    symmetric: whether the mirror pairing holds (else no `.L`/`.R`).
+    """
+    parents = np.asarray(parents, dtype=np.int64)
+    B, P = len(parents), len(tree.parent)
+    kids = _children(parents)
+    length = np.linalg.norm(tails - heads, axis=1)
+    side = np.asarray(side) if symmetric else np.zeros(P, dtype=np.int64)
+    limb_pair = _limb_pairs(tree, mirror, side) if symmetric else np.zeros(P, dtype=bool)
+
+    # which parts lie on the plane, and the side of the others by position
+    plane = _mirror_axis(heads, tails, bone_part, mirror, side, up, fwd) if symmetric else None
+    pos_side = np.zeros(P, dtype=np.int64)
+    on_plane = np.ones(P, dtype=bool) if plane is None else (mirror == np.arange(P))
+    if plane is not None:
+        a, off = plane
+        for p in range(P):
+            if limb_pair[p] or mirror[p] == p or (side[p] != 0 and tree.parent[mirror[p]] != p):
+                continue
+            # unpaired, or the half of a pair that the other half hangs from (a chest cut
+            # in two): on the plane if it stays near it for its length
+            bs = np.flatnonzero(bone_part == p)
+            sd = np.concatenate([heads[bs], tails[bs]]) @ a - off
+            pos_side[p] = int(np.sign(sd.mean()))
+            on_plane[p] = np.abs(sd).max() <= NEAR_PLANE * float(length[bs].sum())
+    tb = _trunk_parts(tree, on_plane, side != 0)[bone_part]
+    # trunk bones hang from their nearest trunk ancestor: the part tree sometimes reaches
+    # a trunk part through a limb (a torso hung from a front leg it touches)
+    anc = np.arange(B)
+    for b in range(B):
+        if not tb[b]:
+            anc[b] = anc[parents[b]]
+    tpar = np.where(parents >= 0, anc[np.maximum(parents, 0)], -1)
+    tkids = [[c for c in kids_b if tb[c]] for kids_b in _children(np.where(tb, tpar, -1))]
+    root_bone = int(np.flatnonzero(parents < 0)[0])
+    names: dict[int, str] = {}
+
+    part_side = np.where(side != 0, side, pos_side)
+    starts, limb_of = _limbs(parents, kids, tb, bone_part, bone_seg, mirror, side, part_side)
+    sides = {s: int(part_side[bone_part[s]]) for s in starts}
+    members = {s: np.flatnonzero(limb_of == s).tolist() for s in starts}
+    kinds = {s: _limb_kind(s, members[s], heads, tails, up) for s in starts}
+    chains = {s: _main_chain(kids, s, limb_of == s, length) for s in starts}
+    _arms_in_a_pose(starts, kinds, members, heads, tails, up, fwd)
+    legs = [s for s in starts if kinds[s] == "leg"]
+    hip_h = min((float(heads[s] @ up) for s in legs), default=-np.inf)
+    for s in starts:
+        # "arms" hanging from below where the legs start are accessories (an udder);
+        # a rule on size (ears) named the arms of a winged dragon accessories
+        if kinds[s] == "arm" and float(heads[s] @ up) < hip_h:
+            kinds[s] = "part"
+
+    # ---- trunk: chains from the root bone, then branches
+    carries = np.zeros(B, dtype=bool)
+    carries_leg = np.zeros(B, dtype=bool)
+    for s in starts:
+        if kinds[s] != "part":
+            carries[anc[parents[s]]] = True
+            carries_leg[anc[parents[s]]] |= kinds[s] == "leg"
+    stems = _trunk_names(tkids, kids, root_bone, heads, tails, bone_part, up, fwd, carries, carries_leg)
+    n_part = 0
+    for b in range(B):
+        # trunk bones off the chains: branches, numbered on along a branch's part
+        if tb[b] and b not in stems:
+            p = tpar[b]
+            if p >= 0 and bone_part[p] == bone_part[b] and stems.get(p, ("",))[0].startswith("part_"):
+                stems[b] = (stems[p][0], stems[p][1] + 1)
+            else:
+                n_part += 1
+                stems[b] = (f"part_{n_part}", 0)
+    names.update({b: numbered(st, k) for b, (st, k) in stems.items()})
+
+    # ---- limbs, per side and kind: legs front to back, others top to bottom
+    groups: dict[tuple[int, str], list[int]] = {}
+    for s in starts:
+        groups.setdefault((sides[s], kinds[s]), []).append(s)
+    for (sd, kind), ss in groups.items():
+        if kind == "leg":
+            ss.sort(key=lambda s: -float(heads[s] @ fwd))
+        else:
+            ss.sort(key=lambda s: (-round(float(heads[s] @ up), 6), -float(heads[s] @ fwd)))
+        for i, s in enumerate(ss):
+            if kind == "part":
+                # accessories, numbered after the trunk's branches in the same order on
+                # both sides (a pair of ears gets one number)
+                stem_names = [numbered(f"part_{n_part + i + 1}", k) for k in range(len(chains[s]))]
+                tag = ""
+            else:
+                stem_names = _segment_names(kind if len(ss) <= 2 or kind == "limb" else f"{kind}_{i + 1}",
+                                            chains[s], heads, tails)
+                tag = ("" if len(ss) == 1 else
+                       f"_{'front' if i == 0 else 'back'}" if kind == "leg" and len(ss) == 2 else
+                       f"_{i + 1}" if len(ss) == 2 else "")
+            for b, n in zip(chains[s], stem_names):
+                names[b] = _tagged(n, tag) + _SFX[sd]
+            _name_branches(names, kids, chains[s], limb_of == s, kind, _SFX[sd])
+    return _unique([names.get(b, f"bone_{b}") for b in range(B)])
+
+
+def _tagged(name: str, tag: str) -> str:
+    """'shin_02' + '_front' -> 'shin_front_02' (the chain number stays last)."""
+    if not tag:
+        return name
+    base, _, num = name.rpartition("_")
+    if base and num.isdigit():
+        return f"{base}{tag}_{num}"
+    return name + tag
+
+
+def _name_branches(names: dict[int, str], kids: list[list[int]], chain: list[int], in_limb: np.ndarray,
+                   kind: str, sfx: str) -> None:
+    """Bones of a limb off its main chain: ``<bone>_<finger|toe|branch>_<j>``, chains in
+    them numbered (``hand_finger_2_03.L``)."""
+    on_chain = set(chain)
+    word = _BRANCH.get(kind, "branch")
+    for b in chain:
+        base = names[b][: len(names[b]) - len(sfx)] if sfx else names[b]
+        branches = [c for c in kids[b] if in_limb[c] and c not in on_chain]
+        for j, c in enumerate(branches):
+            if b != chain[-1]:
+                stem = f"{base}_branch_{j + 1}"
+            else:  # fingers of the hand, toes of the foot ('toe_2', not 'toe_toe_2')
+                stem = f"{base}_{word}_{j + 1}" if not base.startswith(word) else f"{word}_{j + 1}"
+            for k, q in enumerate(_subtree(kids, c)):
+                names[q] = numbered(stem, k) + sfx
+
+
+def _arms_in_a_pose(starts: list[int], kinds: dict[int, str], members: dict[int, list[int]],
+                    heads: np.ndarray, tails: np.ndarray, up: np.ndarray, fwd: np.ndarray) -> None:
+    """Limbs that hang down but end far above the ground while other limbs stand on it are
+    arms (a biped's arms in an A-pose), not legs (kinds updated in place)."""
+    pts = np.concatenate([heads, tails]) @ up
+    ground, height = float(pts.min()), float(np.ptp(pts))
+    tip_h = {s: float(min(tails[members[s]] @ up)) - ground for s in starts}
+    standing = [s for s in starts if kinds[s] == "leg" and tip_h[s] < 0.1 * height]
+    if not standing:
+        return
+    hip = np.mean([heads[s] for s in standing], axis=0)
+    for s in starts:
+        d = heads[s] - hip
+        # above the standing legs' roots and not ahead of or behind them (a quadruped's
+        # other legs sit along the body, even when they do not reach the ground)
+        if (kinds[s] == "leg" and tip_h[s] > 0.25 * height and float(d @ up) > 0.2 * height
+                and abs(float(d @ fwd)) < float(d @ up)):
+            kinds[s] = "arm"
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Duplicates get the next free chain number before the side suffix."""
+    seen: set[str] = set()
     out = []
     for n in names:
         if n in seen:
-            seen[n] += 1
-            n2 = f"{n}_{seen[n]}"
-            while n2 in seen:
-                seen[n] += 1
-                n2 = f"{n}_{seen[n]}"
-            n = n2
-        seen.setdefault(n, 0)
+            base, sfx = (n[:-2], n[-2:]) if n[-2:] in (".L", ".R") else (n, "")
+            k = 2
+            while f"{base}_{k:02d}{sfx}" in seen:
+                k += 1
+            n = f"{base}_{k:02d}{sfx}"
+        seen.add(n)
         out.append(n)
     return out

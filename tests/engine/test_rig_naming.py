@@ -17,16 +17,17 @@ def _quadruped(shear: float):
     return MeshData(v, o.faces), o.vertex_part
 
 
-def _heads(rig, prefix):
+def _heads(rig, prefix, exact=False):
     sk = rig.skeleton
-    return np.array([sk.heads[i] for i, n in enumerate(sk.names) if n.startswith(prefix)])
+    return np.array([sk.heads[i] for i, n in enumerate(sk.names) if (n == prefix if exact else n.startswith(prefix))])
 
 
 def test_front_legs_are_towards_the_head_even_when_the_hips_sit_higher():
     for shear in (0.0, 0.4):
         mesh, parts = _quadruped(shear)
         rig = skeleton_from_parts(mesh, parts)
-        front, back, head = _heads(rig, "thigh_front"), _heads(rig, "thigh_back"), _heads(rig, "head")
+        front, back = _heads(rig, "thigh_front"), _heads(rig, "thigh_back")
+        head = _heads(rig, "head", exact=True)
         assert len(front) == 2 and len(back) == 2 and len(head) == 1, rig.skeleton.names
         # the hind thighs are higher than the front ones once sheared ...
         if shear > 0:
@@ -47,3 +48,74 @@ def test_arms_hanging_down_are_arms_when_the_legs_stand_on_the_ground(reference_
     for n in ("upper_arm.L", "forearm.R", "thigh.L", "shin.R", "foot.L", "head"):
         assert n in names, names
     assert not any("front" in n or "back" in n for n in names), names
+
+
+def _chain_numbering_is_clean(names):
+    """No Blender '.001' duplicates and no number on a number ('neck_02.001', 'tail_02_02')."""
+    import re
+
+    assert len(set(names)) == len(names), names
+    assert not any(re.search(r"\.\d{3}", n) for n in names), names
+    assert not any(re.search(r"_\d{2}_\d{2}", n) for n in names), names
+
+
+def test_procedural_quadruped_names_trunk_and_legs_for_what_they_are():
+    mesh, parts = _quadruped(0.0)
+    sk = skeleton_from_parts(mesh, parts).skeleton
+    names = sk.names
+    _chain_numbering_is_clean(names)
+    assert "head" in names and "root" in names
+    assert any(n.startswith("tail") for n in names), names
+    for leg in ("thigh", "shin"):
+        for where in ("front", "back"):
+            for sfx, sign in ((".L", 1), (".R", -1)):
+                n = f"{leg}_{where}{sfx}"
+                assert n in names, (n, names)
+                assert sign * sk.heads[names.index(n), 0] > 0, n  # .L at +X (faces -Y)
+    assert not any(n.startswith("part_") for n in names if n.split(".")[0].split("_")[0]
+                   in ("thigh", "shin", "foot", "neck", "tail", "spine")), names
+
+
+def test_biped_names_spine_neck_head_arms_and_legs(reference_model):
+    """The bundled procedural biped (artists' parts): trunk, arms and legs named, .L on +X."""
+    from engine.eval.part_metrics import labels_from_weights
+
+    m = reference_model("synth_humanoid")
+    _, w = m.weighted_skeleton()
+    sk = skeleton_from_parts(m.mesh, labels_from_weights(w)).skeleton
+    names = sk.names
+    _chain_numbering_is_clean(names)
+    for n in ("root", "hips", "spine", "head"):
+        assert n in names, (n, names)
+    for stem in ("upper_arm", "forearm", "hand", "thigh", "shin", "foot"):
+        for sfx, sign in ((".L", 1), (".R", -1)):
+            assert stem + sfx in names, (stem + sfx, names)
+            assert sign * sk.heads[names.index(stem + sfx), 0] > 0
+    assert not any(n.startswith("part_") for n in names), names
+
+
+def test_half_a_chest_carrying_the_neck_is_trunk_not_an_arm():
+    """Parts of a biped whose chest is cut into two halves, one hanging from the other
+    (the bundled human from the model's parts): both halves pair by the mirror, but the one
+    the neck hangs from is the spine, the other one starts the arm."""
+    from engine.rig.naming import name_bones
+    from engine.rig.parts_graph import orient_tree
+
+    # parts: 0 pelvis (root), 1 chest right half, 2 chest left half, 3 head,
+    # 4/5 upper arms L/R, 6/7 legs L/R; one bone per part; facing -Y, .L at +X
+    P = 8
+    edges = np.array([[0, 1], [1, 2], [1, 3], [2, 4], [1, 5], [0, 6], [0, 7]])
+    tree = orient_tree(P, edges, 0)
+    heads = np.array([[0, 0, 1.0], [-0.1, 0, 1.2], [0.05, 0, 1.5], [0, 0, 1.7],
+                      [0.25, 0, 1.5], [-0.25, 0, 1.5], [0.1, 0, 0.95], [-0.1, 0, 0.95]])
+    tails = np.array([[0, 0, 1.2], [-0.05, 0, 1.7], [0.25, 0, 1.5], [0, 0, 2.0],
+                      [0.6, 0, 1.5], [-0.6, 0, 1.5], [0.1, 0, 0.0], [-0.1, 0, 0.0]])
+    parents = np.array([tree.parent[p] for p in range(P)])
+    mirror = np.array([0, 2, 1, 3, 5, 4, 7, 6])
+    side = np.array([0, -1, 1, 0, 1, -1, 1, -1])
+    names = name_bones(parents, heads, tails, np.arange(P), np.zeros(P, int), mirror, side, tree,
+                       np.array([0.0, 0, 1]), np.array([0.0, -1, 0]), True)
+    assert names[1] == "spine" and names[3] == "head", names
+    assert names[2].startswith("shoulder") or names[2].startswith("upper_arm"), names
+    assert names[2].endswith(".L") and names[5].endswith(".R") and "arm" in names[5], names
+    assert names[6] == "leg.L" and names[7] == "leg.R", names

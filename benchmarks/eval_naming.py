@@ -1,0 +1,152 @@
+"""Bone names of the skeleton from parts against the artists' bone names.
+
+Each of our bones is matched to the nearest artist bone (mean distance of 5 points along
+our bone to the artist's bone segment) and both names are read into four categories:
+
+  side   L / R           (``.L``, ``_l``, ``L-``, ``Left``...)
+  fb     front / back    (``thigh_front``, ``FrontLeg``, ``BackUpLeg``, ``RearFoot``...)
+  limb   arm / leg       (``upper_arm``, ``LeftForeArm``, ``Fist``... / ``shin``, ``UpLeg``, ``Foot``...)
+  trunk  head / neck / spine / tail   (spine: also hips, chest, torso, body, our ``root``)
+
+A category is scored on the pairs where the artist's name says something in it: our name
+agrees when it says the same; saying nothing (``part_3``) or something else disagrees.
+Table per model (agree/total per category) and totals, for the training models
+(``.cache/train_assets``, where naming rules are chosen) and the 16 ``shared/assets``
+models (``.cache/assets``, measured only). Parts are the artists' (argmax of the weights),
+as in ``eval_skeleton.py``.
+
+Usage: .venv/bin/python benchmarks/eval_naming.py [--only NAME_SUBSTRING] [--set train|assets|both] [-v]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+from engine.eval.part_metrics import labels_from_weights  # noqa: E402
+from engine.eval.reference import load_folder  # noqa: E402
+from engine.rig import skeleton_from_parts  # noqa: E402
+from engine.skin.bones import closest_points_on_segments  # noqa: E402
+
+CATEGORIES = ("side", "fb", "limb", "trunk")
+
+_ARM = re.compile(r"arm|shoulder(?!s)|hand(?!le)|fist|palm|wrist|finger|thumb|index|middle|ring|little|pinky|elbow|clavicle")
+_LEG = re.compile(r"leg|thigh|shin|calf|knee|foot|toe|ankle|hoof|paw")
+_TRUNK = (("head", re.compile(r"head|skull")), ("neck", re.compile(r"neck")),
+          ("tail", re.compile(r"tail")),
+          ("spine", re.compile(r"spine|chest|torso|abdomen|hips|pelvis|body|^back$|shoulders|^root$")))
+
+
+def _side(n: str) -> str | None:
+    """n: lower-case name without a trailing Blender duplicate index."""
+    if re.search(r"[._\-\s]l$|^l[._\-]|left", n):
+        return "L"
+    if re.search(r"[._\-\s]r$|^r[._\-]|right", n):
+        return "R"
+    return None
+
+
+def categories(name: str, ours: bool = False) -> dict[str, str | None]:
+    """What a bone name says: {'side': 'L'/'R'/None, 'fb': 'front'/'back'/None,
+    'limb': 'arm'/'leg'/None, 'trunk': 'head'/'neck'/'spine'/'tail'/None}.
+    ``ours``: a name of ours, where ``root`` is the trunk's central bone (an artist's
+    ``Root`` is as often a ground-level control, so theirs says nothing)."""
+    n = re.sub(r"(\.\d+)+$", "", name.strip().lower())      # Blender's .001 duplicates
+    side = _side(n)
+    core = re.sub(r"^(left|right)|[._\-\s](l|r)$|^(l|r)[._\-]|(left|right)$", "", n)
+    if not ours and core == "root":
+        core = ""
+    if "lock" in core:  # door locker arms (mechanical_godot_TPSDoor*) are no anatomy
+        core = core.replace("arm", "")
+    limb = "arm" if _ARM.search(core) and not re.search(r"upleg|frontleg|legs?\b", core) else (
+        "leg" if _LEG.search(core) else None)
+    fb = None
+    if limb == "leg" or ours:
+        if re.search(r"front|fore(?!arm)", core):
+            fb = "front"
+        elif re.search(r"back|(?<!fo)rear|hind", core):  # not the "rear" of "forearm"
+            fb = "back"
+    trunk = None
+    if limb is None and side is None:
+        trunk = next((k for k, rx in _TRUNK if rx.search(core)), None)
+    return {"side": side, "fb": fb, "limb": limb, "trunk": trunk}
+
+
+def match_bones(heads: np.ndarray, tails: np.ndarray, gt_heads: np.ndarray, gt_tails: np.ndarray,
+                n_samples: int = 5) -> np.ndarray:
+    """(B,) index of the artist bone nearest each of our bones (B, 3 heads / tails): mean
+    distance of ``n_samples`` points along our bone to each artist segment (G, 3)."""
+    t = np.linspace(0.0, 1.0, n_samples)
+    pts = heads[:, None, :] + t[None, :, None] * (tails - heads)[:, None, :]   # (B, S, 3)
+    d, _ = closest_points_on_segments(pts.reshape(-1, 3), gt_heads, gt_tails)  # (B*S, G)
+    return d.reshape(len(heads), n_samples, -1).mean(axis=1).argmin(axis=1)
+
+
+def score_model(model, verbose: bool = False) -> dict[str, tuple[int, int]]:
+    """{category: (agree, total)} for one RiggedModel, parts from the artist's weights."""
+    gt, w = model.weighted_skeleton()
+    rig = skeleton_from_parts(model.mesh, labels_from_weights(w))
+    sk = rig.skeleton
+    near = match_bones(sk.heads, sk.tails, gt.heads, gt.tails)
+    out = {c: [0, 0] for c in CATEGORIES}
+    for b, g in enumerate(near):
+        ours, theirs = categories(sk.names[b], ours=True), categories(gt.names[g])
+        bad = []
+        for c in CATEGORIES:
+            if theirs[c] is None:
+                continue
+            out[c][1] += 1
+            if ours[c] == theirs[c]:
+                out[c][0] += 1
+            else:
+                bad.append(c)
+        if verbose and bad:
+            print(f"    {sk.names[b]:22s} ~ {gt.names[g]:22s} disagree on {', '.join(bad)}")
+    return {c: (a, t) for c, (a, t) in out.items()}
+
+
+def _cell(a: int, t: int) -> str:
+    return f"{a:3d}/{t:<3d}" if t else f"{'-':>7s}"
+
+
+def table(models, title: str, verbose: bool = False) -> dict[str, tuple[int, int]]:
+    print(title)
+    print(f"{'model':40s} " + " ".join(f"{c:>7s}" for c in CATEGORIES) + f" {'all':>7s}")
+    total = {c: [0, 0] for c in CATEGORIES}
+    for m in models:
+        s = score_model(m, verbose)
+        a, t = sum(v[0] for v in s.values()), sum(v[1] for v in s.values())
+        print(f"{m.name[:40]:40s} " + " ".join(_cell(*s[c]) for c in CATEGORIES) + f" {_cell(a, t)}")
+        for c in CATEGORIES:
+            total[c][0] += s[c][0]
+            total[c][1] += s[c][1]
+    pct = lambda a, t: f"{100.0 * a / t:6.1f}%" if t else f"{'-':>7s}"  # noqa: E731
+    a, t = sum(v[0] for v in total.values()), sum(v[1] for v in total.values())
+    print(f"{'TOTAL (bones agreeing)':40s} " + " ".join(_cell(*total[c]) for c in CATEGORIES) + f" {_cell(a, t)}")
+    print(f"{'TOTAL (%)':40s} " + " ".join(pct(*total[c]) for c in CATEGORIES) + f" {pct(a, t)}")
+    print()
+    return {c: tuple(v) for c, v in total.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", default=None, help="models whose file name contains this")
+    ap.add_argument("--set", default="both", choices=("train", "assets", "both"),
+                    help="train: .cache/train_assets (choose rules here); assets: .cache/assets (measure only)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="list the disagreeing bones")
+    args = ap.parse_args()
+    if args.set in ("train", "both"):
+        table(load_folder(os.path.join(ROOT, ".cache", "train_assets"), args.only),
+              "Training models (.cache/train_assets), artists' parts", args.verbose)
+    if args.set in ("assets", "both"):
+        table(load_folder(os.path.join(ROOT, ".cache", "assets"), args.only),
+              "shared/assets (.cache/assets), artists' parts: measured only", args.verbose)
+
+
+if __name__ == "__main__":
+    main()
