@@ -105,11 +105,13 @@ def stage(stage_dir: str, deps: bool, platforms: list[str]) -> None:
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     shutil.copytree(os.path.join(ROOT, "engine"), os.path.join(stage_dir, "engine"),
                     ignore=shutil.ignore_patterns(*ENGINE_EXCLUDE))
-    # only the bundled checkpoint: models/ also holds checkpoints still in training
-    bundled = os.path.join("models", _bundled_model_name())
-    if os.path.isdir(os.path.join(ROOT, bundled)):
-        shutil.copytree(os.path.join(ROOT, bundled), os.path.join(stage_dir, bundled),
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    # only the bundled checkpoint and the skin refiner: models/ also holds checkpoints still
+    # in training
+    for name in (_bundled_model_name(), "skin-refiner"):
+        bundled = os.path.join("models", name)
+        if os.path.isdir(os.path.join(ROOT, bundled)):
+            shutil.copytree(os.path.join(ROOT, bundled), os.path.join(stage_dir, bundled),
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     wheel_dir = os.path.join(stage_dir, "wheels")
     os.makedirs(wheel_dir)
     if deps:

@@ -36,6 +36,10 @@ class SkinOptions:
                       share of its weight is bound rigidly to that bone (> 1 = off).
     rigid_max_fraction: shells with more than this fraction of the vertices are never
                       made rigid (the body skin).
+    refiner:          folder of a trained ``SkinRefiner`` that corrects the heat toward
+                      artists' weights ("bundled" = models/skin-refiner, "" = off). Used
+                      when no part prior is given (Rebind, ``sp4d skin``); with part
+                      labels the parts already decide which bone a piece follows.
     """
 
     max_influences: int = 4
@@ -54,6 +58,7 @@ class SkinOptions:
     # (notes/SKINNING.md)
     rigid_dominance: float = 2.0
     rigid_max_fraction: float = 0.5
+    refiner: str = "bundled"
 
 
 def _check(mesh: MeshData, skeleton: Skeleton, options: SkinOptions) -> None:
@@ -67,26 +72,32 @@ def _check(mesh: MeshData, skeleton: Skeleton, options: SkinOptions) -> None:
         raise InputError("all deform bones are at one point")
 
 
-def compute_weights(mesh: MeshData, skeleton: Skeleton, options: SkinOptions | None = None,
-                    part_labels: np.ndarray | None = None, part_to_bone: np.ndarray | None = None,
-                    progress: Callable[[float, str], None] | None = None) -> SkinWeights:
-    """Skinning weights of every vertex of ``mesh`` for the deform bones of ``skeleton``.
+@dataclass
+class HeatSolve:
+    """Bone heat on the welded mesh, before pruning and the influence limit.
 
-    mesh: N vertices in world units (any scale, any number of shells, seams split or not).
-    skeleton: bones in the same world space; only ``deform`` bones get weight.
-    part_labels: optional (N,) int part id per vertex (-1 = unknown); part_to_bone: (P,)
-    bone index of each part. With them, every labelled vertex takes heat only from its
-    part's bone, so part interiors go rigidly to that bone and blending happens at part
-    boundaries.
-    progress: called as progress(fraction in [0, 1], stage text); exceptions propagate
-    (that is how a caller cancels).
-    Returns SkinWeights with N rows, <= max_influences bones each (indices into
-    skeleton.names), rows summing to 1, no vertex unweighted.
-    """
-    options = options or SkinOptions()
-    _check(mesh, skeleton, options)
-    report = progress or (lambda f, s: None)
-    report(0.0, "cleaning the mesh")
+    clean: the welded mesh (vertex_map sends input vertices to it); deform: (D,) skeleton
+    index of each deform bone; heads, tails: (D, 3) the segments distances are measured to;
+    values, bones: (M, K) the K largest heat weights of each welded vertex and their deform
+    bone positions (-1 empty); strongest: (M,) the strongest heat source per vertex (the
+    fallback for vertices whose solved weights all vanished); part_prior: whether part
+    labels forced the heat sources."""
+
+    clean: object
+    deform: np.ndarray
+    heads: np.ndarray
+    tails: np.ndarray
+    values: np.ndarray
+    bones: np.ndarray
+    strongest: np.ndarray
+    part_prior: bool
+
+
+def solve_bone_heat(mesh: MeshData, skeleton: Skeleton, options: SkinOptions, keep: int,
+                    part_labels: np.ndarray | None = None, part_to_bone: np.ndarray | None = None,
+                    report: Callable[[float, str], None] = lambda f, s: None) -> HeatSolve:
+    """Weld, find the heat sources and solve bone heat, keeping ``keep`` bones per vertex
+    (see ``compute_weights`` for the arguments). Progress runs from 0 to 0.95."""
     clean = clean_mesh(mesh, weld_rel=options.weld_rel, weld_across_objects=True)
     V, F = clean.mesh.vertices, clean.mesh.faces
     deform = np.flatnonzero(skeleton.deform)
@@ -117,13 +128,66 @@ def compute_weights(mesh: MeshData, skeleton: Skeleton, options: SkinOptions | N
                        shell_ids=clean.shell_ids)
     report(0.2, "factorising the mesh Laplacian")
     sub = (lambda f, s: report(0.2 + 0.75 * f, s))
+    vals, idx = solve_heat(V, F, src, keep=keep, graph_weight=options.graph_weight, progress=sub)
+    strongest = np.asarray(src.P.argmax(axis=1)).ravel()
+    return HeatSolve(clean, deform, heads, tails, vals, idx, strongest, forced is not None)
+
+
+# heat candidates per vertex the refiner chooses among (artists' weights reach beyond the 4
+# strongest heat bones: 7.5 % of their weight lies outside the top 8 on the training models)
+REFINER_CANDIDATES = 8
+
+
+def _refine(heat: HeatSolve, skeleton: Skeleton, refiner: str) -> tuple[np.ndarray, np.ndarray]:
+    """Refined (M, K) weights and their deform-bone positions for the welded vertices."""
+    from .features import deform_parents, iter_candidate_features
+    from .refine import REFINER_DIR, load_refiner, refine
+
+    model = load_refiner(REFINER_DIR if refiner == "bundled" else refiner)
+    clean = heat.clean
+    values, bones = np.zeros(heat.bones.shape), -np.ones(heat.bones.shape, np.int64)
+    for s, feats in iter_candidate_features(clean.mesh.vertices, clean.mesh.faces, clean.shell_ids, heat.heads,
+                                            heat.tails, deform_parents(skeleton.parents, skeleton.deform),
+                                            heat.values, heat.bones):
+        values[s:s + len(feats.bones)] = refine(feats, model)
+        bones[s:s + len(feats.bones)] = feats.bones
+    return values, bones
+
+
+
+def compute_weights(mesh: MeshData, skeleton: Skeleton, options: SkinOptions | None = None,
+                    part_labels: np.ndarray | None = None, part_to_bone: np.ndarray | None = None,
+                    progress: Callable[[float, str], None] | None = None) -> SkinWeights:
+    """Skinning weights of every vertex of ``mesh`` for the deform bones of ``skeleton``.
+
+    mesh: N vertices in world units (any scale, any number of shells, seams split or not).
+    skeleton: bones in the same world space; only ``deform`` bones get weight.
+    part_labels: optional (N,) int part id per vertex (-1 = unknown); part_to_bone: (P,)
+    bone index of each part. With them, every labelled vertex takes heat only from its
+    part's bone, so part interiors go rigidly to that bone and blending happens at part
+    boundaries.
+    progress: called as progress(fraction in [0, 1], stage text); exceptions propagate
+    (that is how a caller cancels).
+    Returns SkinWeights with N rows, <= max_influences bones each (indices into
+    skeleton.names), rows summing to 1, no vertex unweighted.
+    """
+    options = options or SkinOptions()
+    _check(mesh, skeleton, options)
+    report = progress or (lambda f, s: None)
+    report(0.0, "cleaning the mesh")
     k = options.max_influences
-    vals, idx = solve_heat(V, F, src, keep=k + 1, graph_weight=options.graph_weight, progress=sub)
+    refiner = options.refiner if part_labels is None or part_to_bone is None else ""
+    keep = max(k + 1, REFINER_CANDIDATES) if refiner else k + 1
+    heat = solve_bone_heat(mesh, skeleton, options, keep, part_labels, part_to_bone, report)
+    clean, deform, vals, idx = heat.clean, heat.deform, heat.values, heat.bones
+    if refiner:
+        report(0.95, "refining weights")
+        vals, idx = _refine(heat, skeleton, refiner)
     # vertices where every solved weight vanished (cannot happen with H > 0 everywhere, but
     # cheap to guarantee): give them their strongest heat source
     empty = (idx < 0).all(axis=1)
     if empty.any():
-        idx[empty, 0] = np.asarray(src.P[empty].argmax(axis=1)).ravel()
+        idx[empty, 0] = heat.strongest[empty]
         vals[empty, 0] = 1.0
     pruned = prune_small(vals, options.prune, options.prune / 2)
     # never prune a vertex to nothing: keep its strongest bone

@@ -1,0 +1,156 @@
+"""Train the skin refiner (engine.skin.refine) on artists' weights.
+
+    .venv/bin/python scripts/train_skin_refiner.py --data .cache/train_assets \
+        [--holdout .cache/tune_assets] --out models/skin-refiner
+
+For every model of --data: strip the weights, solve bone heat on the artist's skeleton
+(the bones that carry weight, as benchmarks/eval_skinning.py does), and learn to map each
+vertex's heat candidates to the artist's weights. --holdout names models (the .npz file
+names of that folder) that are left out of training and scored: the held-out L1 of the
+refined candidate weights against the heat's, per model and on average. Models are weighted
+equally (each model's vertices share one unit of loss), as the benchmark averages models.
+Runs on the CPU in minutes; features are cached in .cache/skinfeat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+import torch
+
+from engine.eval.reference import load_folder
+from engine.skin import SkinOptions
+from engine.skin.bind import REFINER_CANDIDATES, solve_bone_heat
+from engine.skin.features import candidate_features, deform_parents
+from engine.skin.refine import SkinRefiner
+
+K = REFINER_CANDIDATES
+
+
+def model_examples(model, cache_dir: str | None = None) -> dict:
+    """Features (M, K, F), candidate bones (M, K), targets (M, K) (the artist's weight of
+    each candidate on the welded vertex) and the artist's weight outside the candidates (M,).
+    Cached in ``cache_dir`` as <name>.npz when given."""
+    path = os.path.join(cache_dir, model.name + ".npz") if cache_dir else None
+    if path and os.path.exists(path):
+        return dict(np.load(path))
+    sk, gt = model.weighted_skeleton()
+    sk.deform[:] = True
+    heat = solve_bone_heat(model.mesh, sk, SkinOptions(refiner=""), K)
+    clean = heat.clean
+    feats = candidate_features(clean.mesh.vertices, clean.mesh.faces, clean.shell_ids, heat.heads, heat.tails,
+                               deform_parents(sk.parents, sk.deform), heat.values, heat.bones)
+    m = clean.mesh.n_vertices
+    count = np.bincount(clean.vertex_map, minlength=m).astype(np.float64)
+    gt_clean = np.zeros((m, gt.shape[1]))
+    np.add.at(gt_clean, clean.vertex_map, gt / np.maximum(gt.sum(axis=1, keepdims=True), 1e-12))
+    gt_clean /= np.maximum(count, 1)[:, None]
+    bones = feats.bones
+    target = np.where(bones >= 0, np.take_along_axis(gt_clean, np.maximum(bones, 0), 1), 0.0)
+    out = dict(x=feats.x, bones=bones, target=target.astype(np.float32),
+               outside=np.clip(1.0 - target.sum(axis=1), 0.0, 1.0).astype(np.float32))
+    if path:
+        np.savez(path, **out)
+    return out
+
+
+def heat_baseline(ex: dict) -> np.ndarray:
+    """The heat's own candidate weights, normalised per row (feature 0 is the heat)."""
+    h = ex["x"][..., 0].astype(np.float64)
+    return h / np.maximum(h.sum(axis=1, keepdims=True), 1e-12)
+
+
+def l1(pred: np.ndarray, ex: dict) -> float:
+    """Mean over vertices of the L1 to the artist's weights (mass outside the candidates counts)."""
+    return float((np.abs(pred - ex["target"]).sum(axis=1) + ex["outside"]).mean())
+
+
+def train(examples: list[dict], epochs: int, hidden: int, lr: float, seed: int, batch: int = 4096,
+          log=print) -> SkinRefiner:
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([e["x"] for e in examples])
+    valid = np.concatenate([e["bones"] for e in examples]) >= 0
+    target = np.concatenate([e["target"] for e in examples])
+    weight = np.concatenate([np.full(len(e["x"]), 1.0 / len(e["x"])) for e in examples]) * len(examples)
+    model = SkinRefiner(hidden=hidden)
+    flat = x[valid]
+    model.mean.copy_(torch.from_numpy(flat.mean(axis=0)))
+    model.std.copy_(torch.from_numpy(np.maximum(flat.std(axis=0), 1e-3)))
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    steps = epochs * int(np.ceil(len(x) / batch))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
+    xt, vt, tt = torch.from_numpy(x), torch.from_numpy(valid), torch.from_numpy(target)
+    wt = torch.from_numpy(weight.astype(np.float32))
+    # sample vertices in proportion to their model's weight, so every model counts alike
+    p = weight / weight.sum()
+    for epoch in range(epochs):
+        total = 0.0
+        for _ in range(int(np.ceil(len(x) / batch))):
+            i = torch.from_numpy(rng.choice(len(x), batch, p=p))
+            pred = model(xt[i], vt[i])
+            loss = (pred - tt[i]).abs().sum(dim=1).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach())
+        log(f"epoch {epoch + 1}/{epochs} train L1 {total / np.ceil(len(x) / batch):.4f}")
+    del wt
+    return model.eval()
+
+
+def predict(model: SkinRefiner, ex: dict) -> np.ndarray:
+    with torch.no_grad():
+        v = ex["bones"] >= 0
+        return model(torch.from_numpy(ex["x"]), torch.from_numpy(v)).double().numpy()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default=".cache/train_assets")
+    ap.add_argument("--holdout", default=None, help="folder whose .npz names are held out and scored")
+    ap.add_argument("--out", default=None, help="save_pretrained folder for the trained refiner")
+    ap.add_argument("--cache", default=".cache/skinfeat")
+    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    os.makedirs(a.cache, exist_ok=True)
+    held = set()
+    if a.holdout:
+        held = {os.path.splitext(f)[0] for f in os.listdir(a.holdout) if f.endswith(".npz")}
+    t0 = time.perf_counter()
+    models = load_folder(a.data)
+    examples = {m.name: model_examples(m, a.cache) for m in models}
+    print(f"features of {len(models)} models in {time.perf_counter() - t0:.0f} s; "
+          f"artists' weight outside the {K} heat candidates: "
+          f"{np.mean([e['outside'].mean() for e in examples.values()]):.4f}")
+    train_set = [e for n, e in examples.items() if n not in held]
+    t0 = time.perf_counter()
+    model = train(train_set, a.epochs, a.hidden, a.lr, a.seed)
+    print(f"trained on {len(train_set)} models in {time.perf_counter() - t0:.0f} s; their mean L1 heat "
+          f"{np.mean([l1(heat_baseline(e), e) for e in train_set]):.3f} refined "
+          f"{np.mean([l1(predict(model, e), e) for e in train_set]):.3f}")
+    if held:
+        rows = [(n, l1(heat_baseline(examples[n]), examples[n]), l1(predict(model, examples[n]), examples[n]))
+                for n in sorted(held) if n in examples]
+        for n, b, r in rows:
+            print(f"{n:45s} heat {b:.3f} refined {r:.3f}")
+        print(f"{'MEAN held out (' + str(len(rows)) + ')':45s} heat {np.mean([r[1] for r in rows]):.3f} "
+              f"refined {np.mean([r[2] for r in rows]):.3f}")
+    if a.out:
+        model.save_pretrained(a.out, safe_serialization=True)
+        with open(os.path.join(a.out, "training.json"), "w") as f:
+            json.dump({"data": a.data, "models": len(train_set), "held_out": sorted(held), "epochs": a.epochs,
+                       "hidden": a.hidden, "lr": a.lr, "seed": a.seed, "candidates": K}, f, indent=1)
+        print("saved", a.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The learned skin refiner (engine.skin.refine): its identity start, the bundled weights,
+training on rigged procedural models, and the weights compute_weights gives with it."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from engine.eval.reference import RiggedModel
+from engine.mesh import MeshData
+from engine.skin import SkinOptions, compute_weights
+from engine.skin.bind import solve_bone_heat
+from engine.skin.features import N_FEATURES, candidate_features, deform_parents
+from engine.skin.refine import REFINER_DIR, SkinRefiner, load_refiner, refine
+from engine.synth import generate
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
+import train_skin_refiner as trainer  # noqa: E402
+
+
+def _procedural(seed, category):
+    o = generate(seed, category=category)
+    return RiggedModel(f"synth_{category}_{seed}", MeshData(o.vertices, o.faces), o.skeleton,
+                       o.weights.to_dense(o.skeleton.n_bones).astype(np.float64))
+
+
+def _features(model):
+    sk, _ = model.weighted_skeleton()
+    heat = solve_bone_heat(model.mesh, sk, SkinOptions(refiner=""), 8)
+    c = heat.clean
+    return heat, candidate_features(c.mesh.vertices, c.mesh.faces, c.shell_ids, heat.heads, heat.tails,
+                                    deform_parents(sk.parents, sk.deform), heat.values, heat.bones)
+
+
+def test_untrained_refiner_returns_the_heat_weights():
+    heat, feats = _features(_procedural(3, "quadruped"))
+    assert feats.x.shape[2] == N_FEATURES and np.isfinite(feats.x).all()
+    out = refine(feats, SkinRefiner().eval())
+    h = np.where(feats.bones >= 0, np.maximum(feats.x[..., 0], 0), 0) + 1e-4 * (feats.bones >= 0)
+    assert np.allclose(out, h / h.sum(axis=1, keepdims=True), atol=1e-5)
+
+
+def test_bundled_refiner_is_safetensors_and_round_trips(tmp_path):
+    files = os.listdir(REFINER_DIR)
+    assert "diffusion_pytorch_model.safetensors" in files and not any(f.endswith((".bin", ".pt", ".pth")) for f in files)
+    model = load_refiner()
+    model.save_pretrained(str(tmp_path), safe_serialization=True)
+    again = SkinRefiner.from_pretrained(str(tmp_path), use_safetensors=True)
+    for (n, a), (_, b) in zip(model.state_dict().items(), again.state_dict().items()):
+        assert torch.equal(a, b), n
+    assert float(model.std.min()) > 0  # trained feature scales travel with the weights
+
+
+def test_training_fits_the_rigs_it_sees():
+    """A short real training run on procedural rigs beats the heat it starts from on them."""
+    models = [_procedural(s, c) for s, c in ((1, "quadruped"), (2, "humanoid"), (4, "snake"))]
+    examples = [trainer.model_examples(m) for m in models]
+    model = trainer.train(examples, epochs=3, hidden=32, lr=3e-3, seed=0, batch=1024, log=lambda s: None)
+    heat = np.mean([trainer.l1(trainer.heat_baseline(e), e) for e in examples])
+    refined = np.mean([trainer.l1(trainer.predict(model, e), e) for e in examples])
+    assert refined < heat - 0.02, (heat, refined)
+
+
+@pytest.mark.parametrize("refiner", ["bundled", ""])
+def test_weights_keep_their_guarantees_with_and_without_refiner(refiner):
+    m = _procedural(5, "quadruped")
+    sk, _ = m.weighted_skeleton()
+    w = compute_weights(m.mesh, sk, SkinOptions(refiner=refiner, max_influences=4))
+    dense = w.to_dense(sk.n_bones)
+    assert dense.shape == (m.mesh.n_vertices, sk.n_bones)
+    assert np.allclose(dense.sum(axis=1), 1, atol=1e-5) and (dense >= 0).all()
+    assert ((dense > 0).sum(axis=1) <= 4).all()
+
+
+def test_bundled_refiner_changes_the_heat_and_part_prior_skips_it():
+    m = _procedural(5, "quadruped")
+    sk, _ = m.weighted_skeleton()
+    on = compute_weights(m.mesh, sk).to_dense(sk.n_bones)
+    off = compute_weights(m.mesh, sk, SkinOptions(refiner="")).to_dense(sk.n_bones)
+    assert np.abs(on - off).sum(axis=1).mean() > 0.01
+    labels = np.argmax(m.weights, axis=1)
+    part_to_bone = np.arange(sk.n_bones)
+    a = compute_weights(m.mesh, sk, part_labels=labels, part_to_bone=part_to_bone).to_dense(sk.n_bones)
+    b = compute_weights(m.mesh, sk, SkinOptions(refiner=""), part_labels=labels,
+                        part_to_bone=part_to_bone).to_dense(sk.n_bones)
+    assert np.array_equal(a, b)
