@@ -10,7 +10,10 @@ artist weighted); then the mean row.
 
 Usage:
     .venv/bin/python benchmarks/bench_autorig.py [--segmenter sp4d geometric] [--only NAME]
-        [--proxy-above N] [--device cpu|cuda] [--steps N]
+        [--proxy-above N] [--device cpu|cuda] [--steps N] [--model DIR] [--npz DIR]
+
+``--npz DIR`` rigs the .npz models of DIR instead (the tuning set: ``.cache/tune_assets``,
+for choosing between checkpoints with ``--model``).
 
 ``--segmenter`` takes one or more of sp4d (default) and geometric. If the SP4D pipeline
 (``engine.pipelines.parts_for_mesh``) or the bundled checkpoint (``models/sp4d-compact``)
@@ -35,7 +38,7 @@ import numpy as np
 
 from engine.autorig import AutoRigOptions, autorig
 from engine.eval.part_metrics import ground_truth_parts, part_scores
-from engine.eval.reference import RiggedModel
+from engine.eval.reference import RiggedModel, load_folder
 from engine.eval.skeleton_metrics import skeleton_distances
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -129,6 +132,9 @@ def main(argv=None) -> int:
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     ap.add_argument("--steps", type=int, default=None, help="SP4D sampling steps")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--model", default=MODEL_DIR, help="SP4D checkpoint folder (default: the shipped one)")
+    ap.add_argument("--npz", default=None,
+                    help="rig the .npz models of this folder instead (tuning: .cache/tune_assets)")
     a = ap.parse_args(argv)
 
     segmenters = list(dict.fromkeys(a.segmenter))
@@ -142,14 +148,17 @@ def main(argv=None) -> int:
                   file=sys.stderr)
             return 2
 
-    paths = sorted(p for p in glob.glob(os.path.join(ASSETS, "*.gl*")) if p.endswith((".glb", ".gltf")))
-    paths = [p for p in paths if not a.only or a.only in os.path.basename(p)]
-    if not paths:
-        print(f"bench_autorig: error: no reference models in {ASSETS}", file=sys.stderr)
+    if a.npz:
+        models = load_folder(a.npz, a.only)
+    else:
+        paths = sorted(p for p in glob.glob(os.path.join(ASSETS, "*.gl*")) if p.endswith((".glb", ".gltf")))
+        paths = [p for p in paths if not a.only or a.only in os.path.basename(p)]
+        models = [load_reference(p) for p in paths]
+    if not models:
+        print(f"bench_autorig: error: no reference models in {a.npz or ASSETS}", file=sys.stderr)
         return 2
-    models = [load_reference(p) for p in paths]
     for seg in segmenters:
-        options = AutoRigOptions(segmenter=seg, model=MODEL_DIR if seg == "sp4d" else None, device=a.device,
+        options = AutoRigOptions(segmenter=seg, model=a.model if seg == "sp4d" else None, device=a.device,
                                  steps=a.steps, seed=a.seed, proxy_above=a.proxy_above)
         rows = []
         for m in models:

@@ -13,6 +13,8 @@ def add_arguments(parser) -> None:
                         help="FBX preset when OUTPUT is .fbx (default: unity)")
     parser.add_argument("--max-influences", type=int, default=4, metavar="K",
                         help="bones per vertex (default: 4)")
+    parser.add_argument("--heat-only", action="store_true",
+                        help="plain bone heat, without the learned correction toward artists' weights")
     parser.add_argument("--overwrite", action="store_true",
                         help="allow OUTPUT to be the INPUT file (replaced only on success)")
 
@@ -32,7 +34,8 @@ def run(args) -> int:
         if len(arms) != 1:
             raise InputError(f"{name} has {len(arms)} armatures; expected exactly one")
         meshes = rigging.command_meshes(objects, name, "skin")
-        report = rigging.rebind(meshes, arms[0], SkinOptions(max_influences=args.max_influences))
+        report = rigging.rebind(meshes, arms[0], SkinOptions(max_influences=args.max_influences,
+                                                                refiner="" if args.heat_only else "bundled"))
         scene_io.restore_disabled()
         export.write_file(tmp, os.path.splitext(args.output)[1].lower(), args.preset,
                           objects=meshes + [arms[0]])

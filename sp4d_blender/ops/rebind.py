@@ -27,6 +27,9 @@ class SP4D_OT_rebind(JobOperator, bpy.types.Operator):
 
     max_influences: bpy.props.IntProperty(
         name="Max Influences", description="Bones per vertex", default=4, min=1, max=8)
+    learned_weights: bpy.props.BoolProperty(
+        name="Learned Weights", default=True,
+        description="Correct bone heat toward how artists weight (off: plain bone heat)")
 
     @classmethod
     def poll(cls, context):
@@ -48,7 +51,7 @@ class SP4D_OT_rebind(JobOperator, bpy.types.Operator):
                                      f"'{armature.parent.name}': binding would create a parent loop")
         mesh = rigging.read_mesh(meshes)
         skeleton = rigging.read_deform_skeleton(armature)
-        options = SkinOptions(max_influences=self.max_influences)
+        options = SkinOptions(max_influences=self.max_influences, refiner="bundled" if self.learned_weights else "")
         self._started = time.perf_counter()
         self._counts = [len(o.data.vertices) for o in meshes]
 

@@ -186,3 +186,22 @@ def test_rebind_after_moving_bones_keeps_names_parents_and_rolls(addon):
     assert all(abs(after[n] - r) < 1e-5 for n, r in rolls.items())
     groups = {g.name for g in fox.vertex_groups}
     assert groups <= set(before) and "b_LeftLeg01_015" in groups
+
+
+def test_rebind_learned_weights_switch(addon):
+    """Learned Weights on (default) and off give different valid weights; off is plain heat."""
+    from engine.skin import SkinOptions, compute_weights
+    from sp4d_blender import rigging
+
+    meshes, arm = load_unrigged("quadruped_khronos_Fox", stand_in=False)
+    (fox,) = meshes
+    deform = [b.name for b in arm.data.bones if b.use_deform]
+    assert bpy.ops.sp4d.rebind() == {"FINISHED"}
+    learned = _check_weights(fox, arm)
+    assert bpy.ops.sp4d.rebind(learned_weights=False) == {"FINISHED"}
+    heat = _check_weights(fox, arm)
+    assert np.abs(learned - heat).sum(axis=1).mean() > 0.01
+    skeleton = rigging.read_deform_skeleton(arm)
+    plain = compute_weights(rigging.read_mesh([fox]), skeleton, SkinOptions(refiner="")).to_dense(skeleton.n_bones)
+    order = [skeleton.names.index(n) for n in deform]
+    np.testing.assert_allclose(heat, plain[:, order], atol=1e-4)
