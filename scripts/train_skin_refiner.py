@@ -1,4 +1,4 @@
-"""Train the skin refiner (engine.skin.refine) on artists' weights.
+"""Train the skin refiner (engine.skin.refiner_model; run by engine.skin.refine) on artists' weights.
 
     .venv/bin/python scripts/train_skin_refiner.py --data .cache/train_assets \
         [--holdout .cache/tune_assets] --out models/skin-refiner
@@ -26,7 +26,7 @@ from engine.eval.reference import load_folder
 from engine.skin import SkinOptions
 from engine.skin.bind import REFINER_CANDIDATES, solve_bone_heat
 from engine.skin.features import candidate_features, deform_parents
-from engine.skin.refine import SkinRefiner
+from engine.skin.refiner_model import SkinRefiner
 
 K = REFINER_CANDIDATES
 

@@ -1,69 +1,70 @@
-"""Learned refinement of bone-heat weights toward the weights artists paint.
+"""Run the trained skin refiner (``engine.skin.refiner_model.SkinRefiner``) with numpy.
 
-Bone heat blends by distance alone. Artists bind a separate piece rigidly to the bone it
-sits on, keep a joint's blend short, and skip bones that merely pass near the surface;
-those choices depend on the piece, the bone hierarchy and where along a bone a vertex
-sits. ``SkinRefiner`` is a small set network over each vertex's K heat candidates
-(``engine.skin.features``): a shared MLP embeds every candidate, a max over the candidates
-gives the vertex's context, and a second MLP corrects each candidate's log heat; a softmax
-over the candidates gives the new weights (untrained, the heat's own). It is trained on the training models' artists' weights
-(``scripts/train_skin_refiner.py``) and ships in ``models/skin-refiner`` (safetensors,
-a few hundred kB).
+Blender's Python has no torch (the add-on ships numpy, scipy and safetensors), and the
+network is two small MLPs, so inference is written out here: the same layers as the torch
+module, read from its safetensors file. ``tests/engine/test_skin_refiner.py`` checks that
+both give the same weights.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import dataclass
 
 import numpy as np
-import torch
-from diffusers import ConfigMixin, ModelMixin
-from diffusers.configuration_utils import register_to_config
-from torch import nn
 
-from .features import N_FEATURES, CandidateFeatures
+from .features import CandidateFeatures
 
 REFINER_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                            "models", "skin-refiner")
+WEIGHTS_FILE = "diffusion_pytorch_model.safetensors"
 
 
-class SkinRefiner(ModelMixin, ConfigMixin):
-    """Candidate scores -> weights. forward(x (M, K, F), valid (M, K) bool) -> (M, K)
-    weights summing to 1 over the valid candidates of each vertex. ``mean``/``std``
-    (F,) buffers standardise the features (set from the training data)."""
+@dataclass
+class RefinerWeights:
+    """The refiner's tensors as float32 arrays (names as in the torch module's state dict)."""
 
-    @register_to_config
-    def __init__(self, n_features: int = N_FEATURES, hidden: int = 64):
-        super().__init__()
-        self.register_buffer("mean", torch.zeros(n_features))
-        self.register_buffer("std", torch.ones(n_features))
-        self.embed = nn.Sequential(nn.Linear(n_features, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU())
-        self.score = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.SiLU(), nn.Linear(hidden, 1))
-        # the network learns a correction of the heat: untrained, it returns the heat weights
-        nn.init.zeros_(self.score[-1].weight)
-        nn.init.zeros_(self.score[-1].bias)
+    tensors: dict
 
-    def forward(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-        h = self.embed((x - self.mean) / self.std)
-        context = h.masked_fill(~valid[..., None], float("-inf")).amax(dim=1, keepdim=True)
-        heat = torch.log(x[..., 0].clamp_min(0) + 1e-4)      # feature 0 is the heat weight
-        logits = heat + self.score(torch.cat([h, context.expand_as(h)], dim=-1))[..., 0]
-        return torch.softmax(logits.masked_fill(~valid, float("-inf")), dim=1)
+    def linear(self, x: np.ndarray, name: str) -> np.ndarray:
+        return x @ self.tensors[name + ".weight"].T + self.tensors[name + ".bias"]
 
 
-_CACHE: dict[str, SkinRefiner] = {}
+def _silu(x: np.ndarray) -> np.ndarray:
+    return x / (1.0 + np.exp(-x))
 
 
-def load_refiner(path: str = REFINER_DIR) -> SkinRefiner:
-    """The refiner saved in ``path`` (a save_pretrained folder), loaded once per process."""
+_CACHE: dict[str, RefinerWeights] = {}
+
+
+def load_refiner(path: str = REFINER_DIR) -> RefinerWeights:
+    """The refiner saved in ``path`` (a ``save_pretrained`` folder: config.json and
+    safetensors weights), read once per process. Raises FileNotFoundError if missing."""
     if path not in _CACHE:
-        _CACHE[path] = SkinRefiner.from_pretrained(path, use_safetensors=True).eval()
+        from safetensors.numpy import load_file
+
+        with open(os.path.join(path, "config.json")) as f:
+            if json.load(f).get("_class_name") != "SkinRefiner":
+                raise ValueError(f"{path} does not hold a SkinRefiner")
+        tensors = {k: v.astype(np.float32) for k, v in load_file(os.path.join(path, WEIGHTS_FILE)).items()}
+        _CACHE[path] = RefinerWeights(tensors)
     return _CACHE[path]
 
 
-def refine(features: CandidateFeatures, model: SkinRefiner) -> np.ndarray:
-    """(M, K) refined weights for ``features`` (0 in empty slots; rows sum to 1)."""
+def refine(features: CandidateFeatures, model: RefinerWeights) -> np.ndarray:
+    """(M, K) refined weights for ``features`` (0 in empty slots; rows sum to 1): softmax
+    over the valid candidates of log(heat) + the network's correction."""
+    t = model.tensors
     valid = features.bones >= 0
-    with torch.no_grad():
-        out = model(torch.from_numpy(features.x), torch.from_numpy(valid)).double().numpy()
-    return np.where(valid, out, 0.0)
+    x = features.x
+    h = (x - t["mean"]) / t["std"]
+    h = _silu(model.linear(_silu(model.linear(h, "embed.0")), "embed.2"))
+    context = np.where(valid[..., None], h, -np.inf).max(axis=1, keepdims=True)
+    z = np.concatenate([h, np.broadcast_to(context, h.shape)], axis=-1)
+    correction = model.linear(_silu(model.linear(z, "score.0")), "score.2")[..., 0]
+    logits = np.log(np.maximum(x[..., 0], 0) + 1e-4) + correction
+    logits = np.where(valid, logits, -np.inf)
+    logits -= np.where(valid.any(axis=1), logits.max(axis=1), 0.0)[:, None]
+    e = np.where(valid, np.exp(logits), 0.0)
+    return (e / np.maximum(e.sum(axis=1, keepdims=True), 1e-30)).astype(np.float64)

@@ -105,6 +105,13 @@ out["vertices"] = len(counts)
 out["min_influences"] = min(counts) if counts else 0
 out["unweighted"] = sum(1 for c in counts if c == 0)
 out["meshes"] = [(o.name, len(o.data.vertices), len(o.vertex_groups)) for o in meshes]
+# Rebind on the new armature: the learned skin refiner runs without torch
+if arms:
+    for obj in bpy.context.view_layer.objects:
+        obj.select_set(obj in meshes or obj is arms[0])
+    bpy.context.view_layer.objects.active = arms[0]
+    out["rebind"] = sorted(bpy.ops.sp4d.rebind())
+    out["refiner_loaded"] = MODULE + ".engine.skin.refine" in sys.modules
 # the engine: only under the add-on's package, never a top-level ``engine``
 engine = MODULE + ".engine"
 out["engine_file"] = sys.modules[engine].__file__
@@ -241,6 +248,7 @@ def test_linux_zip_installs_into_a_bpy_only_venv_and_rigs(extension_zips, bpy_on
     assert r["armatures"] == 1 and r["bones"] >= 2
     assert r["vertices"] > 1000 and r["min_influences"] >= 1, r["meshes"]
     assert not r["torch_loaded"] and r["runtime"], "Auto-Rig did not run on ONNX Runtime"
+    assert r["rebind"] == ["FINISHED"] and r["refiner_loaded"], "Rebind with the skin refiner failed"
 
 
 def assert_engine_inside_the_addon(r: dict) -> None:

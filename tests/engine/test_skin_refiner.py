@@ -1,5 +1,6 @@
-"""The learned skin refiner (engine.skin.refine): its identity start, the bundled weights,
-training on rigged procedural models, and the weights compute_weights gives with it."""
+"""The learned skin refiner (engine.skin.refiner_model for training, engine.skin.refine for
+numpy inference): its identity start, the bundled weights, numpy = torch, training on
+rigged procedural models, and the weights compute_weights gives with it."""
 
 import os
 import sys
@@ -13,7 +14,8 @@ from engine.mesh import MeshData
 from engine.skin import SkinOptions, compute_weights
 from engine.skin.bind import solve_bone_heat
 from engine.skin.features import N_FEATURES, candidate_features, deform_parents
-from engine.skin.refine import REFINER_DIR, SkinRefiner, load_refiner, refine
+from engine.skin.refine import REFINER_DIR, load_refiner, refine
+from engine.skin.refiner_model import SkinRefiner
 from engine.synth import generate
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
@@ -34,23 +36,27 @@ def _features(model):
                                     deform_parents(sk.parents, sk.deform), heat.values, heat.bones)
 
 
-def test_untrained_refiner_returns_the_heat_weights():
+def test_untrained_refiner_returns_the_heat_weights(tmp_path):
     heat, feats = _features(_procedural(3, "quadruped"))
     assert feats.x.shape[2] == N_FEATURES and np.isfinite(feats.x).all()
-    out = refine(feats, SkinRefiner().eval())
+    SkinRefiner().save_pretrained(str(tmp_path), safe_serialization=True)
+    out = refine(feats, load_refiner(str(tmp_path)))
     h = np.where(feats.bones >= 0, np.maximum(feats.x[..., 0], 0), 0) + 1e-4 * (feats.bones >= 0)
     assert np.allclose(out, h / h.sum(axis=1, keepdims=True), atol=1e-5)
 
 
-def test_bundled_refiner_is_safetensors_and_round_trips(tmp_path):
+def test_bundled_refiner_numpy_matches_torch():
     files = os.listdir(REFINER_DIR)
     assert "diffusion_pytorch_model.safetensors" in files and not any(f.endswith((".bin", ".pt", ".pth")) for f in files)
-    model = load_refiner()
-    model.save_pretrained(str(tmp_path), safe_serialization=True)
-    again = SkinRefiner.from_pretrained(str(tmp_path), use_safetensors=True)
-    for (n, a), (_, b) in zip(model.state_dict().items(), again.state_dict().items()):
-        assert torch.equal(a, b), n
-    assert float(model.std.min()) > 0  # trained feature scales travel with the weights
+    module = SkinRefiner.from_pretrained(REFINER_DIR, use_safetensors=True).eval()
+    assert float(module.std.min()) > 0  # trained feature scales travel with the weights
+    _, feats = _features(_procedural(7, "spider"))
+    with torch.no_grad():
+        expect = module(torch.from_numpy(feats.x), torch.from_numpy(feats.bones >= 0)).double().numpy()
+    got = refine(feats, load_refiner())
+    valid = feats.bones >= 0
+    np.testing.assert_allclose(got[valid], expect[valid], atol=2e-5)
+    assert (got[~valid] == 0).all() and np.allclose(got.sum(axis=1), 1)
 
 
 def test_training_fits_the_rigs_it_sees():
