@@ -242,8 +242,13 @@ def _trunk_names(tkids: list[list[int]], kids: list[list[int]], root_bone: int, 
         if way in used:
             continue  # a second chain the same way: named as a branch
         used.add(way)
+        taken = {st for st, _ in names.values()}
+        if way == "up" and "spine" in taken:
+            way = "forward"  # the body already runs back from the root: this is a neck
         labels = (_head_chain_labels(way, chain, heads, tails, bone_part, axis, carries)
                   if way in ("up", "forward") else _tail_chain_labels(way, chain, carries_leg))
+        if {st for st, _ in labels} & taken:
+            continue  # "back" and "down" both end in a tail: the second is a branch
         names.update(zip(chain, labels))
     return names
 

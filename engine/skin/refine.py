@@ -32,7 +32,9 @@ class RefinerWeights:
 
 
 def _silu(x: np.ndarray) -> np.ndarray:
-    return x / (1.0 + np.exp(-x))
+    from scipy.special import expit  # no overflow warning for large negative x
+
+    return x * expit(x)
 
 
 _CACHE: dict[str, RefinerWeights] = {}
