@@ -24,8 +24,7 @@ import torch
 
 from engine.eval.reference import load_folder
 from engine.skin import SkinOptions
-from engine.skin.bind import REFINER_CANDIDATES, solve_bone_heat
-from engine.skin.features import candidate_features, deform_parents
+from engine.skin.bind import REFINER_CANDIDATES, heat_features, solve_bone_heat
 from engine.skin.refiner_model import SkinRefiner
 
 K = REFINER_CANDIDATES
@@ -42,16 +41,15 @@ def model_examples(model, cache_dir: str | None = None) -> dict:
     sk.deform[:] = True
     heat = solve_bone_heat(model.mesh, sk, SkinOptions(refiner=""), K)
     clean = heat.clean
-    feats = candidate_features(clean.mesh.vertices, clean.mesh.faces, clean.shell_ids, heat.heads, heat.tails,
-                               deform_parents(sk.parents, sk.deform), heat.values, heat.bones)
+    blocks = [f for _, f in heat_features(heat, sk)]
+    x, bones = np.concatenate([f.x for f in blocks]), np.concatenate([f.bones for f in blocks])
     m = clean.mesh.n_vertices
     count = np.bincount(clean.vertex_map, minlength=m).astype(np.float64)
     gt_clean = np.zeros((m, gt.shape[1]))
     np.add.at(gt_clean, clean.vertex_map, gt / np.maximum(gt.sum(axis=1, keepdims=True), 1e-12))
     gt_clean /= np.maximum(count, 1)[:, None]
-    bones = feats.bones
     target = np.where(bones >= 0, np.take_along_axis(gt_clean, np.maximum(bones, 0), 1), 0.0)
-    out = dict(x=feats.x, bones=bones, target=target.astype(np.float32),
+    out = dict(x=x, bones=bones, target=target.astype(np.float32),
                outside=np.clip(1.0 - target.sum(axis=1), 0.0, 1.0).astype(np.float32))
     if path:
         np.savez(path, **out)
@@ -82,15 +80,14 @@ def train(examples: list[dict], epochs: int, hidden: int, lr: float, seed: int, 
     model.mean.copy_(torch.from_numpy(flat.mean(axis=0)))
     model.std.copy_(torch.from_numpy(np.maximum(flat.std(axis=0), 1e-3)))
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    steps = epochs * int(np.ceil(len(x) / batch))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
+    per_epoch = int(np.ceil(len(x) / batch))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * per_epoch, pct_start=0.1)
     xt, vt, tt = torch.from_numpy(x), torch.from_numpy(valid), torch.from_numpy(target)
-    wt = torch.from_numpy(weight.astype(np.float32))
     # sample vertices in proportion to their model's weight, so every model counts alike
     p = weight / weight.sum()
     for epoch in range(epochs):
         total = 0.0
-        for _ in range(int(np.ceil(len(x) / batch))):
+        for _ in range(per_epoch):
             i = torch.from_numpy(rng.choice(len(x), batch, p=p))
             pred = model(xt[i], vt[i])
             loss = (pred - tt[i]).abs().sum(dim=1).mean()
@@ -99,8 +96,7 @@ def train(examples: list[dict], epochs: int, hidden: int, lr: float, seed: int, 
             opt.step()
             sched.step()
             total += float(loss.detach())
-        log(f"epoch {epoch + 1}/{epochs} train L1 {total / np.ceil(len(x) / batch):.4f}")
-    del wt
+        log(f"epoch {epoch + 1}/{epochs} train L1 {total / per_epoch:.4f}")
     return model.eval()
 
 

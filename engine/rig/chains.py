@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..skin.bones import closest_points_on_segments
+from .naming import numbered
 from .skeleton import Skeleton
 
 CHAIN_KINDS = ("spine", "neck", "tail")
@@ -103,7 +104,7 @@ def resample_chains(vertices: np.ndarray, sk: Skeleton, labels: np.ndarray, labe
         # children of chain bones hang from the new bone nearest their head
         d_kids, _ = closest_points_on_segments(sk.heads, new_h, new_t)
         taken = {sk.names[b] for b in keep}
-        chain_names = [kind if k == 0 else f"{kind}_{k + 1:02d}" for k in range(n)]
+        chain_names = [numbered(kind, k) for k in range(n)]
         if taken.intersection(chain_names):  # a second chain of this kind keeps its names
             chain_names = [f"{kind}_chain_{k + 1:02d}" for k in range(n)]
         names, heads, tails, parents, rolls = [], [], [], [], []

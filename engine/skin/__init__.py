@@ -4,8 +4,8 @@
     weights = compute_weights(mesh, skeleton, SkinOptions(max_influences=4))
 """
 
-from .bind import SkinOptions, compute_weights
+from .bind import BUNDLED_REFINER, SkinOptions, compute_weights
 from .lbs import pose_vertices, random_pose
 from .limit import smooth_top_k
 
-__all__ = ["compute_weights", "SkinOptions", "smooth_top_k", "pose_vertices", "random_pose"]
+__all__ = ["compute_weights", "SkinOptions", "BUNDLED_REFINER", "smooth_top_k", "pose_vertices", "random_pose"]

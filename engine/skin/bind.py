@@ -15,6 +15,10 @@ from .heat import heat_sources, solve_heat
 from .limit import prune_small, rigid_shells, smooth_top_k
 
 
+# SkinOptions.refiner value for the refiner shipped in models/skin-refiner
+BUNDLED_REFINER = "bundled"
+
+
 @dataclass
 class SkinOptions:
     """Knobs of the skinning solve (defaults chosen on the reference-model benchmark).
@@ -37,7 +41,7 @@ class SkinOptions:
     rigid_max_fraction: shells with more than this fraction of the vertices are never
                       made rigid (the body skin).
     refiner:          folder of a trained ``SkinRefiner`` that corrects the heat toward
-                      artists' weights ("bundled" = models/skin-refiner, "" = off). Used
+                      artists' weights (BUNDLED_REFINER = models/skin-refiner, "" = off). Used
                       when no part prior is given (Rebind, ``sp4d skin``); with part
                       labels the parts already decide which bone a piece follows.
     """
@@ -58,7 +62,7 @@ class SkinOptions:
     # (notes/SKINNING.md)
     rigid_dominance: float = 2.0
     rigid_max_fraction: float = 0.5
-    refiner: str = "bundled"
+    refiner: str = BUNDLED_REFINER
 
 
 def _check(mesh: MeshData, skeleton: Skeleton, options: SkinOptions) -> None:
@@ -80,8 +84,7 @@ class HeatSolve:
     index of each deform bone; heads, tails: (D, 3) the segments distances are measured to;
     values, bones: (M, K) the K largest heat weights of each welded vertex and their deform
     bone positions (-1 empty); strongest: (M,) the strongest heat source per vertex (the
-    fallback for vertices whose solved weights all vanished); part_prior: whether part
-    labels forced the heat sources."""
+    fallback for vertices whose solved weights all vanished)."""
 
     clean: object
     deform: np.ndarray
@@ -90,7 +93,6 @@ class HeatSolve:
     values: np.ndarray
     bones: np.ndarray
     strongest: np.ndarray
-    part_prior: bool
 
 
 def solve_bone_heat(mesh: MeshData, skeleton: Skeleton, options: SkinOptions, keep: int,
@@ -130,7 +132,7 @@ def solve_bone_heat(mesh: MeshData, skeleton: Skeleton, options: SkinOptions, ke
     sub = (lambda f, s: report(0.2 + 0.75 * f, s))
     vals, idx = solve_heat(V, F, src, keep=keep, graph_weight=options.graph_weight, progress=sub)
     strongest = np.asarray(src.P.argmax(axis=1)).ravel()
-    return HeatSolve(clean, deform, heads, tails, vals, idx, strongest, forced is not None)
+    return HeatSolve(clean, deform, heads, tails, vals, idx, strongest)
 
 
 # heat candidates per vertex the refiner chooses among (artists' weights reach beyond the 4
@@ -138,21 +140,27 @@ def solve_bone_heat(mesh: MeshData, skeleton: Skeleton, options: SkinOptions, ke
 REFINER_CANDIDATES = 8
 
 
+def heat_features(heat: HeatSolve, skeleton: Skeleton):
+    """The refiner's features of ``heat``'s candidates, in blocks of welded vertices: yields
+    (first row, CandidateFeatures) as ``engine.skin.features.iter_candidate_features``.
+    Inference and training (scripts/train_skin_refiner.py) both build them here."""
+    from .features import deform_parents, iter_candidate_features
+
+    clean = heat.clean
+    return iter_candidate_features(clean.mesh.vertices, clean.mesh.faces, clean.shell_ids, heat.heads, heat.tails,
+                                   deform_parents(skeleton.parents, skeleton.deform), heat.values, heat.bones)
+
+
 def _refine(heat: HeatSolve, skeleton: Skeleton, refiner: str) -> tuple[np.ndarray, np.ndarray]:
     """Refined (M, K) weights and their deform-bone positions for the welded vertices."""
-    from .features import deform_parents, iter_candidate_features
     from .refine import REFINER_DIR, load_refiner, refine
 
-    model = load_refiner(REFINER_DIR if refiner == "bundled" else refiner)
-    clean = heat.clean
+    model = load_refiner(REFINER_DIR if refiner == BUNDLED_REFINER else refiner)
     values, bones = np.zeros(heat.bones.shape), -np.ones(heat.bones.shape, np.int64)
-    for s, feats in iter_candidate_features(clean.mesh.vertices, clean.mesh.faces, clean.shell_ids, heat.heads,
-                                            heat.tails, deform_parents(skeleton.parents, skeleton.deform),
-                                            heat.values, heat.bones):
+    for s, feats in heat_features(heat, skeleton):
         values[s:s + len(feats.bones)] = refine(feats, model)
         bones[s:s + len(feats.bones)] = feats.bones
     return values, bones
-
 
 
 def compute_weights(mesh: MeshData, skeleton: Skeleton, options: SkinOptions | None = None,

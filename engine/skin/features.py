@@ -100,17 +100,6 @@ def mesh_extent_tails(vertices: np.ndarray, heads: np.ndarray, tails: np.ndarray
     return heads + unit * reach[:, None]
 
 
-def candidate_features(vertices: np.ndarray, faces: np.ndarray, shell_ids: np.ndarray,
-                       heads: np.ndarray, tails: np.ndarray, parents: np.ndarray,
-                       heat_values: np.ndarray, heat_bones: np.ndarray) -> CandidateFeatures:
-    """Features of every vertex's K heat candidates (all rows at once; see
-    ``iter_candidate_features`` for the arguments and for large meshes)."""
-    parts = list(iter_candidate_features(vertices, faces, shell_ids, heads, tails, parents,
-                                         heat_values, heat_bones))
-    return CandidateFeatures(np.concatenate([f.x for _, f in parts]),
-                             np.concatenate([f.bones for _, f in parts]))
-
-
 def iter_candidate_features(vertices: np.ndarray, faces: np.ndarray, shell_ids: np.ndarray,
                             heads: np.ndarray, tails: np.ndarray, parents: np.ndarray,
                             heat_values: np.ndarray, heat_bones: np.ndarray, chunk: int = 32768):
@@ -137,16 +126,17 @@ def iter_candidate_features(vertices: np.ndarray, faces: np.ndarray, shell_ids: 
     nearest = np.empty(m)
     nearest_mass = np.zeros((m, k))
     tie_v, tie_b = [], []
-    for s in range(0, m, 8192):
-        d_all, _ = closest_points_on_segments(vertices[s:s + 8192], heads, tails)
+    step = 8192                                # an (n, D) distance block at a time
+    for s in range(0, m, step):
+        d_all, _ = closest_points_on_segments(vertices[s:s + step], heads, tails)
         dmin = d_all.min(axis=1)
-        nearest[s:s + 8192] = dmin
+        nearest[s:s + step] = dmin
         tied = d_all <= dmin[:, None] * (1.0 + 1e-6) + 1e-300
         rows, cols = np.nonzero(tied)
         tie_v.append(rows + s)
         tie_b.append(cols)
         share = tied / tied.sum(axis=1, keepdims=True)
-        nearest_mass[s:s + 8192] = np.take_along_axis(share, bsafe[s:s + 8192], 1)
+        nearest_mass[s:s + step] = np.take_along_axis(share, bsafe[s:s + step], 1)
     tails = mesh_extent_tails(vertices, heads, tails, (np.concatenate(tie_v), np.concatenate(tie_b)))
     seg = tails - heads
     length = np.linalg.norm(seg, axis=1)

@@ -9,9 +9,9 @@ those choices depend on the piece, the bone hierarchy and where along a bone a v
 sits. ``SkinRefiner`` is a small set network over each vertex's K heat candidates
 (``engine.skin.features``): a shared MLP embeds every candidate, a max over the candidates
 gives the vertex's context, and a second MLP corrects each candidate's log heat; a softmax
-over the candidates gives the new weights (untrained, the heat's own). It is trained on the training models' artists' weights
-(``scripts/train_skin_refiner.py``) and ships in ``models/skin-refiner`` (safetensors,
-a few hundred kB).
+over the candidates gives the new weights (untrained, the heat's own). It is trained on
+the training models' artists' weights (``scripts/train_skin_refiner.py``) and ships in
+``models/skin-refiner`` (safetensors, 59 kB).
 """
 
 from __future__ import annotations

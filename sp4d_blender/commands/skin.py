@@ -21,7 +21,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from ..engine.errors import InputError
-    from ..engine.skin import SkinOptions
+    from ..engine.skin import BUNDLED_REFINER, SkinOptions
 
     from .. import bridge, export, rigging, scene_io
     from ..outputs import OutputFiles
@@ -35,7 +35,7 @@ def run(args) -> int:
             raise InputError(f"{name} has {len(arms)} armatures; expected exactly one")
         meshes = rigging.command_meshes(objects, name, "skin")
         report = rigging.rebind(meshes, arms[0], SkinOptions(max_influences=args.max_influences,
-                                                                refiner="" if args.heat_only else "bundled"))
+                                                                refiner="" if args.heat_only else BUNDLED_REFINER))
         scene_io.restore_disabled()
         export.write_file(tmp, os.path.splitext(args.output)[1].lower(), args.preset,
                           objects=meshes + [arms[0]])

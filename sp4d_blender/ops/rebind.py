@@ -39,7 +39,7 @@ class SP4D_OT_rebind(JobOperator, bpy.types.Operator):
         return True
 
     def prepare(self, context):
-        from ..engine.skin import SkinOptions, compute_weights
+        from ..engine.skin import BUNDLED_REFINER, SkinOptions, compute_weights
 
         if context.mode != "OBJECT":  # edit data is only in the file after leaving edit mode
             bpy.ops.object.mode_set(mode="OBJECT")
@@ -51,7 +51,7 @@ class SP4D_OT_rebind(JobOperator, bpy.types.Operator):
                                      f"'{armature.parent.name}': binding would create a parent loop")
         mesh = rigging.read_mesh(meshes)
         skeleton = rigging.read_deform_skeleton(armature)
-        options = SkinOptions(max_influences=self.max_influences, refiner="bundled" if self.learned_weights else "")
+        options = SkinOptions(max_influences=self.max_influences, refiner=BUNDLED_REFINER if self.learned_weights else "")
         self._started = time.perf_counter()
         self._counts = [len(o.data.vertices) for o in meshes]
 

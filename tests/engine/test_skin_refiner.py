@@ -12,8 +12,7 @@ import torch
 from engine.eval.reference import RiggedModel
 from engine.mesh import MeshData
 from engine.skin import SkinOptions, compute_weights
-from engine.skin.bind import solve_bone_heat
-from engine.skin.features import N_FEATURES, candidate_features, deform_parents
+from engine.skin.features import N_FEATURES, CandidateFeatures
 from engine.skin.refine import REFINER_DIR, load_refiner, refine
 from engine.skin.refiner_model import SkinRefiner
 from engine.synth import generate
@@ -29,15 +28,13 @@ def _procedural(seed, category):
 
 
 def _features(model):
-    sk, _ = model.weighted_skeleton()
-    heat = solve_bone_heat(model.mesh, sk, SkinOptions(refiner=""), 8)
-    c = heat.clean
-    return heat, candidate_features(c.mesh.vertices, c.mesh.faces, c.shell_ids, heat.heads, heat.tails,
-                                    deform_parents(sk.parents, sk.deform), heat.values, heat.bones)
+    """The candidate features compute_weights refines (built as the trainer builds them)."""
+    ex = trainer.model_examples(model)
+    return CandidateFeatures(ex["x"], ex["bones"])
 
 
 def test_untrained_refiner_returns_the_heat_weights(tmp_path):
-    heat, feats = _features(_procedural(3, "quadruped"))
+    feats = _features(_procedural(3, "quadruped"))
     assert feats.x.shape[2] == N_FEATURES and np.isfinite(feats.x).all()
     SkinRefiner().save_pretrained(str(tmp_path), safe_serialization=True)
     out = refine(feats, load_refiner(str(tmp_path)))
@@ -50,7 +47,7 @@ def test_bundled_refiner_numpy_matches_torch():
     assert "diffusion_pytorch_model.safetensors" in files and not any(f.endswith((".bin", ".pt", ".pth")) for f in files)
     module = SkinRefiner.from_pretrained(REFINER_DIR, use_safetensors=True).eval()
     assert float(module.std.min()) > 0  # trained feature scales travel with the weights
-    _, feats = _features(_procedural(7, "spider"))
+    feats = _features(_procedural(7, "spider"))
     with torch.no_grad():
         expect = module(torch.from_numpy(feats.x), torch.from_numpy(feats.bones >= 0)).double().numpy()
     got = refine(feats, load_refiner())
