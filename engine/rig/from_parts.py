@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import InputError
@@ -146,6 +147,9 @@ PIECE_CAP_FRAC: float | None = 0.2
 # a part whose points' distances from its joint vary by less than this fraction of their mean
 # is a flat ring or cap: its end is its centre (None: always the farthest surface)
 FLAT_END_RANGE: float | None = 0.25
+# a symmetric object is rooted at the central part its legs hang from when a mirrored pair of
+# branches reaches this fraction of the height from the bottom (None: mass centre only)
+LEG_GROUND: float | None = 0.1
 BEND_RADII = 1.5      # bend tolerance in part radii
 BEND_LENGTH = 0.12    # ... and as a fraction of the part's medial length
 LONG_RADII = 12.0     # a straight part longer than this many radii becomes a chain
@@ -194,6 +198,58 @@ def _chain_root_at_bottom(edges: np.ndarray, root: int, height: np.ndarray, labe
     ends = np.flatnonzero(deg == 1)
     lowest = [height[labels == e].min() for e in ends]
     return int(ends[int(np.argmin(lowest))])
+
+
+def _hips_root(edges: np.ndarray, mirror: np.ndarray, height: np.ndarray,
+               labels: np.ndarray, n_parts: int) -> int:
+    """The part the legs hang from (a pelvis), where artists root characters, or -1.
+
+    Legs: a mirrored pair of parts next to one central part whose branches hold no central
+    part and reach the ground (lowest point within ``LEG_GROUND`` of the object's height
+    from its bottom) while the central part does not. Only for two-legged objects (one
+    such part, and two limbs touch the ground: a biped, a bird): a quadruped's shoulders and
+    hips both qualify and which end is the back is not known here, so it keeps the
+    mass-centre root. edges (P-1, 2) tree edges;
+    mirror (P,) as ``mirror_parts``; height (N,) per welded vertex along up; labels (N,)
+    welded parts."""
+    if LEG_GROUND is None or n_parts < 3:
+        return -1
+    nbrs: list[list[int]] = [[] for _ in range(n_parts)]
+    for a, b in edges:
+        nbrs[a].append(int(b))
+        nbrs[b].append(int(a))
+    low = np.full(n_parts, np.inf)
+    np.minimum.at(low, labels, height)
+    ground = height.min() + LEG_GROUND * np.ptp(height)
+
+    def branch_low(start: int, cut: int) -> float:
+        seen, stack, lo = {cut, start}, [start], np.inf
+        while stack:
+            q = stack.pop()
+            if mirror[q] == q:  # reaches the trunk again (an arm touching the hip): no leg
+                return np.inf
+            lo = min(lo, low[q])
+            for c in nbrs[q]:
+                if c not in seen:
+                    seen.add(c)
+                    stack.append(c)
+        return lo
+
+    # the part itself stays off the ground (a tube mirrored top to bottom has no legs)
+    cands = [t for t in range(n_parts) if mirror[t] == t and low[t] > ground and any(
+        mirror[a] >= 0 and mirror[a] != a and mirror[a] in nbrs[t]
+        and max(branch_low(a, t), branch_low(int(mirror[a]), t)) <= ground for a in nbrs[t])]
+    if len(cands) != 1:
+        return -1
+    # two feet on the ground: the off-plane pieces of the tree (limbs) that reach the ground
+    # are exactly that pair (a quadruped's four legs can hang from one body part)
+    off = [q for q in range(n_parts) if mirror[q] != q]
+    sub = sp.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n_parts, n_parts)).tocsr()
+    keep = np.zeros(n_parts, bool)
+    keep[off] = True
+    comp = connected_components(sub[keep][:, keep], directed=False)[1]
+    feet = {int(c) for c, q in zip(comp, off) if low[q] <= ground}
+    return cands[0] if len(feet) == 2 else -1
 
 
 def _far_end(pts: np.ndarray, dist: np.ndarray, src: np.ndarray) -> np.ndarray:
@@ -278,11 +334,13 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     plane = detect_symmetry(V)
     symmetric = is_symmetric(plane)
     up, fwd = _frame(plane, symmetric)
-    root = choose_root(graph, edges, mass=_part_areas(V, cm.mesh.faces, wl, P))
-    root = _chain_root_at_bottom(edges, root, V @ up, wl, P)
-    tree = orient_tree(P, edges, root)
     mirror, side = (mirror_parts(V, wl, plane) if symmetric
                     else (-np.ones(P, np.int64), np.zeros(P, np.int64)))
+    root = _hips_root(edges, mirror, V @ up, wl, P) if symmetric else -1
+    if root < 0:
+        root = choose_root(graph, edges, mass=_part_areas(V, cm.mesh.faces, wl, P))
+        root = _chain_root_at_bottom(edges, root, V @ up, wl, P)
+    tree = orient_tree(P, edges, root)
     if not symmetric:
         warnings.append("no mirror symmetry found: bones are not named .L/.R")
 

@@ -10,9 +10,11 @@ parts, is named bone by bone along its chain.
    that hugs the plane) and the parts on the way from the root to them, unless that way
    crosses a limb (a mirrored pair hanging from mirrored parents). A mirrored "pair" where
    one half hangs from the other (a chest cut into left and right halves) is no limb pair.
-2. **Trunk chains** leave the root bone (``root``): upwards ``spine``... ``neck``, ``head``;
-   forwards ``neck``... ``head``; the head is the part reaching furthest that way, and
-   trunk bones past it in the chain carry the limbs there (``chest``). Backwards
+2. **Trunk chains** leave the root bone (``root``; ``hips`` when legs hang from it and arms from the trunk above):
+   upwards ``spine``... ``neck``, ``head`` (``spine`` up to the last bone limbs hang from,
+   the chest); forwards ``neck``... ``head``; the head is the part
+   reaching furthest that way, and trunk bones past it in the chain carry the limbs there
+   (``chest``). Backwards
    ``spine``... ``hips`` (up to the last bone the hind legs hang from), then ``tail``;
    downwards (below a chest root) ``hips``, then ``tail``. Other trunk branches ``part_<k>``.
 3. **Limbs**: every other part hanging from the trunk starts a limb, on the side of its
@@ -216,12 +218,17 @@ def _segment_names(kind: str, chain: list[int], heads: np.ndarray, tails: np.nda
 
 def _trunk_names(tkids: list[list[int]], kids: list[list[int]], root_bone: int, heads: np.ndarray, tails: np.ndarray,
                  bone_part: np.ndarray, up: np.ndarray, fwd: np.ndarray, carries: np.ndarray,
-                 carries_leg: np.ndarray) -> dict[int, tuple[str, int]]:
+                 carries_leg: np.ndarray, carries_arm: np.ndarray) -> dict[int, tuple[str, int]]:
     """(stem, index in its chain) of the trunk bones on the chains that leave the root
     bone (see the module doc). tkids: trunk children of each bone (trunk bones hang from
     their nearest trunk ancestor); kids: all children; carries (B,) bool: a limb hangs from
-    the bone; carries_leg: a leg does."""
-    names = {root_bone: ("root", 0)}
+    the bone; carries_leg / carries_arm: a leg / an arm does."""
+    # rooted at the pelvis (legs hang from the root, arms from the trunk above it): the root
+    # bone is the hips; a one-piece body that carries every limb, or a quadruped's shoulders
+    # or hips (which end is which is not known here), stays the root
+    above = _subtree(tkids, root_bone)[1:]
+    pelvis = carries_leg[root_bone] and bool(carries_arm[above].any()) and not carries_leg[above].any()
+    names = {root_bone: ("hips" if pelvis else "root", 0)}
     weight = np.array([len(_subtree(kids, b)) for b in range(len(kids))])
     used: set[str] = set()
     for c in tkids[root_bone]:
@@ -231,7 +238,9 @@ def _trunk_names(tkids: list[list[int]], kids: list[list[int]], root_bone: int, 
             if not ks:
                 break
             chain.append(max(ks, key=lambda k: weight[k]))
-        d = heads[c] - heads[root_bone]
+        # where the chain's first bone points: its head can sit on the root's own head (a
+        # root jointed at the mean of its children), which says nothing about the way
+        d = tails[c] - heads[root_bone]
         d_up, d_fw = float(d @ up), float(d @ fwd)
         if d_up >= abs(d_fw):
             way, axis = "up", up
@@ -261,10 +270,15 @@ def _head_chain_labels(way: str, chain: list[int], heads: np.ndarray, tails: np.
     legs hang from bones past the head)."""
     reach = np.maximum(heads[chain] @ axis, tails[chain] @ axis)
     h = int(np.argmax(reach))
-    stem = "spine" if way == "up" else "neck"
-    labels = [stem] * h
-    if stem == "spine" and h >= 2:
-        labels[-1] = "neck"
+    held = [i for i in range(h) if carries[chain[i]]] if way == "up" else []
+    if held:
+        # up from the pelvis: spine up to the last bone arms hang from (the chest), then neck
+        labels = ["spine"] * (held[-1] + 1) + ["neck"] * (h - held[-1] - 1)
+    else:
+        stem = "spine" if way == "up" else "neck"
+        labels = [stem] * h
+        if stem == "spine" and h >= 2:
+            labels[-1] = "neck"
     out = _count(labels) + [("head", 0)]
     tail = chain[h + 1:]
     k = 0
@@ -362,11 +376,14 @@ def name_bones(parents: np.ndarray, heads: np.ndarray, tails: np.ndarray, bone_p
     # ---- trunk: chains from the root bone, then branches
     carries = np.zeros(B, dtype=bool)
     carries_leg = np.zeros(B, dtype=bool)
+    carries_arm = np.zeros(B, dtype=bool)
     for s in starts:
         if kinds[s] != "part":
             carries[anc[parents[s]]] = True
             carries_leg[anc[parents[s]]] |= kinds[s] == "leg"
-    stems = _trunk_names(tkids, kids, root_bone, heads, tails, bone_part, up, fwd, carries, carries_leg)
+            carries_arm[anc[parents[s]]] |= kinds[s] == "arm"
+    stems = _trunk_names(tkids, kids, root_bone, heads, tails, bone_part, up, fwd, carries, carries_leg,
+                         carries_arm)
     n_part = 0
     for b in range(B):
         # trunk bones off the chains: branches, numbered on along a branch's part
