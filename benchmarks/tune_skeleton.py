@@ -9,9 +9,9 @@ For each combination of the grid: the artists' part labels -> ``skeleton_from_pa
 with ``--model-parts``, the SP4D model's lifted parts -> Auto-Rig's whole skeleton stage,
 humanoid rebuild included) -> mean CD-J2J /
 J2B / B2B (x10^-2) against the artists' skeletons of the training models (never
-``shared/assets``). The model's parts are computed once per model and checkpoint and cached
-under ``.cache/model_parts/`` (they do not depend on the skeleton constants). The module
-constants are restored afterwards.
+``shared/assets``). The model's generated views are computed once per model and checkpoint
+and cached under ``.cache/model_views/`` (they depend neither on the skeleton constants nor
+on the lifting ``--bandwidth``). The module constants are restored afterwards.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from engine.eval.reference import load_folder
 from engine.eval.skeleton_metrics import skeleton_distances
 from engine.mesh import MeshData
 from engine.mesh.proxy import decimate
+from engine.parts.lift import lift_part_colors
 
 
 def _value(text: str):
@@ -41,23 +42,23 @@ def _value(text: str):
 def model_parts(m, model_dir: str | None, bandwidth: float | None = None) -> tuple[MeshData, np.ndarray]:
     """(mesh Auto-Rig works on (the proxy above ``proxy_above`` vertices), its part labels
     (N,)) for reference model ``m``, from the SP4D checkpoint ``model_dir`` (None: the
-    shipped one) lifted with colour ``bandwidth`` (None: ``LiftOptions``' default); cached
-    as .npz per model, checkpoint and bandwidth."""
+    shipped one) lifted with colour ``bandwidth`` (None: ``LiftOptions``' default). The
+    generated views (part maps, face ids, alpha, barycentrics) are cached as .npz per model
+    and checkpoint, so other bandwidths only lift again."""
     opts = AutoRigOptions() if model_dir is None else AutoRigOptions(model=model_dir)
     tag = os.path.basename(os.path.normpath(model_dir)) if model_dir else "shipped"
-    if bandwidth is not None:
-        opts.lift = replace(opts.lift, bandwidth=bandwidth)
-        tag += f"_bw{bandwidth:g}"
-    path = os.path.join(ROOT, ".cache", "model_parts", tag, m.name + ".npz")
-    if os.path.exists(path):
-        z = np.load(path)
-        return MeshData(z["vertices"], z["faces"], z["object_ids"]), z["labels"]
+    lift = opts.lift if bandwidth is None else replace(opts.lift, bandwidth=bandwidth)
+    path = os.path.join(ROOT, ".cache", "model_views", tag, m.name + ".npz")
     work = m.mesh
     if opts.proxy_above and work.n_vertices > opts.proxy_above:
         work = decimate(work, opts.proxy_vertices).mesh
-    labels, _ = segment_parts(work, opts)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    np.savez(path, vertices=work.vertices, faces=work.faces, object_ids=work.object_ids, labels=labels)
+    if not os.path.exists(path):
+        _, res = segment_parts(work, opts)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        np.savez_compressed(path, part_maps=res.part_maps.astype(np.float32), face_ids=res.face_ids,
+                            alpha=res.alpha.astype(np.float32), bary=res.bary.astype(np.float32))
+    z = np.load(path)
+    labels = lift_part_colors(work, z["face_ids"], z["part_maps"], z["alpha"], bary=z["bary"], options=lift).labels
     return work, labels
 
 
