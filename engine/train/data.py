@@ -300,11 +300,23 @@ class GPUData:
         return out
 
 
-def real_training_meshes(folder: str) -> tuple[list, list[str]]:
+# every TUNING_EVERY-th training model (sorted by file name, from the first) is the real
+# tuning set (.cache/tune_assets): held out of SP4D training so that it measures out of sample
+TUNING_EVERY = 4
+
+
+def is_tuning_file(index: int, every: int = TUNING_EVERY) -> bool:
+    """Whether the ``index``-th (0-based, sorted by name) training model is a tuning model."""
+    return every > 0 and index % every == 0
+
+
+def real_training_meshes(folder: str, holdout_every: int = 0) -> tuple[list, list[str]]:
     """All RiggedModel .npz in ``folder`` -> (list of (v, f, labels), errors): a file that
-    does not load is skipped, logged and listed in ``errors`` as "name: reason"."""
+    does not load is skipped, logged and listed in ``errors`` as "name: reason".
+    holdout_every: when > 0, the tuning models (``is_tuning_file``) are left out."""
     out, errors = [], []
-    for p in sorted(glob.glob(os.path.join(folder, "*.npz"))):
+    paths = sorted(glob.glob(os.path.join(folder, "*.npz")))
+    for p in [p for i, p in enumerate(paths) if not is_tuning_file(i, holdout_every)]:
         try:
             out.append(load_rigged_npz(p))
         except Exception as e:  # noqa: BLE001 - one bad asset must not stop a training run

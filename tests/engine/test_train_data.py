@@ -11,7 +11,7 @@ import pytest
 
 from engine.mesh import MeshData
 from engine.rig import Skeleton
-from engine.train.data import HELDOUT_SEED0, check_training_seeds, real_training_meshes
+from engine.train.data import HELDOUT_SEED0, check_training_seeds, is_tuning_file, real_training_meshes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -36,6 +36,17 @@ def test_real_training_meshes_counts_and_logs_bad_files(tmp_path, caplog):
     assert len(errors) == 2
     assert errors[0].startswith("b_broken.npz: ") and errors[1].startswith("c_missing_keys.npz: ")
     assert sum("not loaded" in r.message for r in caplog.records) == 2
+
+
+def test_real_tuning_models_are_held_out_of_training(tmp_path):
+    # the tuning set is every 4th training model by name (.cache/tune_assets): training
+    # must not see them, or the real-mesh tuning numbers are in-sample
+    for i in range(9):
+        _good_model(str(tmp_path / f"m{i}.npz"))
+    assert len(real_training_meshes(str(tmp_path))[0]) == 9
+    kept, _ = real_training_meshes(str(tmp_path), holdout_every=4)
+    assert len(kept) == 9 - 3  # m0, m4, m8 held out
+    assert [i for i in range(9) if is_tuning_file(i)] == [0, 4, 8]
 
 
 def test_check_training_seeds():
