@@ -147,6 +147,8 @@ PIECE_CAP_FRAC: float | None = 0.2
 # a part whose points' distances from its joint vary by less than this fraction of their mean
 # is a flat ring or cap: its end is its centre (None: always the farthest surface)
 FLAT_END_RANGE: float | None = 0.25
+# parts below this fraction of the welded vertices are noise, merged into a neighbour
+MIN_PART_REL = 0.002
 # a symmetric object is rooted at the central part its legs hang from when a mirrored pair of
 # branches reaches this fraction of the height from the bottom (None: mass centre only)
 LEG_GROUND: float | None = 0.1
@@ -293,7 +295,7 @@ def _part_bones(part: int, head: np.ndarray, end: np.ndarray | None, pts: np.nda
     return [(poly[a], poly[b]) for a, b in zip(keep[:-1], keep[1:])]
 
 
-def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: float = 0.002,
+def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: float | None = None,
                         chains: bool = True, max_chain: int = 8, symmetrize: bool = True,
                         cleaned: CleanMesh | None = None) -> PartRig:
     """Build a skeleton from per-vertex kinematic part labels.
@@ -301,7 +303,7 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     mesh:   MeshData, world space, any unit (the result scales with the mesh).
     labels: (N,) integer part id per vertex of ``mesh`` (any ids).
     min_part_rel: parts with fewer welded vertices than this fraction of the mesh (and at
-            least 3) are noise and merge into their neighbour.
+            least 3) are noise and merge into their neighbour (None: ``MIN_PART_REL``).
     chains: split curved / very long parts into bone chains along their medial curve.
     max_chain: most bones in one part's chain.
     symmetrize: when the object is mirror-symmetric, make paired joints exact mirrors.
@@ -320,7 +322,8 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     dense, _ = relabel(lab)
     p_in = int(dense.max()) + 1
     wl = welded_labels(dense, cm.vertex_map, M)
-    wl = clean_labels(V, adj, wl, min_part=max(3, int(np.ceil(min_part_rel * M))))
+    rel = MIN_PART_REL if min_part_rel is None else min_part_rel
+    wl = clean_labels(V, adj, wl, min_part=max(3, int(np.ceil(rel * M))))
     wl, _ = relabel(wl)
     P = int(wl.max()) + 1
     if P < p_in:
