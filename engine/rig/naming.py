@@ -248,6 +248,14 @@ def _trunk_names(tkids: list[list[int]], kids: list[list[int]], root_bone: int, 
             way, axis = "down", -up
         else:
             way, axis = ("forward", fwd) if d_fw > 0 else ("back", -fwd)
+        if pelvis:
+            # from the pelvis the chain that carries the arms is the spine (up or, in a
+            # horizontal body, forward); any other chain is a tail, however it points
+            if carries_arm[chain].any():
+                far = tails[chain[-1]] - heads[root_bone]
+                way, axis = "up", far / max(float(np.linalg.norm(far)), 1e-300)
+            elif way in ("up", "forward"):
+                way, axis = "back", -fwd
         if way in used:
             continue  # a second chain the same way: named as a branch
         used.add(way)
