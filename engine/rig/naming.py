@@ -238,9 +238,11 @@ def _trunk_names(tkids: list[list[int]], kids: list[list[int]], root_bone: int, 
             if not ks:
                 break
             chain.append(max(ks, key=lambda k: weight[k]))
-        # where the chain's first bone points: its head can sit on the root's own head (a
-        # root jointed at the mean of its children), which says nothing about the way
-        d = tails[c] - heads[root_bone]
+        # where the chain lies on average: its first head can sit on the root's own head (a
+        # root jointed at the mean of its children), a first bone says little about a chain
+        # that turns (a leg of an object without a mirror plane runs forward, then down),
+        # and its end alone can turn away (a head whose jaw hangs down)
+        d = np.vstack([heads[chain], tails[chain[-1:]]]).mean(axis=0) - heads[root_bone]
         d_up, d_fw = float(d @ up), float(d @ fwd)
         if d_up >= abs(d_fw):
             way, axis = "up", up
