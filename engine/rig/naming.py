@@ -10,11 +10,12 @@ parts, is named bone by bone along its chain.
    that hugs the plane) and the parts on the way from the root to them, unless that way
    crosses a limb (a mirrored pair hanging from mirrored parents). A mirrored "pair" where
    one half hangs from the other (a chest cut into left and right halves) is no limb pair.
-2. **Trunk chains** leave the root bone (``root``; ``hips`` when legs hang from it and arms from the trunk above):
-   upwards ``spine``... ``neck``, ``head`` (``spine`` up to the last bone limbs hang from,
-   the chest); forwards ``neck``... ``head``; the head is the part
-   reaching furthest that way, and trunk bones past it in the chain carry the limbs there
-   (``chest``). Backwards
+2. **Trunk chains** leave the root bone (``root``; ``hips`` when legs hang from it and
+   arms from the trunk above), each going the way the mean of its joints lies: upwards
+   ``spine``... ``neck``, ``head`` (``spine`` up to the last bone limbs hang from, the
+   chest); forwards ``neck``... ``head``; the head is the part reaching furthest that way,
+   and trunk bones past it in the chain carry the limbs there (``chest``). From a pelvis the
+   chain with the arms is the spine and the others are tails. Backwards
    ``spine``... ``hips`` (up to the last bone the hind legs hang from), then ``tail``;
    downwards (below a chest root) ``hips``, then ``tail``. Other trunk branches ``part_<k>``.
 3. **Limbs**: every other part hanging from the trunk starts a limb, on the side of its
