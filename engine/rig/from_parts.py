@@ -224,35 +224,32 @@ def _hips_root(edges: np.ndarray, mirror: np.ndarray, height: np.ndarray,
     low = np.full(n_parts, np.inf)
     np.minimum.at(low, labels, height)
     ground = height.min() + LEG_GROUND * np.ptp(height)
-
-    def branch_low(start: int, cut: int) -> float:
-        seen, stack, lo = {cut, start}, [start], np.inf
-        while stack:
-            q = stack.pop()
-            if mirror[q] == q:  # reaches the trunk again (an arm touching the hip): no leg
-                return np.inf
-            lo = min(lo, low[q])
-            for c in nbrs[q]:
-                if c not in seen:
-                    seen.add(c)
-                    stack.append(c)
-        return lo
+    # the tree without its central parts falls into limbs: off-plane components; a limb is a
+    # leg when it touches one central part only (not an arm that also touches the hip) and
+    # reaches the ground
+    central = mirror == np.arange(n_parts)
+    off = np.flatnonzero(~central)
+    tree = sp.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n_parts, n_parts)).tocsr()
+    comp = -np.ones(n_parts, np.int64)
+    comp[off] = connected_components(tree[off][:, off], directed=False)[1]
+    n_comp = int(comp.max()) + 1
+    comp_low = np.full(n_comp, np.inf)
+    np.minimum.at(comp_low, comp[off], low[off])
+    touches = [set() for _ in range(n_comp)]
+    for t in np.flatnonzero(central):
+        for q in nbrs[t]:
+            if comp[q] >= 0:
+                touches[comp[q]].add(int(t))
+    leg = [len(touches[c]) == 1 and comp_low[c] <= ground for c in range(n_comp)]
 
     # the part itself stays off the ground (a tube mirrored top to bottom has no legs)
-    cands = [t for t in range(n_parts) if mirror[t] == t and low[t] > ground and any(
-        mirror[a] >= 0 and mirror[a] != a and mirror[a] in nbrs[t]
-        and max(branch_low(a, t), branch_low(int(mirror[a]), t)) <= ground for a in nbrs[t])]
-    if len(cands) != 1:
-        return -1
-    # two feet on the ground: the off-plane pieces of the tree (limbs) that reach the ground
-    # are exactly that pair (a quadruped's four legs can hang from one body part)
-    off = [q for q in range(n_parts) if mirror[q] != q]
-    sub = sp.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n_parts, n_parts)).tocsr()
-    keep = np.zeros(n_parts, bool)
-    keep[off] = True
-    comp = connected_components(sub[keep][:, keep], directed=False)[1]
-    feet = {int(c) for c, q in zip(comp, off) if low[q] <= ground}
-    return cands[0] if len(feet) == 2 else -1
+    cands = [t for t in np.flatnonzero(central) if low[t] > ground and any(
+        mirror[a] >= 0 and not central[a] and mirror[a] in nbrs[t] and leg[comp[a]] and leg[comp[mirror[a]]]
+        for a in nbrs[t])]
+    # two feet on the ground: exactly that pair of limbs reaches it (a quadruped's four legs
+    # can hang from one body part)
+    feet = int((comp_low <= ground).sum())
+    return int(cands[0]) if len(cands) == 1 and feet == 2 else -1
 
 
 def _far_end(pts: np.ndarray, dist: np.ndarray, src: np.ndarray) -> np.ndarray:
