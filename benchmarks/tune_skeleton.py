@@ -27,13 +27,14 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 import engine.rig.from_parts as from_parts
-from engine.autorig import AutoRigOptions, _humanoid_or_parts, segment_parts
+from engine.autorig import AutoRigOptions, segment_parts, skeleton_stage, uses_proxy
 from engine.eval.part_metrics import labels_from_weights
 from engine.eval.reference import load_folder
 from engine.eval.skeleton_metrics import skeleton_distances
 from engine.mesh import MeshData
 from engine.mesh.proxy import decimate
 from engine.parts.lift import LiftOptions, lift_part_colors
+from engine.runtime.model_files import describe_model
 
 
 def _value(text: str):
@@ -44,14 +45,13 @@ def model_parts(m, model_dir: str | None, lift: LiftOptions) -> tuple[MeshData, 
     """(mesh Auto-Rig works on (the proxy above ``proxy_above`` vertices), its part labels
     (N,)) for reference model ``m``, from the SP4D checkpoint ``model_dir`` (None: the
     shipped one), lifted with ``lift``. The generated views (part maps, face ids, alpha,
-    barycentrics) are cached as .npz per model and checkpoint, so other lifting options
-    only lift again."""
+    barycentrics) are cached as .npz per model and checkpoint (keyed by the weights' hash,
+    so a checkpoint retrained in place is not read from a stale cache), so other lifting
+    options only lift again."""
     opts = AutoRigOptions() if model_dir is None else AutoRigOptions(model=model_dir)
-    tag = os.path.basename(os.path.normpath(model_dir)) if model_dir else "shipped"
-    path = os.path.join(ROOT, ".cache", "model_views", tag, m.name + ".npz")
-    work = m.mesh
-    if opts.proxy_above and work.n_vertices > opts.proxy_above:
-        work = decimate(work, opts.proxy_vertices).mesh
+    info = describe_model(model_dir)
+    path = os.path.join(ROOT, ".cache", "model_views", f"{info['name']}-{info['sha256']}", m.name + ".npz")
+    work = decimate(m.mesh, opts.proxy_vertices).mesh if uses_proxy(m.mesh, opts) else m.mesh
     if not os.path.exists(path):
         _, res = segment_parts(work, opts)
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -60,12 +60,6 @@ def model_parts(m, model_dir: str | None, lift: LiftOptions) -> tuple[MeshData, 
     z = np.load(path)
     labels = lift_part_colors(work, z["face_ids"], z["part_maps"], z["alpha"], bary=z["bary"], options=lift).labels
     return work, labels
-
-
-def skeleton_stage(mesh: MeshData, labels: np.ndarray):
-    """The skeleton Auto-Rig makes from ``labels`` (default options)."""
-    rig = from_parts.skeleton_from_parts(mesh, labels)
-    return _humanoid_or_parts(mesh, rig, AutoRigOptions())[0]
 
 
 def main():
@@ -108,7 +102,7 @@ def main():
                 for m in models:
                     gt, w = m.weighted_skeleton()
                     if a.model_parts:
-                        sk = skeleton_stage(*model_parts(m, a.model, lift))
+                        sk = skeleton_stage(*model_parts(m, a.model, lift), AutoRigOptions())[1][0]
                     else:
                         sk = from_parts.skeleton_from_parts(m.mesh, labels_from_weights(w)).skeleton
                     s = skeleton_distances(sk, gt, m.mesh)

@@ -184,12 +184,11 @@ def autorig(mesh: MeshData, options: AutoRigOptions | None = None,
     Raises InputError for unusable meshes, ModelError for missing weights, and whatever
     ``progress`` raises (e.g. Cancelled) between steps.
     """
-    from .rig import skeleton_from_parts
     from .skin import SkinOptions, compute_weights
 
     options = options or AutoRigOptions()
     mesh.validate()
-    use_proxy = bool(options.proxy_above) and mesh.n_vertices > options.proxy_above
+    use_proxy = uses_proxy(mesh, options)
     weights_by_stage = {"parts": 6.0, "skeleton": 1.0, "skinning": 3.0}
     if use_proxy:
         weights_by_stage = {"proxy": 0.3, **weights_by_stage, "transfer": 0.3}
@@ -207,11 +206,8 @@ def autorig(mesh: MeshData, options: AutoRigOptions | None = None,
 
     cleaned, (labels, parts) = stages.run("parts", parts_stage)
 
-    def skeleton_stage(progress):  # the humanoid rebuild is part of making the skeleton
-        part_rig = skeleton_from_parts(work, labels, symmetrize=options.symmetry, cleaned=cleaned)
-        return part_rig, _humanoid_or_parts(work, part_rig, options)
-
-    rig, (skeleton, skin_labels, skin_parts, rig_warnings) = stages.run("skeleton", skeleton_stage)
+    rig, (skeleton, skin_labels, skin_parts, rig_warnings) = stages.run(
+        "skeleton", lambda progress: skeleton_stage(work, labels, options, cleaned))
     weights = stages.run(
         "skinning", compute_weights, work, skeleton,
         SkinOptions(max_influences=options.max_influences),
@@ -225,6 +221,21 @@ def autorig(mesh: MeshData, options: AutoRigOptions | None = None,
     part_to_bone = rig.part_to_bone if skeleton is rig.skeleton else skin_parts[_first_label(skin_labels, rig)]
     return AutoRigResult(skeleton, weights, labels, part_to_bone, rig.symmetric,
                          stages.timings, warnings, parts, provenance)
+
+
+def uses_proxy(mesh: MeshData, options: AutoRigOptions) -> bool:
+    """Whether Auto-Rig works on a decimated proxy of ``mesh`` (above ``proxy_above``)."""
+    return bool(options.proxy_above) and mesh.n_vertices > options.proxy_above
+
+
+def skeleton_stage(mesh: MeshData, labels: np.ndarray, options: AutoRigOptions, cleaned=None):
+    """Auto-Rig's skeleton stage: (the part rig of ``labels`` (N,), (skeleton, skinning
+    labels, label -> bone, warnings) of it or of its humanoid rebuild / resampled chains).
+    cleaned: ``clean_mesh(mesh)`` when the caller already welded it."""
+    from .rig import skeleton_from_parts
+
+    part_rig = skeleton_from_parts(mesh, labels, symmetrize=options.symmetry, cleaned=cleaned)
+    return part_rig, _humanoid_or_parts(mesh, part_rig, options)
 
 
 def _humanoid_or_parts(mesh: MeshData, rig, options: AutoRigOptions):
