@@ -123,10 +123,7 @@ def main():
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                     help="SkinOptions field to override (tuning), e.g. --set rigid_dominance=0.9")
     a = ap.parse_args()
-    opts = SkinOptions()
-    for kv in a.set:
-        k, v = kv.split("=", 1)
-        setattr(opts, k, type(getattr(opts, k))(v))
+    opts = SkinOptions().with_text(a.set)
     rows = []
     hdr = (f"{'model':36s} {'verts':>6s} {'bones':>5s} | {'L1':>5s} {'prec':>5s} {'rec':>5s} {'deform%':>7s} "
            f"{'unw':>5s} {'time':>6s} | {'L1':>5s} {'prec':>5s} {'rec':>5s} {'deform%':>7s} {'unw':>5s} {'fail':>4s} {'time':>6s}"

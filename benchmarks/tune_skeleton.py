@@ -41,16 +41,19 @@ def _value(text: str):
     return None if text == "none" else float(text)
 
 
-def model_parts(m, model_dir: str | None, lift: LiftOptions) -> tuple[MeshData, np.ndarray]:
+def model_parts(m, model_dir: str | None, lift: LiftOptions, samples: int = 1, steps: int | None = None
+                ) -> tuple[MeshData, np.ndarray]:
     """(mesh Auto-Rig works on (the proxy above ``proxy_above`` vertices), its part labels
     (N,)) for reference model ``m``, from the SP4D checkpoint ``model_dir`` (None: the
-    shipped one), lifted with ``lift``. The generated views (part maps, face ids, alpha,
+    shipped one) with ``samples`` orbits of ``steps`` sampling steps (None: the default),
+    lifted with ``lift``. The generated views (part maps, face ids, alpha,
     barycentrics) are cached as .npz per model and checkpoint (keyed by the weights' hash,
     so a checkpoint retrained in place is not read from a stale cache), so other lifting
     options only lift again."""
-    opts = AutoRigOptions() if model_dir is None else AutoRigOptions(model=model_dir)
+    opts = AutoRigOptions(model=model_dir, samples=samples, steps=steps)
     info = describe_model(model_dir)
-    path = os.path.join(ROOT, ".cache", "model_views", f"{info['name']}-{info['sha256']}", m.name + ".npz")
+    tag = f"{info['name']}-{info['sha256']}" + (f"-k{samples}" if samples != 1 else "") + (f"-s{steps}" if steps else "")
+    path = os.path.join(ROOT, ".cache", "model_views", tag, m.name + ".npz")
     work = decimate(m.mesh, opts.proxy_vertices).mesh if uses_proxy(m.mesh, opts) else m.mesh
     if not os.path.exists(path):
         _, res = segment_parts(work, opts)
@@ -71,6 +74,8 @@ def main():
                          "with --model-parts), and its values ('none' for None)")
     ap.add_argument("--model-parts", action="store_true", help="the SP4D model's parts instead of the artists'")
     ap.add_argument("--model", default=None, help="SP4D checkpoint folder for --model-parts (default: shipped)")
+    ap.add_argument("--samples", type=int, default=1, help="orbits generated per model (--model-parts)")
+    ap.add_argument("--steps", type=int, default=None, help="sampling steps (--model-parts; default: Auto-Rig's)")
     a = ap.parse_args()
     folders = a.npz or [os.path.join(ROOT, ".cache", "train_assets")]
     if any(os.path.abspath(f) == os.path.join(ROOT, ".cache", "assets") for f in folders):
@@ -102,7 +107,7 @@ def main():
                 for m in models:
                     gt, w = m.weighted_skeleton()
                     if a.model_parts:
-                        sk = skeleton_stage(*model_parts(m, a.model, lift), AutoRigOptions())[1][0]
+                        sk = skeleton_stage(*model_parts(m, a.model, lift, a.samples, a.steps), AutoRigOptions())[1][0]
                     else:
                         sk = from_parts.skeleton_from_parts(m.mesh, labels_from_weights(w)).skeleton
                     s = skeleton_distances(sk, gt, m.mesh)

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 class AutoRigOptions:
     """segmenter: 'sp4d' (the diffusion model) or 'geometric' (model-free baseline).
     model: local folder or hub id of SP4D weights (None = the bundled checkpoint).
-    steps: diffusion sampling steps; max_influences: skinning influences per vertex.
+    steps: diffusion sampling steps; samples: orbits of views generated and averaged on the
+    vertices (each costs one sampling run); max_influences: skinning influences per vertex.
     proxy_above: meshes with more vertices than this are rigged on a decimated proxy of
     about ``proxy_vertices`` vertices and the labels/weights carried back to every
     vertex (0 or None = never); proxy_neighbours: proxy vertices blended per vertex.
@@ -38,6 +39,7 @@ class AutoRigOptions:
     model: str | None = None
     device: str = "cpu"
     steps: int | None = None
+    samples: int = 1
     seed: int = 0
     max_influences: int = 4
     allow_download: bool = False
@@ -132,7 +134,7 @@ def segment_parts(mesh: MeshData, options: AutoRigOptions, progress: ProgressFn 
     runtime = resolve_runtime(options.runtime, options.device if wants_cuda else "cpu", options.model)
     predict = predict or predict_parts
     kwargs = dict(model_dir=options.model, seed=options.seed, progress=progress,
-                  steps=options.steps or DEFAULT_STEPS, runtime=runtime, lift=options.lift, cleaned=cleaned)
+                  steps=options.steps or DEFAULT_STEPS, samples=options.samples, runtime=runtime, lift=options.lift, cleaned=cleaned)
     if runtime == "onnx":
         device = "cpu"
         warnings = [] if options.device == "cpu" else [f"the onnx runtime runs on the CPU, not {options.device}"]

@@ -15,9 +15,12 @@ Runs on the CPU in minutes; features are cached in .cache/skinfeat.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import time
+
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -30,16 +33,23 @@ from engine.skin.refiner_model import SkinRefiner
 K = REFINER_CANDIDATES
 
 
-def model_examples(model, cache_dir: str | None = None) -> dict:
+def heat_tag(options: SkinOptions) -> str:
+    """Short hash of the heat solve's options: cached features are only reused by the same heat."""
+    d = {k: v for k, v in vars(options).items() if k != "refiner"}
+    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def model_examples(model, cache_dir: str | None = None, heat: SkinOptions | None = None) -> dict:
     """Features (M, K, F), candidate bones (M, K), targets (M, K) (the artist's weight of
     each candidate on the welded vertex) and the artist's weight outside the candidates (M,).
-    Cached in ``cache_dir`` as <name>.npz when given."""
-    path = os.path.join(cache_dir, model.name + ".npz") if cache_dir else None
+    Cached in ``cache_dir``/<heat options hash>/<name>.npz when given."""
+    opts = replace(heat or SkinOptions(), refiner="")
+    path = os.path.join(cache_dir, heat_tag(opts), model.name + ".npz") if cache_dir else None
     if path and os.path.exists(path):
         return dict(np.load(path))
     sk, gt = model.weighted_skeleton()
     sk.deform[:] = True
-    heat = solve_bone_heat(model.mesh, sk, SkinOptions(refiner=""), K)
+    heat = solve_bone_heat(model.mesh, sk, opts, K)
     clean = heat.clean
     blocks = [f for _, f in heat_features(heat, sk)]
     x, bones = np.concatenate([f.x for f in blocks]), np.concatenate([f.bones for f in blocks])
@@ -52,6 +62,7 @@ def model_examples(model, cache_dir: str | None = None) -> dict:
     out = dict(x=x, bones=bones, target=target.astype(np.float32),
                outside=np.clip(1.0 - target.sum(axis=1), 0.0, 1.0).astype(np.float32))
     if path:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         np.savez(path, **out)
     return out
 
@@ -108,10 +119,14 @@ def predict(model: SkinRefiner, ex: dict) -> np.ndarray:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default=".cache/train_assets")
+    ap.add_argument("--data", action="append", default=[],
+                    help="folder of training .npz models (repeatable; default .cache/train_assets)")
     ap.add_argument("--holdout", default=None, help="folder whose .npz names are held out and scored")
     ap.add_argument("--out", default=None, help="save_pretrained folder for the trained refiner")
     ap.add_argument("--cache", default=".cache/skinfeat")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="heat options (SkinOptions fields) the features are solved with; the refiner must "
+                         "then run with the same options")
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
@@ -122,8 +137,10 @@ def main():
     if a.holdout:
         held = {os.path.splitext(f)[0] for f in os.listdir(a.holdout) if f.endswith(".npz")}
     t0 = time.perf_counter()
-    models = load_folder(a.data)
-    examples = {m.name: model_examples(m, a.cache) for m in models}
+    data = a.data or [".cache/train_assets"]
+    models = [m for d in data for m in load_folder(d)]
+    heat = SkinOptions().with_text(a.set)
+    examples = {m.name: model_examples(m, a.cache, heat) for m in models}
     print(f"features of {len(models)} models in {time.perf_counter() - t0:.0f} s; "
           f"artists' weight outside the {K} heat candidates: "
           f"{np.mean([e['outside'].mean() for e in examples.values()]):.4f}")
@@ -143,7 +160,7 @@ def main():
     if a.out:
         model.save_pretrained(a.out, safe_serialization=True)
         with open(os.path.join(a.out, "training.json"), "w") as f:
-            json.dump({"data": a.data, "models": len(train_set), "held_out": sorted(held), "epochs": a.epochs,
+            json.dump({"data": data, "heat": heat_tag(replace(heat, refiner="")), "set": a.set, "models": len(train_set), "held_out": sorted(held), "epochs": a.epochs,
                        "hidden": a.hidden, "lr": a.lr, "seed": a.seed, "candidates": K}, f, indent=1)
         print("saved", a.out)
 

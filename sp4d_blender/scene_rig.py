@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import bpy
 from .engine.autorig import AutoRigOptions, AutoRigResult, autorig
 from .engine.errors import InputError
 from .engine.mesh import MeshData

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..runtime.conditioning import COND_CHANNELS, normalise_vertices  # noqa: F401 (shared with the numpy twin)
+from ..runtime.conditioning import normalise_vertices  # noqa: F401 (shared with the numpy twin)
 from .raster import EXTENT, rasterize, vertex_normals
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -58,11 +58,28 @@ class SkinOptions:
     segments: str = "hierarchy"
     occluded: str = "next_visible"
     # off by default: 0.4 / 0.5 is the best setting on the training models
-    # (benchmarks/tune_rigid_shells.py) but its gain there is small and did not carry over
+    # (benchmarks/tune_skinning.py) but its gain there is small and did not carry over
     # (notes/SKINNING.md)
     rigid_dominance: float = 2.0
     rigid_max_fraction: float = 0.5
     refiner: str = BUNDLED_REFINER
+
+    def with_text(self, assignments: list[str]) -> "SkinOptions":
+        """A copy with fields set from 'FIELD=VALUE' strings (benchmarks' and scripts' --set):
+        'true'/'false' for flags, an empty value for an empty path (``refiner=``: off)."""
+        changes = {}
+        for text in assignments:
+            name, _, value = text.partition("=")
+            if name not in self.__dataclass_fields__:
+                raise ValueError(f"SkinOptions has no field {name!r}")
+            kind = type(getattr(self, name))
+            if kind is bool:
+                if value.lower() not in ("true", "false", "1", "0"):
+                    raise ValueError(f"{name}: use true or false, not {value!r}")
+                changes[name] = value.lower() in ("true", "1")
+            else:
+                changes[name] = kind(value)
+        return replace(self, **changes)
 
 
 def _check(mesh: MeshData, skeleton: Skeleton, options: SkinOptions) -> None:

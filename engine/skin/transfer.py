@@ -63,7 +63,6 @@ def transfer_weights(weights: SkinWeights, src_points: np.ndarray, src_shells: n
     idw /= np.maximum(idw.sum(axis=1, keepdims=True), 1e-300)
 
     n, kk = nb.shape
-    K = weights.indices.shape[1]
     src = np.maximum(nb, 0)
     bone = weights.indices[src]                             # (n, k, K)
     val = weights.weights[src].astype(np.float64) * idw[:, :, None]

@@ -136,7 +136,7 @@ def build_stylised(b, rng):
     eye_shells(b, top if rng.random() < 0.5 else body, _v(0, -R * 0.85, R * 1.25), R * rng.uniform(0.12, 0.22),
                R * 0.35)
     for s, sfx in _sides():
-        arm = b.chain("arm", _arc(_v(s * R * 0.8, 0, R), _v(s, 0, -0.3), R * 0.6, 2), [R * 0.18, R * 0.14, R * 0.1],
+        b.chain("arm", _arc(_v(s * R * 0.8, 0, R), _v(s, 0, -0.3), R * 0.6, 2), [R * 0.18, R * 0.14, R * 0.1],
                       body, 0.5, suffix=sfx)
         leg = b.chain("leg", _arc(_v(s * R * 0.45, 0, R * 0.3), _v(0, 0, -1), R * 0.45, 1),
                       [R * 0.22, R * 0.2], body, 0.35, suffix=sfx)

@@ -23,7 +23,6 @@ import logging
 import math
 import os
 import threading
-import time
 
 import numpy as np
 import torch
@@ -72,8 +71,6 @@ def load_rigged_npz(path: str):
 def synth_meshes(seed: int) -> list[PackedMesh]:
     """One procedural object -> its rest and posed meshes, packed (in the worker: the
     normalisation and part-colour encoding must not run on the training thread)."""
-    from .. import synth
-
     rng = np.random.default_rng(seed)
     from ..synth.generator import generate
 
@@ -235,7 +232,6 @@ class GPUData:
         return torch.rand(*shape, device=self.device, generator=self.g)
 
     def batch(self, b: int):
-        dev = self.device
         n_real = 0
         if self.real is not None:
             n_real = int((self._rand(b) < self.p_real).sum()) if self.synth is not None else b

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from engine.render import Cameras, MeshBatchItem, orbit_cameras, render_batch, render_mesh
+from engine.render import Cameras, orbit_cameras, render_batch, render_mesh
 from engine.synth import generate
 from engine.synth.primitives import unit_box, uv_sphere
 

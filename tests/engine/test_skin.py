@@ -162,3 +162,14 @@ def test_lbs_and_deformation_metric(reference_model):
     one = np.zeros_like(gt)
     one[:, 0] = 1
     assert deformation_error(m.mesh.vertices, one, gt, sk) > 0.01
+
+
+def test_options_from_text_parse_flags_paths_and_reject_unknown_fields():
+    """The --set FIELD=VALUE form the skinning benchmarks and the refiner trainer share."""
+    o = SkinOptions().with_text(["heat_weight=4", "normal_bias=false", "refiner=", "candidates=12"])
+    assert (o.heat_weight, o.normal_bias, o.refiner, o.candidates) == (4.0, False, "", 12)
+    assert SkinOptions().normal_bias is True and SkinOptions().refiner != ""   # the defaults are untouched
+    with pytest.raises(ValueError, match="no field"):
+        SkinOptions().with_text(["heat=4"])
+    with pytest.raises(ValueError, match="true or false"):
+        SkinOptions().with_text(["visibility=maybe"])
