@@ -9,6 +9,9 @@ tuning seeds 10_000_100.. that SP4D training never draws) saved as an
 ``engine.eval.reference.RiggedModel`` (rest mesh, generator's skeleton, dense weights), so
 ``tune_skeleton.py --npz .cache/tune_proc [--model-parts]`` and the other ``--npz``
 benchmarks read it like the extracted training models.
+
+Other seeds give training data in the same form: the skin refiner trains on the training
+models plus ``--seed0 5000000 --n 48 --out .cache/skin_proc_train`` (notes/SKINNING.md).
 """
 
 from __future__ import annotations

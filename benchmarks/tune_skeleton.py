@@ -88,7 +88,8 @@ def main():
                 raise SystemExit(f"{name}: lift options need --model-parts and a LiftOptions field")
         elif not hasattr(from_parts, name):
             raise SystemExit(f"engine.rig.from_parts has no constant {name}")
-        grid[name] = [_value(v) for v in values.split(",")]
+        text_field = name.startswith("lift.") and isinstance(getattr(LiftOptions(), name[5:]), str)
+        grid[name] = values.split(",") if text_field else [_value(v) for v in values.split(",")]
     sets = [(os.path.basename(os.path.normpath(f)), load_folder(f)) for f in folders]
     saved = {n: getattr(from_parts, n) for n in grid if not n.startswith("lift.")}
     cols = " ".join(f"{name + ' J2J/J2B':>22s}" for name, _ in sets) + ("  pooled J2J/J2B" if len(sets) > 1 else "")

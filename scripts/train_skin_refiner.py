@@ -79,14 +79,24 @@ def l1(pred: np.ndarray, ex: dict) -> float:
 
 
 def train(examples: list[dict], epochs: int, hidden: int, lr: float, seed: int, batch: int = 4096,
-          log=print) -> SkinRefiner:
+          log=print, members: int = 1) -> SkinRefiner:
+    """A SkinRefiner of ``members`` networks, each trained from its own seed (seed, seed + 1, ...)
+    on all of ``examples``."""
+    model = SkinRefiner(hidden=hidden, members=members)
+    for i, net in enumerate(model.nets):
+        _train_net(net, examples, epochs, lr, seed + i, batch, log if members == 1 else
+                   (lambda s, i=i: log(f"member {i + 1}/{members} {s}")))
+    return model.eval()
+
+
+def _train_net(model, examples: list[dict], epochs: int, lr: float, seed: int, batch: int, log) -> None:
+    """Fit one RefinerNet in place (its feature scales from the data, then AdamW on the L1)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     x = np.concatenate([e["x"] for e in examples])
     valid = np.concatenate([e["bones"] for e in examples]) >= 0
     target = np.concatenate([e["target"] for e in examples])
     weight = np.concatenate([np.full(len(e["x"]), 1.0 / len(e["x"])) for e in examples]) * len(examples)
-    model = SkinRefiner(hidden=hidden)
     flat = x[valid]
     model.mean.copy_(torch.from_numpy(flat.mean(axis=0)))
     model.std.copy_(torch.from_numpy(np.maximum(flat.std(axis=0), 1e-3)))
@@ -108,7 +118,6 @@ def train(examples: list[dict], epochs: int, hidden: int, lr: float, seed: int, 
             sched.step()
             total += float(loss.detach())
         log(f"epoch {epoch + 1}/{epochs} train L1 {total / per_epoch:.4f}")
-    return model.eval()
 
 
 def predict(model: SkinRefiner, ex: dict) -> np.ndarray:
@@ -131,6 +140,7 @@ def main():
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--members", type=int, default=1, help="networks trained from seeds seed.. and averaged")
     a = ap.parse_args()
     os.makedirs(a.cache, exist_ok=True)
     held = set()
@@ -146,7 +156,7 @@ def main():
           f"{np.mean([e['outside'].mean() for e in examples.values()]):.4f}")
     train_set = [e for n, e in examples.items() if n not in held]
     t0 = time.perf_counter()
-    model = train(train_set, a.epochs, a.hidden, a.lr, a.seed)
+    model = train(train_set, a.epochs, a.hidden, a.lr, a.seed, members=a.members)
     print(f"trained on {len(train_set)} models in {time.perf_counter() - t0:.0f} s; their mean L1 heat "
           f"{np.mean([l1(heat_baseline(e), e) for e in train_set]):.3f} refined "
           f"{np.mean([l1(predict(model, e), e) for e in train_set]):.3f}")
@@ -161,7 +171,7 @@ def main():
         model.save_pretrained(a.out, safe_serialization=True)
         with open(os.path.join(a.out, "training.json"), "w") as f:
             json.dump({"data": data, "heat": heat_tag(replace(heat, refiner="")), "set": a.set, "models": len(train_set), "held_out": sorted(held), "epochs": a.epochs,
-                       "hidden": a.hidden, "lr": a.lr, "seed": a.seed, "candidates": K}, f, indent=1)
+                       "hidden": a.hidden, "lr": a.lr, "seed": a.seed, "members": a.members, "candidates": K}, f, indent=1)
         print("saved", a.out)
 
 

@@ -49,7 +49,9 @@ class LiftOptions:
     0 = all three corners equally); smooth_iters: colour-smoothing steps on the mesh
     graph; min_part_frac: parts with fewer vertices (share of the mesh) are merged into
     neighbours; min_fragment_frac: a disconnected piece of a label in one shell is
-    re-labelled unless it holds at least this share of that label's vertices in the shell."""
+    re-labelled unless it holds at least this share of that label's vertices in the shell;
+    smoothness: weight of the mesh neighbours' labels against the colour in ``refine="mesh"``;
+    merge: colour distance under which that pass joins two parts."""
 
     bandwidth: float = 0.04   # chosen from 0.03..0.1 on the tuning set (notes/TRAINING.md)
     refine: str = "mesh"
@@ -57,6 +59,8 @@ class LiftOptions:
     smooth_iters: int = 2
     min_part_frac: float = 0.002
     min_fragment_frac: float = 0.2
+    smoothness: float = 4.0
+    merge: float = 0.06
 
     def __post_init__(self):
         if self.refine not in REFINERS:
@@ -104,7 +108,7 @@ def lift_part_colors(mesh: MeshData, face_ids: np.ndarray, part_colors: np.ndarr
     labels = _clean_fragments(labels, A, cm.shell_ids, int(labels.max()) + 1, o.min_part_frac, o.min_fragment_frac)
     _, labels = np.unique(labels, return_inverse=True)
     if o.refine == "mesh":
-        labels = _refine_on_mesh(cm, C, labels)
+        labels = _refine_on_mesh(cm, C, labels, smoothness=o.smoothness, merge=o.merge)
     elif o.refine == "creases":
         snapped = _snap_to_creases(mesh, cm.to_original(C), int(labels.max()) + 1)
         # a mesh too coarse for its creases to separate parts (a 96-vertex box pair) can

@@ -23,9 +23,11 @@ WEIGHTS_FILE = "diffusion_pytorch_model.safetensors"
 
 @dataclass
 class RefinerWeights:
-    """The refiner's tensors as float32 arrays (names as in the torch module's state dict)."""
+    """The refiner's tensors as float32 arrays (names as in the torch module's state dict:
+    ``nets.<member>.<layer>``) and its number of member networks."""
 
     tensors: dict
+    members: int = 1
 
     def linear(self, x: np.ndarray, name: str) -> np.ndarray:
         return x @ self.tensors[name + ".weight"].T + self.tensors[name + ".bias"]
@@ -47,24 +49,35 @@ def load_refiner(path: str = REFINER_DIR) -> RefinerWeights:
         from safetensors.numpy import load_file
 
         with open(os.path.join(path, "config.json")) as f:
-            if json.load(f).get("_class_name") != "SkinRefiner":
-                raise ValueError(f"{path} does not hold a SkinRefiner")
+            config = json.load(f)
+        if config.get("_class_name") != "SkinRefiner":
+            raise ValueError(f"{path} does not hold a SkinRefiner")
         tensors = {k: v.astype(np.float32) for k, v in load_file(os.path.join(path, WEIGHTS_FILE)).items()}
-        _CACHE[path] = RefinerWeights(tensors)
+        _CACHE[path] = RefinerWeights(tensors, int(config.get("members", 1)))
     return _CACHE[path]
 
 
 def refine(features: CandidateFeatures, model: RefinerWeights) -> np.ndarray:
-    """(M, K) refined weights for ``features`` (0 in empty slots; rows sum to 1): softmax
-    over the valid candidates of log(heat) + the network's correction."""
+    """(M, K) refined weights for ``features`` (0 in empty slots; rows sum to 1): the mean
+    over the member networks of a softmax over the valid candidates of log(heat) + that
+    network's correction."""
+    out = sum(_member(features, model, f"nets.{i}.") for i in range(model.members))
+    return out / model.members
+
+
+def _member(features: CandidateFeatures, model: RefinerWeights, prefix: str) -> np.ndarray:
+    """(M, K) weights of one member network (tensor names starting with ``prefix``)."""
     t = model.tensors
     valid = features.bones >= 0
     x = features.x
-    h = (x - t["mean"]) / t["std"]
-    h = _silu(model.linear(_silu(model.linear(h, "embed.0")), "embed.2"))
-    context = np.where(valid[..., None], h, -np.inf).max(axis=1, keepdims=True)
-    z = np.concatenate([h, np.broadcast_to(context, h.shape)], axis=-1)
-    correction = model.linear(_silu(model.linear(z, "score.0")), "score.2")[..., 0]
+    h = (x - t[prefix + "mean"]) / t[prefix + "std"]
+    h = _silu(model.linear(_silu(model.linear(h, prefix + "embed.0")), prefix + "embed.2"))
+    context = np.where(valid[..., None], h, -np.inf).max(axis=1, keepdims=True)     # (M, 1, H)
+    # score.0 on [h, context]: the context's half once per vertex, not once per candidate
+    w, bias = t[prefix + "score.0.weight"], t[prefix + "score.0.bias"]
+    hid = h.shape[-1]
+    z = h @ w[:, :hid].T + (context @ w[:, hid:].T + bias)
+    correction = model.linear(_silu(z), prefix + "score.2")[..., 0]
     logits = np.log(np.maximum(x[..., 0], 0) + 1e-4) + correction
     logits = np.where(valid, logits, -np.inf)
     logits -= np.where(valid.any(axis=1), logits.max(axis=1), 0.0)[:, None]

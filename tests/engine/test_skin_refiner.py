@@ -46,7 +46,7 @@ def test_bundled_refiner_numpy_matches_torch():
     files = os.listdir(REFINER_DIR)
     assert "diffusion_pytorch_model.safetensors" in files and not any(f.endswith((".bin", ".pt", ".pth")) for f in files)
     module = SkinRefiner.from_pretrained(REFINER_DIR, use_safetensors=True).eval()
-    assert float(module.std.min()) > 0  # trained feature scales travel with the weights
+    assert all(float(net.std.min()) > 0 for net in module.nets)  # trained feature scales travel with the weights
     feats = _features(_procedural(7, "spider"))
     with torch.no_grad():
         expect = module(torch.from_numpy(feats.x), torch.from_numpy(feats.bones >= 0)).double().numpy()
@@ -57,10 +57,13 @@ def test_bundled_refiner_numpy_matches_torch():
 
 
 def test_training_fits_the_rigs_it_sees():
-    """A short real training run on procedural rigs beats the heat it starts from on them."""
+    """A short real training run on procedural rigs beats the heat it starts from on them;
+    an ensemble's members are trained from their own seeds."""
     models = [_procedural(s, c) for s, c in ((1, "quadruped"), (2, "humanoid"), (4, "snake"))]
     examples = [trainer.model_examples(m) for m in models]
-    model = trainer.train(examples, epochs=3, hidden=32, lr=3e-3, seed=0, batch=1024, log=lambda s: None)
+    model = trainer.train(examples, epochs=3, hidden=32, lr=3e-3, seed=0, batch=1024, log=lambda s: None, members=2)
+    a, b = (net.score[0].weight for net in model.nets)
+    assert len(model.nets) == 2 and not torch.equal(a, b)
     heat = np.mean([trainer.l1(trainer.heat_baseline(e), e) for e in examples])
     refined = np.mean([trainer.l1(trainer.predict(model, e), e) for e in examples])
     assert refined < heat - 0.02, (heat, refined)
