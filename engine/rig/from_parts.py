@@ -153,6 +153,9 @@ MIN_PART_REL = 0.002
 # a symmetric object is rooted at the central part its legs hang from when a mirrored pair of
 # branches reaches this fraction of the height from the bottom (None: mass centre only)
 LEG_GROUND: float | None = 0.1
+# an object is mirror-symmetric (paired joints, .L/.R names) when its reflection error is
+# below this fraction of the bbox diagonal (``engine.rig.symmetry.is_symmetric``)
+SYMMETRY_TOL = 0.0125
 BEND_RADII = 1.5      # bend tolerance in part radii
 BEND_LENGTH = 0.12    # ... and as a fraction of the part's medial length
 LONG_RADII = 12.0     # a straight part longer than this many radii becomes a chain
@@ -333,7 +336,7 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         warnings.append(f"{n_bridge} part group(s) touch nothing else: attached through closest points")
     edges = spanning_tree(graph)
     plane = detect_symmetry(V)
-    symmetric = is_symmetric(plane)
+    symmetric = is_symmetric(plane, SYMMETRY_TOL)
     up, fwd = _frame(plane, symmetric)
     mirror, side = (mirror_parts(V, wl, plane) if symmetric
                     else (-np.ones(P, np.int64), np.zeros(P, np.int64)))
