@@ -28,6 +28,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 import engine.rig.from_parts as from_parts
 from engine.autorig import AutoRigOptions, segment_parts, skeleton_stage, uses_proxy
+from engine.eval.grid import grid_row
 from engine.eval.part_metrics import labels_from_weights
 from engine.eval.reference import load_folder
 from engine.eval.skeleton_metrics import skeleton_distances
@@ -102,7 +103,7 @@ def main():
                     lift = replace(lift, **{n[5:]: type(getattr(lift, n[5:]))(v)})
                 else:
                     setattr(from_parts, n, v)
-            means, pooled = [], []
+            per_set = []
             for _, models in sets:
                 rows = []
                 for m in models:
@@ -113,13 +114,8 @@ def main():
                         sk = from_parts.skeleton_from_parts(m.mesh, labels_from_weights(w)).skeleton
                     s = skeleton_distances(sk, gt, m.mesh)
                     rows.append((s.j2j, s.j2b))
-                means.append(np.mean(rows, axis=0))
-                pooled += rows
-            out = " ".join(f"{r[0]:14.3f} / {r[1]:5.3f}" for r in means)
-            if len(sets) > 1:
-                p = np.mean(pooled, axis=0)
-                out += f"  {p[0]:7.3f} / {p[1]:5.3f}"
-            print(" ".join(f"{str(v):>14s}" for v in combo) + " " + out, flush=True)
+                per_set.append(rows)
+            print(grid_row(combo, per_set), flush=True)
     finally:
         for n, v in saved.items():
             setattr(from_parts, n, v)

@@ -21,8 +21,7 @@ import itertools
 import os
 from dataclasses import replace
 
-import numpy as np
-
+from engine.eval.grid import grid_row
 from engine.eval.reference import load_folder
 from engine.eval.skin_metrics import skin_metrics
 from engine.skin import SkinOptions, compute_weights
@@ -55,7 +54,7 @@ def main():
           + ("   pooled L1/deform%" if len(sets) > 1 else "") + "   (" + ", ".join(str(len(m)) for _, m in sets) + " models)")
     for combo in combos:
         opts = replace(base, **dict(zip(grid, combo)))
-        means, pooled = [], []
+        per_set = []
         for _, models in sets:
             rows = []
             for m in models:
@@ -64,13 +63,8 @@ def main():
                 w = compute_weights(m.mesh, sk, opts).to_dense(sk.n_bones)
                 s = skin_metrics(m.mesh.vertices, w, gt, sk, n_poses=a.poses)
                 rows.append((s.l1, 100 * s.deformation))
-            means.append(np.mean(rows, axis=0))
-            pooled += rows
-        out = " ".join(f"{r[0]:18.3f} / {r[1]:5.3f}" for r in means)
-        if len(sets) > 1:
-            p = np.mean(pooled, axis=0)
-            out += f"   {p[0]:7.3f} / {p[1]:5.3f}"
-        print(" ".join(f"{str(v):>14s}" for v in combo) + " " + out, flush=True)
+            per_set.append(rows)
+        print(grid_row(combo, per_set, 18), flush=True)
 
 
 if __name__ == "__main__":

@@ -156,3 +156,13 @@ def test_footage_means_score_a_failure_as_the_worst_value():
     assert WORST_CHAMFER == worst_value("chamfer_baseline") and worst_value("iou_model") == 0.0
     with pytest.raises(KeyError):
         worst_value("generate_s")
+
+
+def test_grid_row_means_per_set_and_pooled():
+    from engine.eval.grid import grid_row
+
+    row = grid_row((0.5, "mesh"), [[(1.0, 2.0), (3.0, 4.0)], [(5.0, 6.0)]], width=6)
+    values = [float(t) for t in row.replace("/", " ").split()[2:]]
+    # set means (2, 3) and (5, 6); pooled over the three models (3, 4), not the mean of means
+    assert values == [2.0, 3.0, 5.0, 6.0, 3.0, 4.0] and row.split()[:2] == ["0.5", "mesh"]
+    assert len(grid_row((), [[(1.0, 2.0)]]).split()) == 3   # one set: no pooled column
