@@ -134,7 +134,8 @@ def segment_parts(mesh: MeshData, options: AutoRigOptions, progress: ProgressFn 
     runtime = resolve_runtime(options.runtime, options.device if wants_cuda else "cpu", options.model)
     predict = predict or predict_parts
     kwargs = dict(model_dir=options.model, seed=options.seed, progress=progress,
-                  steps=options.steps or DEFAULT_STEPS, samples=options.samples, runtime=runtime, lift=options.lift, cleaned=cleaned)
+                  steps=options.steps or DEFAULT_STEPS, samples=options.samples, runtime=runtime, lift=options.lift,
+                  cleaned=cleaned)
     if runtime == "onnx":
         device = "cpu"
         warnings = [] if options.device == "cpu" else [f"the onnx runtime runs on the CPU, not {options.device}"]

@@ -1,15 +1,17 @@
 """Train the skin refiner (engine.skin.refiner_model; run by engine.skin.refine) on artists' weights.
 
     .venv/bin/python scripts/train_skin_refiner.py --data .cache/train_assets \
-        [--holdout .cache/tune_assets] --out models/skin-refiner
+        --data .cache/skin_proc_train --members 3 [--holdout .cache/tune_assets] --out models/skin-refiner
 
-For every model of --data: strip the weights, solve bone heat on the artist's skeleton
+(``.cache/skin_proc_train``: ``benchmarks/procedural_tuning_set.py --seed0 5000000 --out
+.cache/skin_proc_train``, 48 procedural rigs.) For every model of the --data folders: strip the weights, solve bone heat on the artist's skeleton
 (the bones that carry weight, as benchmarks/eval_skinning.py does), and learn to map each
 vertex's heat candidates to the artist's weights. --holdout names models (the .npz file
 names of that folder) that are left out of training and scored: the held-out L1 of the
 refined candidate weights against the heat's, per model and on average. Models are weighted
 equally (each model's vertices share one unit of loss), as the benchmark averages models.
-Runs on the CPU in minutes; features are cached in .cache/skinfeat.
+--members N trains N networks from seeds seed.. and ships their average. Runs on the CPU in
+minutes per network; features are cached in .cache/skinfeat/<hash of the heat options>.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import hashlib
 import json
 import os
 import time
-
 from dataclasses import replace
 
 import numpy as np
