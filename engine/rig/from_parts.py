@@ -155,7 +155,7 @@ MIN_PART_REL = 0.002
 LEG_GROUND: float | None = 0.1
 # an object is mirror-symmetric (paired joints, .L/.R names) when its reflection error is
 # below this fraction of the bbox diagonal (``engine.rig.symmetry.is_symmetric``)
-SYMMETRY_TOL = 0.0125
+SYMMETRY_TOL = 0.01
 BEND_RADII = 1.5      # bend tolerance in part radii
 BEND_LENGTH = 0.12    # ... and as a fraction of the part's medial length
 LONG_RADII = 12.0     # a straight part longer than this many radii becomes a chain
