@@ -13,9 +13,11 @@ agrees when it says the same; saying nothing (``part_3``) or something else disa
 Table per model (agree/total per category) and totals, for the training models
 (``.cache/train_assets``, where naming rules are chosen) and the 16 ``shared/assets``
 models (``.cache/assets``, measured only). Parts are the artists' (argmax of the weights),
-as in ``eval_skeleton.py``.
+as in ``eval_skeleton.py``; ``--model-parts`` rigs the 17 tuning models from the shipped
+SP4D model's parts instead (what Auto-Rig names), so naming rules can be checked on the
+parts users get, which are no clean mirrors.
 
-Usage: .venv/bin/python benchmarks/eval_naming.py [--only NAME_SUBSTRING] [--set train|assets|both] [-v]
+Usage: .venv/bin/python benchmarks/eval_naming.py [--only NAME_SUBSTRING] [--set train|assets|both | --model-parts] [-v]
 """
 
 from __future__ import annotations
@@ -87,11 +89,19 @@ def match_bones(heads: np.ndarray, tails: np.ndarray, gt_heads: np.ndarray, gt_t
     return d.reshape(len(heads), n_samples, -1).mean(axis=1).argmin(axis=1)
 
 
-def score_model(model, verbose: bool = False) -> dict[str, tuple[int, int]]:
-    """{category: (agree, total)} for one RiggedModel, parts from the artist's weights."""
+def score_model(model, verbose: bool = False, model_parts: bool = False) -> dict[str, tuple[int, int]]:
+    """{category: (agree, total)} for one RiggedModel, parts from the artist's weights, or
+    (``model_parts``) Auto-Rig's skeleton stage on the shipped SP4D model's parts (views
+    cached by ``tune_skeleton.model_parts``)."""
     gt, w = model.weighted_skeleton()
-    rig = skeleton_from_parts(model.mesh, labels_from_weights(w))
-    sk = rig.skeleton
+    if model_parts:
+        from engine.autorig import AutoRigOptions, skeleton_stage
+        from engine.parts.lift import LiftOptions
+        from tune_skeleton import model_parts as sp4d_parts
+
+        sk = skeleton_stage(*sp4d_parts(model, None, LiftOptions()), AutoRigOptions())[1][0]
+    else:
+        sk = skeleton_from_parts(model.mesh, labels_from_weights(w)).skeleton
     near = match_bones(sk.heads, sk.tails, gt.heads, gt.tails)
     out = {c: [0, 0] for c in CATEGORIES}
     for b, g in enumerate(near):
@@ -114,12 +124,12 @@ def _cell(a: int, t: int) -> str:
     return f"{a:3d}/{t:<3d}" if t else f"{'-':>7s}"
 
 
-def table(models, title: str, verbose: bool = False) -> dict[str, tuple[int, int]]:
+def table(models, title: str, verbose: bool = False, model_parts: bool = False) -> dict[str, tuple[int, int]]:
     print(title)
     print(f"{'model':40s} " + " ".join(f"{c:>7s}" for c in CATEGORIES) + f" {'all':>7s}")
     total = {c: [0, 0] for c in CATEGORIES}
     for m in models:
-        s = score_model(m, verbose)
+        s = score_model(m, verbose, model_parts)
         a, t = sum(v[0] for v in s.values()), sum(v[1] for v in s.values())
         print(f"{m.name[:40]:40s} " + " ".join(_cell(*s[c]) for c in CATEGORIES) + f" {_cell(a, t)}")
         for c in CATEGORIES:
@@ -139,7 +149,14 @@ def main() -> None:
     ap.add_argument("--set", default="both", choices=("train", "assets", "both"),
                     help="train: .cache/train_assets (choose rules here); assets: .cache/assets (measure only)")
     ap.add_argument("-v", "--verbose", action="store_true", help="list the disagreeing bones")
+    ap.add_argument("--model-parts", action="store_true",
+                    help="the 17 tuning models (.cache/tune_assets) rigged from the shipped SP4D model's parts "
+                         "(Auto-Rig's skeleton stage) instead of --set")
     args = ap.parse_args()
+    if args.model_parts:
+        table(load_folder(os.path.join(ROOT, ".cache", "tune_assets"), args.only),
+              "Tuning models (.cache/tune_assets), the SP4D model's parts", args.verbose, model_parts=True)
+        return
     if args.set in ("train", "both"):
         table(load_folder(os.path.join(ROOT, ".cache", "train_assets"), args.only),
               "Training models (.cache/train_assets), artists' parts", args.verbose)
