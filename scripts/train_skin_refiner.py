@@ -83,34 +83,36 @@ def train(examples: list[dict], epochs: int, hidden: int, lr: float, seed: int, 
           log=print, members: int = 1) -> SkinRefiner:
     """A SkinRefiner of ``members`` networks, each trained from its own seed (seed, seed + 1, ...)
     on all of ``examples``."""
-    model = SkinRefiner(hidden=hidden, members=members)
-    for i, net in enumerate(model.nets):
-        _train_net(net, examples, epochs, lr, seed + i, batch, log if members == 1 else
-                   (lambda s, i=i: log(f"member {i + 1}/{members} {s}")))
-    return model.eval()
-
-
-def _train_net(model, examples: list[dict], epochs: int, lr: float, seed: int, batch: int, log) -> None:
-    """Fit one RefinerNet in place (its feature scales from the data, then AdamW on the L1)."""
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
     x = np.concatenate([e["x"] for e in examples])
     valid = np.concatenate([e["bones"] for e in examples]) >= 0
     target = np.concatenate([e["target"] for e in examples])
     weight = np.concatenate([np.full(len(e["x"]), 1.0 / len(e["x"])) for e in examples]) * len(examples)
     flat = x[valid]
-    model.mean.copy_(torch.from_numpy(flat.mean(axis=0)))
-    model.std.copy_(torch.from_numpy(np.maximum(flat.std(axis=0), 1e-3)))
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    per_epoch = int(np.ceil(len(x) / batch))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * per_epoch, pct_start=0.1)
+    mean, std = torch.from_numpy(flat.mean(axis=0)), torch.from_numpy(np.maximum(flat.std(axis=0), 1e-3))
     xt, vt, tt = torch.from_numpy(x), torch.from_numpy(valid), torch.from_numpy(target)
     # sample vertices in proportion to their model's weight, so every model counts alike
     p = weight / weight.sum()
+    model = SkinRefiner(hidden=hidden, members=members)
+    for i, net in enumerate(model.nets):
+        net.mean.copy_(mean)
+        net.std.copy_(std)
+        _train_net(net, xt, vt, tt, p, epochs, lr, seed + i, batch, log if members == 1 else
+                   (lambda s, i=i: log(f"member {i + 1}/{members} {s}")))
+    return model.eval()
+
+
+def _train_net(model, xt, vt, tt, p: np.ndarray, epochs: int, lr: float, seed: int, batch: int, log) -> None:
+    """Fit one RefinerNet in place with AdamW on the L1: xt (n, K, F) features, vt (n, K)
+    valid candidates, tt (n, K) targets, p (n,) each vertex's sampling probability."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    per_epoch = int(np.ceil(len(xt) / batch))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * per_epoch, pct_start=0.1)
     for epoch in range(epochs):
         total = 0.0
         for _ in range(per_epoch):
-            i = torch.from_numpy(rng.choice(len(x), batch, p=p))
+            i = torch.from_numpy(rng.choice(len(xt), batch, p=p))
             pred = model(xt[i], vt[i])
             loss = (pred - tt[i]).abs().sum(dim=1).mean()
             opt.zero_grad()

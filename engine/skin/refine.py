@@ -61,15 +61,20 @@ def refine(features: CandidateFeatures, model: RefinerWeights) -> np.ndarray:
     """(M, K) refined weights for ``features`` (0 in empty slots; rows sum to 1): the mean
     over the member networks of a softmax over the valid candidates of log(heat) + that
     network's correction."""
-    out = sum(_member(features, model, f"nets.{i}.") for i in range(model.members))
+    valid = features.bones >= 0
+    log_heat = np.log(np.maximum(features.x[..., 0], 0) + 1e-4)
+    out = 0.0
+    for i in range(model.members):
+        logits = np.where(valid, log_heat + _correction(features.x, valid, model, f"nets.{i}."), -np.inf)
+        logits -= np.where(valid.any(axis=1), logits.max(axis=1), 0.0)[:, None]
+        e = np.where(valid, np.exp(logits), 0.0)
+        out = out + (e / np.maximum(e.sum(axis=1, keepdims=True), 1e-30)).astype(np.float64)
     return out / model.members
 
 
-def _member(features: CandidateFeatures, model: RefinerWeights, prefix: str) -> np.ndarray:
-    """(M, K) weights of one member network (tensor names starting with ``prefix``)."""
+def _correction(x: np.ndarray, valid: np.ndarray, model: RefinerWeights, prefix: str) -> np.ndarray:
+    """(M, K) one member network's correction of the log heat (tensor names start with ``prefix``)."""
     t = model.tensors
-    valid = features.bones >= 0
-    x = features.x
     h = (x - t[prefix + "mean"]) / t[prefix + "std"]
     h = _silu(model.linear(_silu(model.linear(h, prefix + "embed.0")), prefix + "embed.2"))
     context = np.where(valid[..., None], h, -np.inf).max(axis=1, keepdims=True)     # (M, 1, H)
@@ -77,9 +82,4 @@ def _member(features: CandidateFeatures, model: RefinerWeights, prefix: str) -> 
     w, bias = t[prefix + "score.0.weight"], t[prefix + "score.0.bias"]
     hid = h.shape[-1]
     z = h @ w[:, :hid].T + (context @ w[:, hid:].T + bias)
-    correction = model.linear(_silu(z), prefix + "score.2")[..., 0]
-    logits = np.log(np.maximum(x[..., 0], 0) + 1e-4) + correction
-    logits = np.where(valid, logits, -np.inf)
-    logits -= np.where(valid.any(axis=1), logits.max(axis=1), 0.0)[:, None]
-    e = np.where(valid, np.exp(logits), 0.0)
-    return (e / np.maximum(e.sum(axis=1, keepdims=True), 1e-30)).astype(np.float64)
+    return model.linear(_silu(z), prefix + "score.2")[..., 0]

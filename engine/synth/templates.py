@@ -137,7 +137,7 @@ def build_stylised(b, rng):
                R * 0.35)
     for s, sfx in _sides():
         b.chain("arm", _arc(_v(s * R * 0.8, 0, R), _v(s, 0, -0.3), R * 0.6, 2), [R * 0.18, R * 0.14, R * 0.1],
-                      body, 0.5, suffix=sfx)
+                body, 0.5, suffix=sfx)
         leg = b.chain("leg", _arc(_v(s * R * 0.45, 0, R * 0.3), _v(0, 0, -1), R * 0.45, 1),
                       [R * 0.22, R * 0.2], body, 0.35, suffix=sfx)
         foot = b.bone("foot" + sfx, b.tails[leg[-1]], b.tails[leg[-1]] + _v(0, -R * 0.3, 0), leg[-1], 0.3)
