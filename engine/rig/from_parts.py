@@ -156,6 +156,12 @@ LEG_GROUND: float | None = 0.1
 # an object is mirror-symmetric (paired joints, .L/.R names) when its reflection error is
 # below this fraction of the bbox diagonal (``engine.rig.symmetry.is_symmetric``)
 SYMMETRY_TOL = 0.01
+# between SYMMETRY_TOL and this, an object counts as mirrored only when its part tree is a
+# mirror too (``mirrored_tree``): artists' clean parts of a slightly lopsided model are, the
+# model's parts of a borderline object often are not (a leg's pieces hanging from each other
+# across the plane), and naming those .L/.R crosses the sides (None: no second chance)
+LOOSE_SYMMETRY_TOL = 0.0125
+MIRRORED_SHARE = 0.5
 BEND_RADII = 1.5      # bend tolerance in part radii
 BEND_LENGTH = 0.12    # ... and as a fraction of the part's medial length
 LONG_RADII = 12.0     # a straight part longer than this many radii becomes a chain
@@ -337,14 +343,24 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     edges = spanning_tree(graph)
     plane = detect_symmetry(V)
     symmetric = is_symmetric(plane, SYMMETRY_TOL)
-    up, fwd = _frame(plane, symmetric)
-    mirror, side = (mirror_parts(V, wl, plane) if symmetric
-                    else (-np.ones(P, np.int64), np.zeros(P, np.int64)))
-    root = _hips_root(edges, mirror, V @ up, wl, P) if symmetric else -1
-    if root < 0:
-        root = choose_root(graph, edges, mass=_part_areas(V, cm.mesh.faces, wl, P))
-        root = _chain_root_at_bottom(edges, root, V @ up, wl, P)
-    tree = orient_tree(P, edges, root)
+    loose = not symmetric and LOOSE_SYMMETRY_TOL is not None and is_symmetric(plane, LOOSE_SYMMETRY_TOL)
+    mass = _part_areas(V, cm.mesh.faces, wl, P)
+
+    def oriented(sym: bool):
+        up, fwd = _frame(plane, sym)
+        mirror, side = (mirror_parts(V, wl, plane) if sym
+                        else (-np.ones(P, np.int64), np.zeros(P, np.int64)))
+        root = _hips_root(edges, mirror, V @ up, wl, P) if sym else -1
+        if root < 0:
+            root = choose_root(graph, edges, mass=mass)
+            root = _chain_root_at_bottom(edges, root, V @ up, wl, P)
+        return up, fwd, mirror, side, orient_tree(P, edges, root)
+
+    up, fwd, mirror, side, tree = oriented(symmetric or loose)
+    if loose:
+        symmetric = mirrored_tree(tree.parent, mirror, side) >= MIRRORED_SHARE
+        if not symmetric:
+            up, fwd, mirror, side, tree = oriented(False)
     if not symmetric:
         warnings.append("no mirror symmetry found: bones are not named .L/.R")
 
@@ -456,6 +472,19 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     if len(sk.roots()) != 1:  # the part tree has one root; anything else is a bug here, not bad input
         raise RuntimeError(f"skeleton_from_parts built {len(sk.roots())} root bones instead of one")
     return PartRig(sk, first_bone, cm.to_original(wl).astype(np.int64), bool(symmetric), warnings, plane)
+
+
+def mirrored_tree(parent: np.ndarray, mirror: np.ndarray, side: np.ndarray) -> float:
+    """How far a part tree is its own mirror image: the share of paired parts (side != 0)
+    that hang from their twin's parent's twin, or with their twin from one central part
+    (1.0 when nothing is paired). parent (P,) (-1 at the root), mirror / side (P,) from
+    ``mirror_parts``."""
+    pairs = np.flatnonzero(side != 0)
+    if not len(pairs):
+        return 1.0
+    p, q = parent[pairs], parent[mirror[pairs]]
+    ok = (p >= 0) & (q >= 0) & (mirror[np.maximum(p, 0)] == q) & ((p != q) | (side[np.maximum(p, 0)] == 0))
+    return float(ok.mean())
 
 
 def _symmetrize(heads, tails, bone_part, bone_seg, mirror, side, plane, part_parent):

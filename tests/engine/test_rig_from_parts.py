@@ -268,3 +268,20 @@ def test_flat_ring_parts_end_at_their_centre():
     ends = np.vstack([sk.heads, sk.tails])
     assert np.abs(ends[:, :2]).max() < 0.05, ends
     assert ends[:, 2].min() < -3.9 and ends[:, 2].max() > 3.9
+
+
+def test_mirrored_tree_share():
+    """A part tree whose twins hang from twins (or one central part) is its own mirror; one
+    whose leg pieces hang from each other across the plane (what the model's parts of a
+    borderline object gave) is not, so the loose symmetry tolerance does not name it .L/.R."""
+    from engine.rig.from_parts import MIRRORED_SHARE, mirrored_tree
+
+    # 0 body; 1/2 thighs .L/.R on the body; 3/4 shins .L/.R on their thighs
+    mirror = np.array([0, 2, 1, 4, 3])
+    side = np.array([0, 1, -1, 1, -1])
+    assert mirrored_tree(np.array([-1, 0, 0, 1, 2]), mirror, side) == 1.0
+    # the right thigh hangs from the left shin, the right shin from the body
+    crossed = mirrored_tree(np.array([-1, 0, 3, 1, 0]), mirror, side)
+    assert crossed < MIRRORED_SHARE
+    # nothing paired: a central-only tree is trivially its own mirror
+    assert mirrored_tree(np.array([-1, 0]), np.array([0, 1]), np.zeros(2, int)) == 1.0
