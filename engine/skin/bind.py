@@ -40,6 +40,10 @@ class SkinOptions:
                       share of its weight is bound rigidly to that bone (> 1 = off).
     rigid_max_fraction: shells with more than this fraction of the vertices are never
                       made rigid (the body skin).
+    mirror_tol:       on a mirror-symmetric mesh and skeleton, each vertex's weights are
+                      averaged with its mirror vertex's (bones swapped) where the reflection
+                      lands within this fraction of the bbox diagonal (0 = off;
+                      ``engine.skin.mirror``).
     refiner:          folder of a trained ``SkinRefiner`` that corrects the heat toward
                       artists' weights (BUNDLED_REFINER = models/skin-refiner, "" = off). Used
                       when no part prior is given (Rebind, ``sp4d skin``); with part
@@ -62,6 +66,9 @@ class SkinOptions:
     # (notes/SKINNING.md)
     rigid_dominance: float = 2.0
     rigid_max_fraction: float = 0.5
+    # neutral on the tuning models' L1 (their heat is already mirrored), halves the
+    # asymmetry of Auto-Rig's part-driven weights (notes/SKINNING.md)
+    mirror_tol: float = 0.005
     refiner: str = BUNDLED_REFINER
 
     def with_text(self, assignments: list[str]) -> "SkinOptions":
@@ -218,6 +225,10 @@ def compute_weights(mesh: MeshData, skeleton: Skeleton, options: SkinOptions | N
     # never prune a vertex to nothing: keep its strongest bone
     gone = (pruned <= 0).all(axis=1)
     pruned[gone] = vals[gone]
+    if options.mirror_tol > 0:
+        from .mirror import mirror_average
+
+        pruned, idx, _ = mirror_average(clean.mesh.vertices, pruned, idx, heat.heads, heat.tails, options.mirror_tol)
     w, i = smooth_top_k(pruned, idx, k)
     w, i = rigid_shells(w, i, clean.shell_ids, options.rigid_dominance, options.rigid_max_fraction)
     i = np.where(i >= 0, deform[np.maximum(i, 0)], -1)

@@ -173,3 +173,30 @@ def test_options_from_text_parse_flags_paths_and_reject_unknown_fields():
         SkinOptions().with_text(["heat=4"])
     with pytest.raises(ValueError, match="true or false"):
         SkinOptions().with_text(["visibility=maybe"])
+
+
+def test_mirror_average_makes_weights_symmetric():
+    """Weights of a mirrored point set and skeleton come out mirrored (a vertex's weight on a
+    bone equals its mirror vertex's on the mirror bone); a skeleton with an unpaired bone
+    leaves the weights as they were."""
+    from engine.skin.mirror import mirror_average
+
+    rng = np.random.default_rng(0)
+    half = rng.uniform([0.05, -1, 0], [1, 1, 2], size=(200, 3))
+    V = np.vstack([half, half * [-1, 1, 1]])                      # mirror plane x = 0
+    heads = np.array([[0, 0, 0], [0.5, 0, 1], [-0.5, 0, 1]], float)  # spine, arm.L, arm.R
+    tails = np.array([[0, 0, 2], [1, 0, 1], [-1, 0, 1]], float)
+    vals = rng.uniform(0.1, 1, size=(400, 2))
+    bones = np.where(V[:, :1] > 0, [[0, 1]], [[0, 2]])             # noisy, one-sided weights
+    v, i, n = mirror_average(V, vals, bones, heads, tails, vertex_tol=1e-3)
+    assert n == 400 and v.shape == (400, 4)
+    dense = np.zeros((400, 3))
+    np.add.at(dense, (np.repeat(np.arange(400), 4)[i.ravel() >= 0], i.ravel()[i.ravel() >= 0]), v.ravel()[i.ravel() >= 0])
+    mirrored = dense[np.r_[200:400, 0:200]][:, [0, 2, 1]]
+    np.testing.assert_allclose(dense, mirrored, atol=1e-12)
+    total = vals.sum(axis=1)
+    np.testing.assert_allclose(dense.sum(axis=1), (total + total[np.r_[200:400, 0:200]]) / 2)
+    # an unpaired bone: not a mirrored skeleton, nothing averaged
+    v2, i2, n2 = mirror_average(V, vals, bones, heads, tails + [[0, 0, 0], [0, 0, 0], [0, 0.5, 0]], 1e-3)
+    assert n2 == 0 and np.array_equal(v2[:, :2], vals) and np.array_equal(i2[:, :2], bones)
+
