@@ -55,7 +55,7 @@ class AutoRigOptions:
     spine_bones: int = 0
     neck_bones: int = 0
     tail_bones: int = 0
-    # paired joints made exact mirrors when the object is mirror-symmetric
+    # paired joints made exact mirrors (and weights mirrored) when the object is mirror-symmetric
     symmetry: bool = True
     runtime: str = "auto"
     lift: LiftOptions = field(default_factory=LiftOptions)
@@ -213,7 +213,7 @@ def autorig(mesh: MeshData, options: AutoRigOptions | None = None,
         "skeleton", lambda progress: skeleton_stage(work, labels, options, cleaned))
     weights = stages.run(
         "skinning", compute_weights, work, skeleton,
-        SkinOptions(max_influences=options.max_influences),
+        SkinOptions(max_influences=options.max_influences, **({} if options.symmetry else {"mirror_tol": 0.0})),
         part_labels=skin_labels, part_to_bone=skin_parts)
     labels, warnings = rig.labels, list(getattr(parts, "warnings", None) or []) + rig_warnings
     if proxy is not None:

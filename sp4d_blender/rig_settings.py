@@ -23,7 +23,7 @@ def rig_setting_properties() -> dict:
                    ("mixamo", "Mixamo", "mixamorig:LeftUpLeg, mixamorig:RightArm ... (humanoid rigs)")]),
         "symmetry": bpy.props.BoolProperty(
             name="Symmetry", default=True,
-            description="Make paired joints exact mirrors when the object is mirror-symmetric"),
+            description="Make paired joints exact mirrors and weights mirror-symmetric when the object is mirror-symmetric"),
         "spine_bones": bpy.props.IntProperty(
             name="Spine Bones", default=0, min=0, max=8,
             description="Bones along the spine (0: as the parts give them; 3 for a humanoid rig)"),

@@ -225,11 +225,13 @@ def compute_weights(mesh: MeshData, skeleton: Skeleton, options: SkinOptions | N
     # never prune a vertex to nothing: keep its strongest bone
     gone = (pruned <= 0).all(axis=1)
     pruned[gone] = vals[gone]
+    w, i = smooth_top_k(pruned, idx, k)
     if options.mirror_tol > 0:
         from .mirror import mirror_average
 
-        pruned, idx, _ = mirror_average(clean.mesh.vertices, pruned, idx, heat.heads, heat.tails, options.mirror_tol)
-    w, i = smooth_top_k(pruned, idx, k)
+        # after the limit, so that fewer vertices touch a bone without a twin
+        w, i, _ = mirror_average(clean.mesh.vertices, w, i, heat.heads, heat.tails, options.mirror_tol)
+        w, i = smooth_top_k(w, i, k)
     w, i = rigid_shells(w, i, clean.shell_ids, options.rigid_dominance, options.rigid_max_fraction)
     i = np.where(i >= 0, deform[np.maximum(i, 0)], -1)
     report(1.0, "done")

@@ -42,7 +42,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--tail-bones", type=int, default=0, metavar="N",
                         help="bones along the tail (0-8; 0 = as the parts give them)")
     parser.add_argument("--no-symmetry", dest="symmetry", action="store_false", default=None,
-                        help="keep paired joints where the parts put them instead of exact mirrors")
+                        help="keep paired joints and weights where the parts put them instead of exact mirrors")
     parser.add_argument("--overwrite", action="store_true",
                         help="allow OUTPUT to be the INPUT file (replaced only on success)")
     parser.add_argument("--part-colors", action="store_true",
