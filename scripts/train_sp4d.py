@@ -50,6 +50,8 @@ def main():
     ap.add_argument("--p-real", type=float, default=0.25)
     ap.add_argument("--p-footage", type=float, default=0.2)
     ap.add_argument("--w-contrastive", type=float, default=0.05)
+    ap.add_argument("--part-balance", type=float, default=0.0,
+                    help="part-loss pixels weighted by their part's area ** -P (0 = uniform; 1 = parts alike)")
     ap.add_argument("--bench", action="store_true")
     ap.add_argument("--compile", action="store_true")
     ap.add_argument("--log-every", type=int, default=50)
@@ -118,7 +120,7 @@ def main():
                       steps=a.steps, minutes=a.minutes, p_real=a.p_real, p_footage=a.p_footage,
                       w_contrastive=a.w_contrastive, seed=a.seed0, compile=a.compile, log_every=a.log_every,
                       schedule=a.schedule, ema=a.ema, ckpt_every_min=a.ckpt_every_min, warmup=a.warmup,
-                      echo=a.echo, portable_kinds=tuple(a.portable.split(",")))
+                      echo=a.echo, portable_kinds=tuple(a.portable.split(",")), part_balance=a.part_balance)
     res = train(cfg, data, a.out, resume=a.resume, log=log, pool_builder=pb)
     summ = {"steps_total": res["step"], "steps_chunk": res["steps_this_chunk"], "train_seconds": round(res["seconds"], 1),
             "last": res["history"][-1] if res["history"] else None, "synth_entries": data.synth.n_objects if data.synth else 0,

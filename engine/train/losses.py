@@ -92,3 +92,27 @@ def part_contrastive_loss(features: torch.Tensor, part_id: torch.Tensor, proj: t
         return features.sum() * 0
     loss = -(logp * pos).sum(1)[has] / npos[has]
     return loss.mean()
+
+
+def part_balance_weights(part_id: torch.Tensor, power: float) -> torch.Tensor:
+    """Per-pixel weights that lift small parts in the part branch's denoising loss.
+
+    part_id: (B, V, T, H, W) int, -1 background. A part pixel gets (pixels of its part in
+    that image) ** -power, scaled so the part pixels of each image keep a mean weight of 1
+    (the loss scale, and so the learning rate, stay as they were); background pixels get 1.
+    power 0 = uniform (every pixel alike, small parts count by their area), 1 = every part
+    of an image counts alike. Returns (B, V, T, 1, H, W) float32.
+    """
+    b, v, t, h, w = part_id.shape
+    n = b * v * t
+    flat = part_id.reshape(n, h * w)
+    fg = flat >= 0
+    if power == 0 or not fg.any():
+        return torch.ones(b, v, t, 1, h, w, device=part_id.device)
+    k = int(flat.max().item()) + 1
+    key = torch.arange(n, device=flat.device)[:, None] * k + flat.clamp(min=0)
+    cnt = torch.zeros(n * k, device=flat.device).index_add_(0, key[fg], torch.ones(int(fg.sum()), device=flat.device))
+    wt = torch.where(fg, cnt[key].clamp(min=1) ** -power, torch.zeros((), device=flat.device))
+    mean = wt.sum(1, keepdim=True) / fg.sum(1, keepdim=True).clamp(min=1)
+    wt = torch.where(fg, wt / mean.clamp(min=1e-12), torch.ones((), device=flat.device))
+    return wt.view(b, v, t, 1, h, w)

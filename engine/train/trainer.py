@@ -24,7 +24,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from ..models import build_model
-from .losses import edm_targets, part_contrastive_loss, sample_sigma
+from .losses import edm_targets, part_balance_weights, part_contrastive_loss, sample_sigma
 
 _log = logging.getLogger(__name__)
 
@@ -44,6 +44,9 @@ class TrainConfig:
     w_part: float = 1.0
     w_contrastive: float = 0.05
     bg_weight: float = 0.2     # part-loss weight of background pixels (trivially white)
+    # part-loss pixels weighted by their part's area ** -part_balance (losses.part_balance_weights):
+    # v2 misses small parts (toes, fingers, ears) that compact finds (notes/TRAINING.md, session 14)
+    part_balance: float = 0.0
     p_real: float = 0.25
     p_footage: float = 0.2
     log_every: int = 50
@@ -192,6 +195,8 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=N
             with torch.autocast(**amp):
                 out = fwd(x_r, x_p, b["cond"], c_noise, b["azimuth"], b["elevation"], return_features=True)
         w = cfg.bg_weight + (1 - cfg.bg_weight) * b["alpha"]
+        if cfg.part_balance:
+            w = w * part_balance_weights(b["part_id"], cfg.part_balance)
         l_rgb = ((out.rgb.float() - t_r) ** 2).mean()
         l_part = (w * (out.part.float() - t_p) ** 2).sum() / (w.sum() * 3)
         l_con = part_contrastive_loss(out.features, b["part_id"], proj) if cfg.w_contrastive > 0 else l_rgb * 0

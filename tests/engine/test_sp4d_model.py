@@ -153,6 +153,24 @@ def test_contrastive_loss_prefers_features_that_are_consistent_per_part():
     assert part_contrastive_loss(good, pid) < part_contrastive_loss(bad, pid) - 0.3
 
 
+def test_part_balance_weights_lift_small_parts_and_keep_the_mean():
+    from engine.train.losses import part_balance_weights
+
+    pid = -torch.ones(1, 2, 1, 8, 8, dtype=torch.long)
+    pid[0, 0, 0, :6] = 0          # a big part: 48 pixels
+    pid[0, 0, 0, 6, :2] = 1       # a small one: 2 pixels
+    pid[0, 1, 0, :4, :4] = 0      # second view: one part only
+    w = part_balance_weights(pid, 1.0)
+    assert w.shape == (1, 2, 1, 1, 8, 8)
+    fg = pid[:, :, :, None] >= 0
+    # power 1: each part of an image carries the same total weight; part pixels keep mean 1
+    assert torch.isclose(w[0, 0, 0, 0][pid[0, 0, 0] == 0].sum(), w[0, 0, 0, 0][pid[0, 0, 0] == 1].sum())
+    for view in range(2):
+        assert torch.isclose(w[0, view][fg[0, view]].mean(), torch.tensor(1.0))
+    assert (w[~fg] == 1).all()
+    assert torch.equal(part_balance_weights(pid, 0.0), torch.ones_like(w))
+
+
 @ARCHS
 def test_a_training_chunk_runs_checkpoints_and_resumes(tmp_path, cfg):
     from engine.synth.generator import generate
@@ -168,7 +186,7 @@ def test_a_training_chunk_runs_checkpoints_and_resumes(tmp_path, cfg):
     assert set(b["known"].unique().tolist()) <= {0.0, 1.0}
     model_cfg = cfg
     cfg = TrainConfig(model=dict(model_cfg), size=16, views=3, batch=2, steps=3, minutes=5, warmup=1, log_every=1,
-                      w_contrastive=0.05, echo=2)
+                      w_contrastive=0.05, echo=2, part_balance=0.5)
     logs = []
     r1 = train(cfg, data, str(tmp_path / "a"), log=logs.append)
     assert r1["step"] == 3 and len(r1["history"]) == 3
