@@ -40,10 +40,10 @@ class SkinOptions:
                       share of its weight is bound rigidly to that bone (> 1 = off).
     rigid_max_fraction: shells with more than this fraction of the vertices are never
                       made rigid (the body skin).
-    mirror_tol:       on a mirror-symmetric mesh and skeleton, each vertex's weights are
-                      averaged with its mirror vertex's (bones swapped) where the reflection
-                      lands within this fraction of the bbox diagonal (0 = off;
-                      ``engine.skin.mirror``).
+    mirror_tol:       on a mirror-symmetric mesh, each vertex's weights are averaged with
+                      its mirror vertex's (bones swapped) where the reflection lands within
+                      this fraction of the bbox diagonal and both are weighted by bones that
+                      have a mirror bone (0 = off; ``engine.skin.mirror``).
     refiner:          folder of a trained ``SkinRefiner`` that corrects the heat toward
                       artists' weights (BUNDLED_REFINER = models/skin-refiner, "" = off). Used
                       when no part prior is given (Rebind, ``sp4d skin``); with part
@@ -66,8 +66,8 @@ class SkinOptions:
     # (notes/SKINNING.md)
     rigid_dominance: float = 2.0
     rigid_max_fraction: float = 0.5
-    # neutral on the tuning models' L1 (their heat is already mirrored), halves the
-    # asymmetry of Auto-Rig's part-driven weights (notes/SKINNING.md)
+    # neutral on the tuning models' L1 (their heat is already mirrored); takes the
+    # asymmetry of Auto-Rig's part-driven weights from 0.016 to 0.0012 (notes/SKINNING.md)
     mirror_tol: float = 0.005
     refiner: str = BUNDLED_REFINER
 
