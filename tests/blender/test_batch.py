@@ -36,6 +36,11 @@ def _library(folder, names, corrupt=False, sub=None):
     return folder
 
 
+def _done(out, ext: str) -> list:
+    """Finished output files of one kind in ``out`` (temporary dot files left out)."""
+    return [p for p in out.glob(f"*.{ext}") if not p.name.startswith(".")]
+
+
 def _summary(out):
     with open(out / "summary.csv", newline="") as f:
         return {os.path.basename(r["file"]): r for r in csv.DictReader(f)}
@@ -117,12 +122,14 @@ def test_resume_after_the_run_was_killed(tmp_path):
                             start_new_session=True)
     try:
         deadline = time.time() + 600
-        while not list(out.glob("*.json")) and time.time() < deadline and proc.poll() is None:
+        # a finished file's report, not a temporary ".sp4d-*" one still being written
+        # (pathlib's "*" matches dot files too)
+        while not _done(out, "json") and time.time() < deadline and proc.poll() is None:
             time.sleep(0.05)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # the command and its worker
         proc.wait()
-    finished = {p.stem: p.stat().st_mtime_ns for p in out.glob("*.glb")}
+    finished = {p.stem: p.stat().st_mtime_ns for p in _done(out, "glb")}
     assert 1 <= len(finished) < len(MODELS), "kill the run halfway"
     assert not (out / "summary.csv").exists()
     proc = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, cwd=ROOT, timeout=900)
@@ -194,7 +201,7 @@ def test_a_worker_that_dies_is_replaced_and_its_file_retried(tmp_path):
         while time.time() < deadline and not (log.exists() and "--- " in log.read_text(errors="replace")):
             time.sleep(0.02)
         workers = _workers(proc.pid)
-        assert len(workers) == 1 and not list(out.glob("*.json")), "the first file is being rigged"
+        assert len(workers) == 1 and not _done(out, "json"), "the first file is being rigged"
         os.kill(workers[0], signal.SIGKILL)  # as a crash inside Blender would end it
         stdout, stderr = proc.communicate(timeout=900)
     finally:
