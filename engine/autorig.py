@@ -213,7 +213,8 @@ def autorig(mesh: MeshData, options: AutoRigOptions | None = None,
         "skeleton", lambda progress: skeleton_stage(work, labels, options, cleaned))
     weights = stages.run(
         "skinning", compute_weights, work, skeleton,
-        SkinOptions(max_influences=options.max_influences, **({} if options.symmetry else {"mirror_tol": 0.0})),
+        SkinOptions(max_influences=options.max_influences,
+                    mirror_tol=SkinOptions.mirror_tol if options.symmetry else 0.0),
         part_labels=skin_labels, part_to_bone=skin_parts)
     labels, warnings = rig.labels, list(getattr(parts, "warnings", None) or []) + rig_warnings
     if proxy is not None:

@@ -82,3 +82,15 @@ def rigid_shells(weights: np.ndarray, indices: np.ndarray, shell_ids: np.ndarray
     w[sel, 0] = 1.0
     i[sel, 0] = top[shell_ids[sel]]
     return w, i
+
+
+def csr_rows(mat, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n, width) candidate values and column ids (-1 empty) of a CSR matrix with at most
+    ``width`` entries a row, in ``smooth_top_k``'s layout (duplicates summed first)."""
+    n = mat.shape[0]
+    counts = np.diff(mat.indptr)
+    rows = np.repeat(np.arange(n), counts)
+    slot = np.arange(mat.nnz) - mat.indptr[rows]
+    vals, ids = np.zeros((n, width)), -np.ones((n, width), np.int64)
+    vals[rows, slot], ids[rows, slot] = mat.data, mat.indices
+    return vals, ids

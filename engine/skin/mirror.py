@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from ..rig.symmetry import SymmetryPlane, detect_symmetry
+from .limit import csr_rows
 
 # bones pair when the reflection of one lands this close to the other (head + tail distance,
 # fraction of the bbox diagonal); the rig's own mirrored joints are exact, so this only has
@@ -49,17 +50,6 @@ def _mirror_pairs(vertices: np.ndarray, bones: np.ndarray, heads: np.ndarray, ta
     return bm, mv, (dist <= vertex_tol * diag) & paired & paired[mv]
 
 
-def _rows(mat: sp.csr_matrix, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """(n, width) values and column ids (-1 empty) of a CSR matrix with <= width entries a row."""
-    n = mat.shape[0]
-    counts = np.diff(mat.indptr)
-    pos = np.arange(mat.nnz) - np.repeat(mat.indptr[:-1], counts)
-    vals, ids = np.zeros((n, width)), -np.ones((n, width), np.int64)
-    rows = np.repeat(np.arange(n), counts)
-    vals[rows, pos], ids[rows, pos] = mat.data, mat.indices
-    return vals, ids
-
-
 def mirror_average(vertices: np.ndarray, values: np.ndarray, bones: np.ndarray, heads: np.ndarray,
                    tails: np.ndarray, vertex_tol: float) -> tuple[np.ndarray, np.ndarray, int]:
     """Average each vertex's weights with its mirror vertex's, bones swapped to their mirrors.
@@ -86,7 +76,7 @@ def mirror_average(vertices: np.ndarray, values: np.ndarray, bones: np.ndarray, 
     keep = ids >= 0
     mat = sp.csr_matrix((vals[keep], (rows[keep], ids[keep])), shape=(M, len(heads)))
     mat.sum_duplicates()
-    v, i = _rows(mat, 2 * C)
+    v, i = csr_rows(mat, 2 * C)
     return v, i, int(matched.sum())
 
 

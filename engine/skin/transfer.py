@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from ..rig import SkinWeights
-from .limit import smooth_top_k
+from .limit import csr_rows, smooth_top_k
 
 
 def shell_neighbours(src_points: np.ndarray, src_shells: np.ndarray, points: np.ndarray,
@@ -73,13 +73,7 @@ def transfer_weights(weights: SkinWeights, src_points: np.ndarray, src_shells: n
     m = sp.csr_matrix((val[keep], (rows, bone[keep])), shape=(n, n_bones))
     m.sum_duplicates()
     width = max(int(np.diff(m.indptr).max()) if n else 0, 1)
-    # pad the CSR rows into (n, width) candidate arrays for smooth_top_k
-    row_of = np.repeat(np.arange(n), np.diff(m.indptr))
-    slot = np.arange(m.nnz) - m.indptr[row_of]
-    cand_v = np.zeros((n, width))
-    cand_i = -np.ones((n, width), np.int64)
-    cand_v[row_of, slot] = m.data
-    cand_i[row_of, slot] = m.indices
+    cand_v, cand_i = csr_rows(m, width)
     # rows with no candidate at all cannot happen when every shell has a proxy vertex;
     # guard anyway by giving them bone 0 (smooth_top_k needs a valid slot 0)
     empty = cand_i[:, 0] < 0
