@@ -17,7 +17,11 @@ as in ``eval_skeleton.py``; ``--model-parts`` rigs the 17 tuning models from the
 SP4D model's parts instead (what Auto-Rig names), so naming rules can be checked on the
 parts users get, which are no clean mirrors.
 
-Usage: .venv/bin/python benchmarks/eval_naming.py [--only NAME_SUBSTRING] [--set train|assets|both | --model-parts] [-v]
+``--npz DIR`` scores any other tuning folder with its true parts, e.g. the procedural tuning
+objects (``.cache/tune_proc``: the generator's names; its quadrupeds' front legs are
+``upper_arm``/``forearm``, the Rigify convention, so their limb column disagrees by design).
+
+Usage: .venv/bin/python benchmarks/eval_naming.py [--only NAME_SUBSTRING] [--set train|assets|both | --model-parts | --npz DIR] [-v]
 """
 
 from __future__ import annotations
@@ -152,7 +156,13 @@ def main() -> None:
     ap.add_argument("--model-parts", action="store_true",
                     help="the 17 tuning models (.cache/tune_assets) rigged from the shipped SP4D model's parts "
                          "(Auto-Rig's skeleton stage) instead of --set")
+    ap.add_argument("--npz", default=None, help="score this folder of reference .npz files (true parts) instead of --set")
     args = ap.parse_args()
+    if args.npz:
+        if os.path.abspath(args.npz) == os.path.join(ROOT, ".cache", "assets"):
+            raise SystemExit("--npz: .cache/assets is for measuring (use --set assets)")
+        table(load_folder(args.npz, args.only), f"{args.npz}, true parts", args.verbose)
+        return
     if args.model_parts:
         table(load_folder(os.path.join(ROOT, ".cache", "tune_assets"), args.only),
               "Tuning models (.cache/tune_assets), the SP4D model's parts", args.verbose, model_parts=True)

@@ -31,7 +31,7 @@ from .parts_graph import (PartGraph, PartTree, build_part_graph, choose_root, cl
                           orient_tree, relabel, spanning_tree, welded_labels)
 from .roll import consistent_rolls
 from .skeleton import Skeleton
-from .symmetry import SymmetryPlane, detect_symmetry, is_symmetric, mirror_parts
+from .symmetry import SymmetryPlane, alternative_planes, detect_symmetry, is_symmetric, mirror_parts, paired_share
 
 
 @dataclass
@@ -162,6 +162,11 @@ SYMMETRY_TOL = 0.01
 # across the plane), and naming those .L/.R crosses the sides (None: no second chance)
 LOOSE_SYMMETRY_TOL = 0.0125
 MIRRORED_SHARE = 0.5
+# an object mirrored about two world planes (capsule humanoids and box-built robots are
+# front/back symmetric too, and the front/back plane can fit better) is mirrored about the
+# one that pairs more of its parts, when it pairs this much more of the vertices (None: the
+# best-fitting plane only)
+PAIRING_MARGIN: float | None = 0.1
 BEND_RADII = 1.5      # bend tolerance in part radii
 BEND_LENGTH = 0.12    # ... and as a fraction of the part's medial length
 LONG_RADII = 12.0     # a straight part longer than this many radii becomes a chain
@@ -341,7 +346,7 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     if n_bridge:
         warnings.append(f"{n_bridge} part group(s) touch nothing else: attached through closest points")
     edges = spanning_tree(graph)
-    plane = detect_symmetry(V)
+    plane = _pairing_plane(V, wl, detect_symmetry(V))
     symmetric = is_symmetric(plane, SYMMETRY_TOL)
     loose = not symmetric and LOOSE_SYMMETRY_TOL is not None and is_symmetric(plane, LOOSE_SYMMETRY_TOL)
     mass = _part_areas(V, cm.mesh.faces, wl, P)
@@ -472,6 +477,22 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     if len(sk.roots()) != 1:  # the part tree has one root; anything else is a bug here, not bad input
         raise RuntimeError(f"skeleton_from_parts built {len(sk.roots())} root bones instead of one")
     return PartRig(sk, first_bone, cm.to_original(wl).astype(np.int64), bool(symmetric), warnings, plane)
+
+
+def _pairing_plane(V: np.ndarray, wl: np.ndarray, plane: SymmetryPlane) -> SymmetryPlane:
+    """``plane``, or a world-axis plane that fits about as well and within the same tolerance
+    (``SYMMETRY_TOL``, else ``LOOSE_SYMMETRY_TOL``; ``alternative_planes``) and pairs
+    ``PAIRING_MARGIN`` more of the welded vertices (V (M, 3), part labels wl (M,)) into
+    mirrored parts."""
+    tols = [t for t in (SYMMETRY_TOL, LOOSE_SYMMETRY_TOL) if t is not None and plane.error < t]
+    if PAIRING_MARGIN is None or not tols:
+        return plane
+    alts = alternative_planes(V, plane, tols[0])
+    if not alts:
+        return plane
+    shares = [paired_share(V, wl, q) for q in alts]
+    k = int(np.argmax(shares))
+    return alts[k] if shares[k] >= paired_share(V, wl, plane) + PAIRING_MARGIN else plane
 
 
 def mirrored_tree(parent: np.ndarray, mirror: np.ndarray, side: np.ndarray) -> float:

@@ -375,6 +375,9 @@ def name_bones(parents: np.ndarray, heads: np.ndarray, tails: np.ndarray, bone_p
     members = {s: np.flatnonzero(limb_of == s).tolist() for s in starts}
     kinds = {s: _limb_kind(s, members[s], heads, tails, up) for s in starts}
     chains = {s: _main_chain(kids, s, limb_of == s, length) for s in starts}
+    first = {int(bone_part[s]): s for s in starts}
+    twin = {s: first.get(int(mirror[bone_part[s]])) if symmetric else None for s in starts}
+    _many_legs(starts, kinds, members, sides, twin, heads, tails, up)
     _arms_in_a_pose(starts, kinds, members, heads, tails, up, fwd)
     legs = [s for s in starts if kinds[s] == "leg"]
     hip_h = min((float(heads[s] @ up) for s in legs), default=-np.inf)
@@ -460,6 +463,22 @@ def _name_branches(names: dict[int, str], kids: list[list[int]], chain: list[int
                 stem = f"{base}_{word}_{j + 1}" if not base.startswith(word) else f"{word}_{j + 1}"
             for k, q in enumerate(_subtree(kids, c)):
                 names[q] = numbered(stem, k) + sfx
+
+
+def _many_legs(starts: list[int], kinds: dict[int, str], members: dict[int, list[int]], sides: dict[int, int],
+               twin: dict[int, int | None], heads: np.ndarray, tails: np.ndarray, up: np.ndarray) -> None:
+    """Limbs that reach down to the bottom quarter of the object are legs when one side has
+    three or more of them: a spider's or an insect's legs splay sideways, so their direction
+    alone calls them arms, and their tips stand at uneven heights (kinds updated in place).
+    Two per side stays with the direction rule: an astronaut's long arms reach the ground too.
+    twin: the mirror limb's start of each limb start (None: unpaired); a limb is low when it
+    or its twin is, so both sides get the same kinds."""
+    pts = np.concatenate([heads, tails]) @ up
+    ground, height = float(pts.min()), float(np.ptp(pts))
+    low = {s for s in starts if sides[s] != 0 and float(min(tails[members[s]] @ up)) - ground < 0.25 * height}
+    low |= {twin[s] for s in low if twin[s] is not None}
+    if max(sum(sides[s] == sd for s in low) for sd in (-1, 1)) >= 3:
+        kinds.update({s: "leg" for s in low})
 
 
 def _arms_in_a_pose(starts: list[int], kinds: dict[int, str], members: dict[int, list[int]],

@@ -57,22 +57,54 @@ def _score(points: np.ndarray, tree: cKDTree, normal: np.ndarray, offset: float,
     return float(np.minimum(d, 0.05 * diag).mean() / diag)
 
 
+def _sample(v: np.ndarray, max_points: int, seed: int) -> tuple[np.ndarray, cKDTree, float]:
+    """(query points (<= max_points, 3), KD-tree of all points, bbox diagonal)."""
+    diag = float(np.linalg.norm(v.max(0) - v.min(0)))
+    rng = np.random.default_rng(seed)
+    pts = v[rng.choice(len(v), max_points, replace=False)] if len(v) > max_points else v
+    return pts, cKDTree(v), diag
+
+
+def _offsets(v: np.ndarray, n: np.ndarray) -> set[float]:
+    """Plane offsets tried along normal n: through the centroid, the bbox centre, the origin."""
+    return {float(v.mean(axis=0) @ n), float(0.5 * (v.max(0) + v.min(0)) @ n), 0.0}
+
+
+def axis_planes(vertices: np.ndarray, max_points: int = 3000, seed: int = 0) -> list[SymmetryPlane]:
+    """The best plane normal to each world axis X, Y, Z (3 planes, offsets as in
+    ``detect_symmetry``, not refined) of a point set (M, 3): the alternatives to the best
+    plane when an object is mirrored about two planes (a box-built robot is front/back
+    symmetric as well as left/right)."""
+    v = np.asarray(vertices, dtype=np.float64)
+    pts, tree, diag = _sample(v, max_points, seed)
+    out = []
+    for k in range(3):
+        n = np.eye(3)[k]
+        s, o = min((_score(pts, tree, n, o, diag), o) for o in _offsets(v, n))
+        out.append(SymmetryPlane(n, o, s))
+    return out
+
+
+def alternative_planes(vertices: np.ndarray, plane: SymmetryPlane, tol: float) -> list[SymmetryPlane]:
+    """World-axis planes other than ``plane`` (not parallel to it) that fit the point set
+    (M, 3) about as well: error below ``tol`` and at most twice ``plane``'s plus 0.001 of the
+    diagonal (an exact mirror keeps its plane against a merely close fit). Callers choose
+    among them by what the planes pair (parts, bones)."""
+    return [q for q in axis_planes(vertices) if abs(float(q.normal @ plane.normal)) < 0.9
+            and q.error < tol and q.error <= 2.0 * plane.error + 1e-3]
+
+
 def detect_symmetry(vertices: np.ndarray, max_points: int = 3000, seed: int = 0) -> SymmetryPlane:
     """Best mirror plane of a point set (M, 3) (welded vertices). Always returns a plane;
     judge it by ``error`` (see ``is_symmetric``)."""
     v = np.asarray(vertices, dtype=np.float64)
-    diag = float(np.linalg.norm(v.max(0) - v.min(0)))
-    rng = np.random.default_rng(seed)
-    pts = v[rng.choice(len(v), max_points, replace=False)] if len(v) > max_points else v
-    tree = cKDTree(v)
-    mean = v.mean(axis=0)
-    centre = 0.5 * (v.max(0) + v.min(0))
-    _, _, vt = np.linalg.svd(v - mean, full_matrices=False)
+    pts, tree, diag = _sample(v, max_points, seed)
+    _, _, vt = np.linalg.svd(v - v.mean(axis=0), full_matrices=False)
     normals = [np.eye(3)[k] for k in range(3)] + [vt[k] for k in range(len(vt))]
     best, best_axis = None, None
     for i, n in enumerate(normals):
         n = _orient(n)
-        for o in {float(mean @ n), float(centre @ n), 0.0}:
+        for o in _offsets(v, n):
             s = _score(pts, tree, n, o, diag)
             if best is None or s < best[0]:
                 best = (s, n, o)
@@ -141,3 +173,10 @@ def mirror_parts(vertices: np.ndarray, labels: np.ndarray, plane: SymmetryPlane,
             mirror[a] = b
             side[a] = 1 if sd[a] > 0 else -1
     return mirror, side
+
+
+def paired_share(vertices: np.ndarray, labels: np.ndarray, plane: SymmetryPlane) -> float:
+    """Share of the points (M, 3) whose part (labels (M,) in 0..P-1) ``mirror_parts`` pairs
+    with another part across ``plane``: near 0 for a plane that maps each limb onto itself."""
+    mirror, side = mirror_parts(vertices, labels, plane)
+    return float((side[labels] != 0).mean()) if len(labels) else 0.0

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-from ..rig.symmetry import SymmetryPlane, detect_symmetry
+from ..rig.symmetry import SymmetryPlane, alternative_planes, detect_symmetry
 from .limit import csr_rows
 
 # bones pair when the reflection of one lands this close to the other (head + tail distance,
@@ -41,10 +41,15 @@ def _mirror_pairs(vertices: np.ndarray, bones: np.ndarray, heads: np.ndarray, ta
     diag = float(np.linalg.norm(np.ptp(vertices, axis=0))) if len(vertices) else 0.0
     if len(vertices) < 3 or diag <= 0:
         return None
+    # the best-fitting plane, or another world-axis plane that fits and pairs more bones (a
+    # capsule humanoid is front/back symmetric too, where each limb is its own mirror)
     plane = detect_symmetry(vertices)
     if plane.error >= PLANE_TOL:
         return None
-    bm = bone_mirror(heads, tails, plane, diag)
+    planes = [plane] + alternative_planes(vertices, plane, PLANE_TOL)
+    mirrors = [bone_mirror(heads, tails, q, diag) for q in planes]
+    k = int(np.argmax([int((m >= 0).sum() - (m == np.arange(len(m))).sum()) for m in mirrors]))
+    plane, bm = planes[k], mirrors[k]
     dist, mv = cKDTree(vertices).query(plane.reflect(vertices))
     paired = ((bones < 0) | (bm[np.maximum(bones, 0)] >= 0)).all(axis=1)
     return bm, mv, (dist <= vertex_tol * diag) & paired & paired[mv]

@@ -121,3 +121,34 @@ def test_half_a_chest_carrying_the_neck_is_trunk_not_an_arm():
     assert names[2].startswith("shoulder") or names[2].startswith("upper_arm"), names
     assert names[2].endswith(".L") and names[5].endswith(".R") and "arm" in names[5], names
     assert names[6] == "leg.L" and names[7] == "leg.R", names
+
+
+def _procedural_rig(seed: int, category: str):
+    o = generate(seed, n_frames=1)
+    assert o.category == category
+    return skeleton_from_parts(MeshData(o.vertices, o.faces), o.vertex_part)
+
+
+def test_a_robot_mirrored_front_to_back_too_is_named_left_and_right():
+    """Procedural robot 69 is built of boxes that are almost as symmetric front to back as
+    left to right, and the front/back plane fits best; mirrored about it, each limb is its own
+    twin and nothing gets .L/.R. The left/right plane pairs the limbs and is the one used."""
+    rig = _procedural_rig(69, "robot")
+    assert rig.symmetric and abs(rig.plane.normal[0]) > 0.99, rig.plane
+    names = rig.skeleton.names
+    for n in ("upper_arm", "forearm", "thigh", "shin"):
+        assert f"{n}.L" in names and f"{n}.R" in names, names
+        assert rig.skeleton.heads[names.index(f"{n}.L"), 0] > 0
+
+
+def test_a_spiders_legs_are_legs():
+    """Procedural spider 24: its legs splay sideways (their direction alone says arm), but
+    three or more per side reach down to the ground, so every one is a numbered leg on both
+    sides alike."""
+    names = _procedural_rig(24, "spider").skeleton.names
+    assert not any("arm" in n or "hand" in n for n in names), names
+    for sfx in (".L", ".R"):
+        chains = {n.split("_0")[0].removesuffix(sfx) for n in names if n.startswith("leg_") and n.endswith(sfx)}
+        assert len(chains) >= 3, names
+    left = sorted(n[:-2] for n in names if n.endswith(".L"))
+    assert left == sorted(n[:-2] for n in names if n.endswith(".R")), names
