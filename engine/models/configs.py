@@ -44,7 +44,11 @@ V2 = dict(
     latent_space=False, sigma_data=1.0,
 )
 
+# v2 with a full-resolution refinement branch (4 dilated 3x3 convolutions of 32 channels per
+# branch, zero-started): v2's checkpoints load into it unchanged
+V2R = dict(V2, refine_layers=4, refine_channels=32)
+
 TINY_V2 = dict(V2, sample_size=16, num_views=3, num_frames=2, patch_size=4, width=32, depth=2, num_heads=2,
                fuse_hidden=16, head_channels=4)
 
-CONFIGS = {"compact": COMPACT, "tiny": TINY, "full": FULL, "v2": V2, "tiny_v2": TINY_V2}
+CONFIGS = {"compact": COMPACT, "tiny": TINY, "full": FULL, "v2": V2, "v2r": V2R, "tiny_v2": TINY_V2}

@@ -26,7 +26,12 @@ every block: ``h' = h + F([h_rgb, h_part])`` on tokens (linear, ReLU, linear; la
 zero). Output: tokens -> ``head_channels`` per pixel (pixel shuffle), concatenated with the
 full-resolution input and refined by two 3x3 convolutions, so part boundaries follow the
 conditioning's silhouette and position edges at pixel precision rather than patch
-precision.
+precision. ``refine_layers`` > 0 adds a residual branch of dilated 3x3 convolutions at full
+resolution beside that head (receptive field 1 + 2 x the sum of the dilations: 17 px for 4
+layers, against the head's 5 px and the patch's 8): toes and fingers 2-4 px wide sit inside
+one patch, and the two-conv head alone could not separate them. Its last layer starts at
+zero, so a checkpoint trained without it loads and predicts exactly as before
+(``GROWABLE``: the trainer lets such keys be missing when resuming).
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ from .blocks import CodeEmbedding, DualBranchMixin, conditioning_codes
 from .unet_sp4d import BRANCHES, SP4DOutput
 
 ATTENTION_KINDS = ("image", "views")
+# state-dict keys a checkpoint may lack (modules added later that start as an identity)
+GROWABLE = (".refine.",)
 
 
 def _modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -113,7 +120,7 @@ class TransformerBranch(CodeEmbedding):
     """One denoiser branch (RGB or parts); driven block by block by ``SP4DTransformer``."""
 
     def __init__(self, in_channels, out_channels, patch_size, width, depth, num_heads, mlp_ratio, attention,
-                 frames, head_channels, camera_freqs, frame_freqs):
+                 frames, head_channels, camera_freqs, frame_freqs, refine_layers=0, refine_channels=32):
         d = width
         super().__init__(d, d, camera_freqs, frame_freqs)
         self.patch = nn.Conv2d(in_channels, d, patch_size, stride=patch_size)
@@ -127,6 +134,8 @@ class TransformerBranch(CodeEmbedding):
         self.unpatch = nn.PixelShuffle(patch_size)
         self.head = nn.Sequential(nn.Conv2d(head_channels + in_channels, 2 * head_channels, 3, padding=1), nn.SiLU(),
                                   nn.Conv2d(2 * head_channels, out_channels, 3, padding=1))
+        self.refine = _dilated_stack(head_channels + in_channels, refine_channels, out_channels,
+                                     refine_layers) if refine_layers else None
 
     def tokens(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         """x (N, Cin, H, W) -> tokens (N, P, D) with positions and the image's code added."""
@@ -146,7 +155,21 @@ class TransformerBranch(CodeEmbedding):
         y = self.proj_out(_modulate(self.norm_out(h), sh, sc))              # (N, P, p*p*C)
         ps = self.unpatch.upscale_factor
         y = self.unpatch(y.transpose(1, 2).reshape(n, -1, x.shape[-2] // ps, x.shape[-1] // ps))   # (N, C, H, W)
-        return self.head(torch.cat([y, x.to(y.dtype)], dim=1))
+        y = torch.cat([y, x.to(y.dtype)], dim=1)
+        return self.head(y) if self.refine is None else self.head(y) + self.refine(y)
+
+
+def _dilated_stack(cin: int, width: int, cout: int, layers: int) -> nn.Sequential:
+    """``layers`` (>= 2) 3x3 convolutions cin -> width ... -> cout at full resolution, dilations
+    1, 2, 4, ... on the inner ones and 1 on the last, SiLU between; the last starts at zero."""
+    dil = [1] + [2 ** i for i in range(1, layers - 1)] + [1]
+    mods = []
+    for i, d in enumerate(dil):
+        a, b = (cin if i == 0 else width), (cout if i == layers - 1 else width)
+        mods += [nn.Conv2d(a, b, 3, padding=d, dilation=d)] + ([nn.SiLU()] if i < layers - 1 else [])
+    nn.init.zeros_(mods[-1].weight)
+    nn.init.zeros_(mods[-1].bias)
+    return nn.Sequential(*mods)
 
 
 class SP4DTransformer(DualBranchMixin, ModelMixin, ConfigMixin):
@@ -178,12 +201,14 @@ class SP4DTransformer(DualBranchMixin, ModelMixin, ConfigMixin):
         bidifuse: bool = True,
         latent_space: bool = False,
         sigma_data: float = 1.0,
+        refine_layers: int = 0,
+        refine_channels: int = 32,
     ):
         super().__init__()
         kw = dict(in_channels=in_channels + cond_channels, out_channels=out_channels, patch_size=patch_size,
                   width=width, depth=depth, num_heads=num_heads, mlp_ratio=mlp_ratio, attention=tuple(attention),
                   frames=num_frames > 1, head_channels=head_channels, camera_freqs=camera_freqs,
-                  frame_freqs=frame_freqs)
+                  frame_freqs=frame_freqs, refine_layers=refine_layers, refine_channels=refine_channels)
         self.rgb = TransformerBranch(**kw)
         self.part = TransformerBranch(**kw)
         self.fuse_rgb = nn.ModuleList([TokenFuse(width, fuse_hidden) for _ in range(depth)]) if bidifuse else None

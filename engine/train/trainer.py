@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -92,6 +93,18 @@ def save_portable(out_dir, model, ema, step, extra, kinds=("ema", "model")):
         json.dump(dict(extra, step=step), f)
 
 
+def load_grown(model: torch.nn.Module, sd: dict) -> list[str]:
+    """Load ``sd`` into ``model``, which may have grown since: keys the model's class lists
+    in ``GROWABLE`` (modules that start as an identity, e.g. v2r's refinement branch) may be
+    missing and keep their initialisation; any other mismatch raises. Returns the missing keys."""
+    grow = getattr(sys.modules[type(model).__module__], "GROWABLE", ())
+    missing, unexpected = model.load_state_dict({k: v.float() for k, v in sd.items()}, strict=False)
+    bad = [k for k in missing if not any(g in k for g in grow)] + list(unexpected)
+    if bad:
+        raise RuntimeError(f"checkpoint does not fit the model: {bad[:4]}")
+    return list(missing)
+
+
 def load_portable(src):
     sd = {"ema": {}, "model": {}}
     for fn in sorted(os.listdir(src)):
@@ -127,8 +140,11 @@ def train(cfg: TrainConfig, data, out_dir: str, resume: str | None = None, log=N
     step, history = 0, []
     if resume and os.path.isdir(resume):
         msd, esd, st = load_portable(resume)
-        model.load_state_dict({k: v.float() for k, v in msd.items()})
-        ema = {k: v.float().to(dev) for k, v in esd.items()}
+        grown = load_grown(model, msd)
+        init = model.state_dict()
+        ema = {k: (esd[k] if k in esd else init[k]).float().to(dev) for k in init}
+        if grown:
+            log(f"resume: {len(grown)} new tensors start from their initialisation ({grown[0]} ...)")
         step = int(st["step"])
         history = st.get("history", [])
         log(f"resumed from {resume} at step {step} (portable: AdamW moments restart)")

@@ -61,6 +61,34 @@ def test_bidifuse_starts_as_identity_so_the_rgb_branch_is_unchanged(cfg):
         assert not torch.allclose(model(**x).rgb, alone.rgb)
 
 
+def test_a_v2_checkpoint_grows_a_refinement_branch_that_starts_as_identity():
+    """v2r = v2 + a full-resolution dilated-conv branch per output head, zero-started: v2's
+    weights load into it (only the refinement tensors are new) and predict exactly as
+    before; once the branch learns, the output changes. Any other missing key still fails."""
+    from engine.models import V2R
+    from engine.train.trainer import load_grown
+
+    assert V2R["refine_layers"] > 0 and all(V2R[k] == V2[k] for k in V2)
+    torch.manual_seed(0)
+    old = build_model(TINY_V2).eval()
+    grown = build_model(dict(TINY_V2, refine_layers=4, refine_channels=8)).eval()
+    new_keys = load_grown(grown, old.state_dict())
+    assert new_keys and all(".refine." in k for k in new_keys)
+    x = _inputs(TINY_V2)
+    with torch.no_grad():
+        a, b = old(**x), grown(**x)
+        torch.testing.assert_close(a.part, b.part)
+        torch.testing.assert_close(a.rgb, b.rgb)
+        grown.part.refine[-1].weight.add_(0.05)
+        assert not torch.allclose(grown(**x).part, a.part)
+    # dilations 1, 2, 4, 1: a 17-pixel receptive field at full resolution
+    assert [m.dilation[0] for m in grown.part.refine if isinstance(m, torch.nn.Conv2d)] == [1, 2, 4, 1]
+    sd = old.state_dict()
+    sd.pop(next(k for k in sd if ".head." in k))
+    with pytest.raises(RuntimeError, match="does not fit"):
+        load_grown(build_model(TINY_V2), sd)
+
+
 @ARCHS
 def test_views_after_the_first_are_a_set_and_only_relative_azimuth_matters(cfg):
     """View 0 is the input frame's view (footage mode): permuting the others permutes the
@@ -209,6 +237,12 @@ def test_a_training_chunk_runs_checkpoints_and_resumes(tmp_path, cfg):
     cfg.steps = 6
     r3 = train(cfg, data, str(tmp_path / "c"), resume=str(tmp_path / "resume"), log=logs.append)
     assert r3["step"] == 6 and r3["steps_this_chunk"] == 1
+    if "patch_size" in model_cfg:   # v2 -> v2r: the grown model resumes from v2's weights
+        cfg.model, cfg.steps = dict(model_cfg, refine_layers=3, refine_channels=4), 7
+        r4 = train(cfg, data, str(tmp_path / "d"), resume=str(tmp_path / "resume"), log=logs.append)
+        assert r4["step"] == 7 and any("new tensors" in m for m in logs)
+        grown = export_portable(str(tmp_path / "d" / "portable"), str(tmp_path / "ship_r"), cfg.model)
+        assert grown.part.refine is not None
 
 
 @ARCHS
