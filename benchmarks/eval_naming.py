@@ -17,7 +17,8 @@ as in ``eval_skeleton.py``; ``--model-parts`` rigs the 17 tuning models from the
 SP4D model's parts instead (what Auto-Rig names), so naming rules can be checked on the
 parts users get, which are no clean mirrors.
 
-``--npz DIR`` scores any other tuning folder with its true parts, e.g. the procedural tuning
+``--npz DIR`` scores any other tuning folder with its true parts (with ``--model-parts``: the
+model's parts of that folder), e.g. the procedural tuning
 objects (``.cache/tune_proc``: the generator's names; its quadrupeds' front legs are
 ``upper_arm``/``forearm``, the Rigify convention, so their limb column disagrees by design).
 
@@ -156,16 +157,17 @@ def main() -> None:
     ap.add_argument("--model-parts", action="store_true",
                     help="the 17 tuning models (.cache/tune_assets) rigged from the shipped SP4D model's parts "
                          "(Auto-Rig's skeleton stage) instead of --set")
-    ap.add_argument("--npz", default=None, help="score this folder of reference .npz files (true parts) instead of --set")
+    ap.add_argument("--npz", default=None, help="score this folder of reference .npz files (true parts, or with "
+                                               "--model-parts the model's) instead of --set")
     args = ap.parse_args()
-    if args.npz:
-        if os.path.abspath(args.npz) == os.path.join(ROOT, ".cache", "assets"):
-            raise SystemExit("--npz: .cache/assets is for measuring (use --set assets)")
-        table(load_folder(args.npz, args.only), f"{args.npz}, true parts", args.verbose)
-        return
+    if args.npz and os.path.abspath(args.npz) == os.path.join(ROOT, ".cache", "assets"):
+        raise SystemExit("--npz: .cache/assets is for measuring (use --set assets)")
     if args.model_parts:
-        table(load_folder(os.path.join(ROOT, ".cache", "tune_assets"), args.only),
-              "Tuning models (.cache/tune_assets), the SP4D model's parts", args.verbose, model_parts=True)
+        folder = args.npz or os.path.join(ROOT, ".cache", "tune_assets")
+        table(load_folder(folder, args.only), f"{folder}, the SP4D model's parts", args.verbose, model_parts=True)
+        return
+    if args.npz:
+        table(load_folder(args.npz, args.only), f"{args.npz}, true parts", args.verbose)
         return
     if args.set in ("train", "both"):
         table(load_folder(os.path.join(ROOT, ".cache", "train_assets"), args.only),
