@@ -483,8 +483,9 @@ def _many_legs(starts: list[int], kinds: dict[int, str], members: dict[int, list
 
 def _arms_in_a_pose(starts: list[int], kinds: dict[int, str], members: dict[int, list[int]],
                     heads: np.ndarray, tails: np.ndarray, up: np.ndarray, fwd: np.ndarray) -> None:
-    """Limbs that hang down but end far above the ground while other limbs stand on it are
-    arms (a biped's arms in an A-pose), not legs (kinds updated in place)."""
+    """Limbs that hang down but end above the ground (0.15 of the height: long robot arms end
+    at 0.2) while other limbs stand on it are arms (a biped's arms in an A-pose), not legs
+    (kinds updated in place)."""
     pts = np.concatenate([heads, tails]) @ up
     ground, height = float(pts.min()), float(np.ptp(pts))
     tip_h = {s: float(min(tails[members[s]] @ up)) - ground for s in starts}
@@ -496,7 +497,7 @@ def _arms_in_a_pose(starts: list[int], kinds: dict[int, str], members: dict[int,
         d = heads[s] - hip
         # above the standing legs' roots and not ahead of or behind them (a quadruped's
         # other legs sit along the body, even when they do not reach the ground)
-        if (kinds[s] == "leg" and tip_h[s] > 0.25 * height and float(d @ up) > 0.2 * height
+        if (kinds[s] == "leg" and tip_h[s] > 0.15 * height and float(d @ up) > 0.2 * height
                 and abs(float(d @ fwd)) < float(d @ up)):
             kinds[s] = "arm"
 

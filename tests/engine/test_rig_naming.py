@@ -152,3 +152,12 @@ def test_a_spiders_legs_are_legs():
         assert len(chains) >= 3, names
     left = sorted(n[:-2] for n in names if n.endswith(".L"))
     assert left == sorted(n[:-2] for n in names if n.endswith(".R")), names
+
+
+def test_long_arms_hanging_to_the_thighs_are_arms():
+    """Procedural robot 10 000 100 stands on its legs and its arms hang down to 0.2 of its
+    height: still arms (upper_arm, forearm, hand, fingers), not a second pair of legs."""
+    names = _procedural_rig(10_000_100, "robot").skeleton.names
+    for n in ("upper_arm", "forearm", "hand", "thigh", "shin", "foot"):
+        assert f"{n}.L" in names and f"{n}.R" in names, names
+    assert not any("front" in n or "back" in n for n in names), names
