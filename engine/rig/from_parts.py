@@ -162,6 +162,14 @@ SYMMETRY_TOL = 0.01
 # across the plane), and naming those .L/.R crosses the sides (None: no second chance)
 LOOSE_SYMMETRY_TOL = 0.0125
 MIRRORED_SHARE = 0.5
+# below this reflection error an object that is not mirrored (above) still gets .L/.R names
+# when its part tree is a mirror (``mirrored_tree`` >= MIRRORED_SHARE); its joints, root and
+# tree stay those of an asymmetric object (None: no names-only zone)
+NAMES_SYMMETRY_TOL: float | None = 0.03
+# paired joints are made exact mirrors only below this reflection error (None: whenever the
+# object counts as mirrored); above it a mirrored object keeps its .L/.R names and pairs but
+# each side's joints stay where its own parts put them
+SYMMETRIZE_TOL: float | None = None
 # an object mirrored about two world planes (capsule humanoids and box-built robots are
 # front/back symmetric too, and the front/back plane can fit better) is mirrored about the
 # one that pairs more of its parts, when it pairs this much more of the vertices (None: the
@@ -366,7 +374,15 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         symmetric = mirrored_tree(tree.parent, mirror, side) >= MIRRORED_SHARE
         if not symmetric:
             up, fwd, mirror, side, tree = oriented(False)
-    if not symmetric:
+    # nearly mirrored: names .L/.R from the pairs, joints and tree as for an asymmetric object
+    naming = (mirror, side, up, fwd, symmetric)
+    if not symmetric and NAMES_SYMMETRY_TOL is not None and is_symmetric(plane, NAMES_SYMMETRY_TOL):
+        m2, s2 = mirror_parts(V, wl, plane)
+        if mirrored_tree(tree.parent, m2, s2) >= MIRRORED_SHARE:
+            naming = (m2, s2, *_frame(plane, True), True)
+            warnings.append(f"nearly mirror-symmetric (error {plane.error:.3f} of the size): bones are named "
+                            ".L/.R but paired joints are not mirrored")
+    if not naming[-1]:
         warnings.append("no mirror symmetry found: bones are not named .L/.R")
 
     egraph = edge_length_graph(V, adj)
@@ -468,10 +484,10 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         d = d / max(np.linalg.norm(d), 1e-300)
         tails[b] = heads[b] + d * max(0.02 * mesh.scale(), eps)
 
-    if symmetric and symmetrize:
+    if symmetric and symmetrize and (SYMMETRIZE_TOL is None or plane.error < SYMMETRIZE_TOL):
         heads, tails = _symmetrize(heads, tails, bone_part, bone_seg, mirror, side, plane, tree.parent)
 
-    names = name_bones(parents, heads, tails, bone_part, bone_seg, mirror, side, tree, up, fwd, symmetric)
+    names = name_bones(parents, heads, tails, bone_part, bone_seg, naming[0], naming[1], tree, *naming[2:])
     rolls = consistent_rolls(heads, tails, up, fwd)
     sk = Skeleton(names, heads, tails, parents, rolls, np.ones(len(names), dtype=bool)).validate()
     if len(sk.roots()) != 1:  # the part tree has one root; anything else is a bug here, not bad input
