@@ -166,10 +166,6 @@ MIRRORED_SHARE = 0.5
 # when its part tree is a mirror (``mirrored_tree`` >= MIRRORED_SHARE); its joints, root and
 # tree stay those of an asymmetric object (None: no names-only zone)
 NAMES_SYMMETRY_TOL: float | None = 0.03
-# paired joints are made exact mirrors only below this reflection error (None: whenever the
-# object counts as mirrored); above it a mirrored object keeps its .L/.R names and pairs but
-# each side's joints stay where its own parts put them
-SYMMETRIZE_TOL: float | None = None
 # an object mirrored about two world planes (capsule humanoids and box-built robots are
 # front/back symmetric too, and the front/back plane can fit better) is mirrored about the
 # one that pairs more of its parts, when it pairs this much more of the vertices (None: the
@@ -484,7 +480,7 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         d = d / max(np.linalg.norm(d), 1e-300)
         tails[b] = heads[b] + d * max(0.02 * mesh.scale(), eps)
 
-    if symmetric and symmetrize and (SYMMETRIZE_TOL is None or plane.error < SYMMETRIZE_TOL):
+    if symmetric and symmetrize:
         heads, tails = _symmetrize(heads, tails, bone_part, bone_seg, mirror, side, plane, tree.parent)
 
     names = name_bones(parents, heads, tails, bone_part, bone_seg, naming[0], naming[1], tree, *naming[2:])
