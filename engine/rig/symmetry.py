@@ -177,6 +177,10 @@ def mirror_parts(vertices: np.ndarray, labels: np.ndarray, plane: SymmetryPlane,
 
 def paired_share(vertices: np.ndarray, labels: np.ndarray, plane: SymmetryPlane) -> float:
     """Share of the points (M, 3) whose part (labels (M,) in 0..P-1) ``mirror_parts`` pairs
-    with another part across ``plane``: near 0 for a plane that maps each limb onto itself."""
+    with another part across ``plane``: near 0 for a plane that maps each limb onto itself.
+    0 too when no part maps onto itself: pairs with no central part between them are a chain
+    cut in the middle (a bar of two halves), not limbs of a body."""
     mirror, side = mirror_parts(vertices, labels, plane)
-    return float((side[labels] != 0).mean()) if len(labels) else 0.0
+    if not len(labels) or not (mirror == np.arange(len(mirror))).any():
+        return 0.0
+    return float((side[labels] != 0).mean())

@@ -285,3 +285,21 @@ def test_mirrored_tree_share():
     assert crossed < MIRRORED_SHARE
     # nothing paired: a central-only tree is trivially its own mirror
     assert mirrored_tree(np.array([-1, 0]), np.array([0, 1]), np.zeros(2, int)) == 1.0
+
+
+def test_a_bar_of_two_halves_stays_a_chain():
+    """A capsule along Y cut in two halves is mirrored about x=0 (each half its own mirror)
+    and, nearly (one end 0.3 % longer), about y=0 (the halves mirror each other). The second
+    pairs every vertex, but pairs with no central part between them are a chain cut in the
+    middle, not limbs: the plane stays x=0 and the two bones hang one from the other."""
+    step = 0.03
+    axes = [step * np.arange(-n, n + 1) for n in (10, 44, 10)]   # symmetric grids: an exact mirror
+    g = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+    vol = (_seg_dist(g, np.array([0.0, -1.0, 0.0]), np.array([0.0, 1.006, 0.0])) - 0.2).reshape([len(a) for a in axes])
+    v, f, _, _ = marching_cubes(vol, 0.0, spacing=(step, step, step))
+    v = v + np.array([a[0] for a in axes])
+    rig = skeleton_from_parts(MeshData(v, f[:, ::-1].copy()), (v[:, 1] > 0).astype(np.int64))
+    assert abs(rig.plane.normal[0]) > 0.99, rig.plane
+    sk = rig.skeleton
+    assert sk.n_bones == 2 and sorted(sk.parents.tolist()) == [-1, 0], (sk.names, sk.parents)
+    assert not any(n.endswith((".L", ".R")) for n in sk.names), sk.names
