@@ -22,7 +22,11 @@ model's parts of that folder), e.g. the procedural tuning
 objects (``.cache/tune_proc``: the generator's names; its quadrupeds' front legs are
 ``upper_arm``/``forearm``, the Rigify convention, so their limb column disagrees by design).
 
-Usage: .venv/bin/python benchmarks/eval_naming.py [--only NAME_SUBSTRING] [--set train|assets|both | --model-parts | --npz DIR] [-v]
+``--turn`` turns every model 180 degrees about the vertical (its bones with it, names kept): a
+model facing +Y instead of -Y. Names that follow the anatomy score the same either way; ours
+assume -Y (glTF imports), so this measures what a facing estimate would have to recover.
+
+Usage: .venv/bin/python benchmarks/eval_naming.py [--turn] [--only NAME_SUBSTRING] [--set train|assets|both | --model-parts | --npz DIR] [-v]
 """
 
 from __future__ import annotations
@@ -125,6 +129,26 @@ def score_model(model, verbose: bool = False, model_parts: bool = False) -> dict
     return {c: (a, t) for c, (a, t) in out.items()}
 
 
+def _turned(load):
+    """``load_folder`` whose models are turned 180 degrees about Z (x, y -> -x, -y)."""
+    from dataclasses import replace
+
+    from engine.mesh import MeshData
+
+    def turn(x):
+        return np.asarray(x) * np.array([-1.0, -1.0, 1.0])
+
+    def loader(folder, only=None):
+        out = []
+        for m in load(folder, only):
+            mesh = MeshData(turn(m.mesh.vertices), m.mesh.faces, m.mesh.object_ids, m.mesh.object_names)
+            sk = replace(m.skeleton, heads=turn(m.skeleton.heads), tails=turn(m.skeleton.tails))
+            # its own name: --model-parts caches SP4D's views per model name
+            out.append(replace(m, name=m.name + "-turned", mesh=mesh, skeleton=sk))
+        return out
+    return loader
+
+
 def _cell(a: int, t: int) -> str:
     return f"{a:3d}/{t:<3d}" if t else f"{'-':>7s}"
 
@@ -157,23 +181,25 @@ def main() -> None:
     ap.add_argument("--model-parts", action="store_true",
                     help="the 17 tuning models (.cache/tune_assets) rigged from the shipped SP4D model's parts "
                          "(Auto-Rig's skeleton stage) instead of --set")
+    ap.add_argument("--turn", action="store_true", help="turn every model 180 degrees about Z first")
     ap.add_argument("--npz", default=None, help="score this folder of reference .npz files (true parts, or with "
                                                "--model-parts the model's) instead of --set")
     args = ap.parse_args()
+    load = _turned(load_folder) if args.turn else load_folder
     if args.npz and os.path.abspath(args.npz) == os.path.join(ROOT, ".cache", "assets"):
         raise SystemExit("--npz: .cache/assets is for measuring (use --set assets)")
     if args.model_parts:
         folder = args.npz or os.path.join(ROOT, ".cache", "tune_assets")
-        table(load_folder(folder, args.only), f"{folder}, the SP4D model's parts", args.verbose, model_parts=True)
+        table(load(folder, args.only), f"{folder}, the SP4D model's parts", args.verbose, model_parts=True)
         return
     if args.npz:
-        table(load_folder(args.npz, args.only), f"{args.npz}, true parts", args.verbose)
+        table(load(args.npz, args.only), f"{args.npz}, true parts", args.verbose)
         return
     if args.set in ("train", "both"):
-        table(load_folder(os.path.join(ROOT, ".cache", "train_assets"), args.only),
+        table(load(os.path.join(ROOT, ".cache", "train_assets"), args.only),
               "Training models (.cache/train_assets), artists' parts", args.verbose)
     if args.set in ("assets", "both"):
-        table(load_folder(os.path.join(ROOT, ".cache", "assets"), args.only),
+        table(load(os.path.join(ROOT, ".cache", "assets"), args.only),
               "shared/assets (.cache/assets), artists' parts: measured only", args.verbose)
 
 
