@@ -70,6 +70,19 @@ def _offsets(v: np.ndarray, n: np.ndarray) -> set[float]:
     return {float(v.mean(axis=0) @ n), float(0.5 * (v.max(0) + v.min(0)) @ n), 0.0}
 
 
+def _best_offset(v: np.ndarray, pts: np.ndarray, tree: cKDTree, diag: float,
+                 n: np.ndarray) -> tuple[float, np.ndarray, float]:
+    """(score, oriented normal, offset) of the best of ``_offsets`` along normal n (the first
+    one on ties); pts, tree, diag from ``_sample(v, ...)``."""
+    n = _orient(n)
+    best = None
+    for o in _offsets(v, n):
+        sc = _score(pts, tree, n, o, diag)
+        if best is None or sc < best[0]:
+            best = (sc, n, o)
+    return best
+
+
 def axis_planes(vertices: np.ndarray, max_points: int = 3000, seed: int = 0) -> list[SymmetryPlane]:
     """The best plane normal to each world axis X, Y, Z (3 planes, offsets as in
     ``detect_symmetry``, not refined) of a point set (M, 3): the alternatives to the best
@@ -77,12 +90,7 @@ def axis_planes(vertices: np.ndarray, max_points: int = 3000, seed: int = 0) -> 
     symmetric as well as left/right)."""
     v = np.asarray(vertices, dtype=np.float64)
     pts, tree, diag = _sample(v, max_points, seed)
-    out = []
-    for k in range(3):
-        n = np.eye(3)[k]
-        s, o = min((_score(pts, tree, n, o, diag), o) for o in _offsets(v, n))
-        out.append(SymmetryPlane(n, o, s))
-    return out
+    return [SymmetryPlane(n, o, sc) for sc, n, o in (_best_offset(v, pts, tree, diag, a) for a in np.eye(3))]
 
 
 def alternative_planes(vertices: np.ndarray, plane: SymmetryPlane, tol: float) -> list[SymmetryPlane]:
@@ -100,16 +108,10 @@ def detect_symmetry(vertices: np.ndarray, max_points: int = 3000, seed: int = 0)
     v = np.asarray(vertices, dtype=np.float64)
     pts, tree, diag = _sample(v, max_points, seed)
     _, _, vt = np.linalg.svd(v - v.mean(axis=0), full_matrices=False)
-    normals = [np.eye(3)[k] for k in range(3)] + [vt[k] for k in range(len(vt))]
-    best, best_axis = None, None
-    for i, n in enumerate(normals):
-        n = _orient(n)
-        for o in _offsets(v, n):
-            s = _score(pts, tree, n, o, diag)
-            if best is None or s < best[0]:
-                best = (s, n, o)
-            if i < 3 and (best_axis is None or s < best_axis[0]):
-                best_axis = (s, n, o)
+    # world axes first: on ties the first candidate wins, so an axis plane beats a PCA one
+    cands = [_best_offset(v, pts, tree, diag, n) for n in list(np.eye(3)) + list(vt)]
+    first_min = lambda cs: cs[int(np.argmin([c[0] for c in cs]))]  # noqa: E731
+    best, best_axis = first_min(cands), first_min(cands[:3])
     s, n, o = best
     # ICP refinement: midpoints of matched pairs lie on the plane, their differences
     # along its normal
