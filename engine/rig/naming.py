@@ -377,8 +377,9 @@ def name_bones(parents: np.ndarray, heads: np.ndarray, tails: np.ndarray, bone_p
     chains = {s: _main_chain(kids, s, limb_of == s, length) for s in starts}
     first = {int(bone_part[s]): s for s in starts}
     twin = {s: first.get(int(mirror[bone_part[s]])) if symmetric else None for s in starts}
-    _many_legs(starts, kinds, members, sides, twin, heads, tails, up)
-    _arms_in_a_pose(starts, kinds, members, heads, tails, up, fwd)
+    tip_h, height = _tip_heights(starts, members, heads, tails, up)
+    _many_legs(starts, kinds, sides, twin, tip_h, height)
+    _arms_in_a_pose(starts, kinds, tip_h, height, heads, up, fwd)
     legs = [s for s in starts if kinds[s] == "leg"]
     hip_h = min((float(heads[s] @ up) for s in legs), default=-np.inf)
     for s in starts:
@@ -465,30 +466,34 @@ def _name_branches(names: dict[int, str], kids: list[list[int]], chain: list[int
                 names[q] = numbered(stem, k) + sfx
 
 
-def _many_legs(starts: list[int], kinds: dict[int, str], members: dict[int, list[int]], sides: dict[int, int],
-               twin: dict[int, int | None], heads: np.ndarray, tails: np.ndarray, up: np.ndarray) -> None:
+def _tip_heights(starts: list[int], members: dict[int, list[int]], heads: np.ndarray, tails: np.ndarray,
+                 up: np.ndarray) -> tuple[dict[int, float], float]:
+    """({limb start: height of the limb's lowest bone tail above the skeleton's lowest point},
+    the skeleton's height along ``up``), world units."""
+    pts = np.concatenate([heads, tails]) @ up
+    ground = float(pts.min())
+    return {s: float(min(tails[members[s]] @ up)) - ground for s in starts}, float(np.ptp(pts))
+
+
+def _many_legs(starts: list[int], kinds: dict[int, str], sides: dict[int, int], twin: dict[int, int | None],
+               tip_h: dict[int, float], height: float) -> None:
     """Limbs that reach down to the bottom quarter of the object are legs when one side has
     three or more of them: a spider's or an insect's legs splay sideways, so their direction
     alone calls them arms, and their tips stand at uneven heights (kinds updated in place).
     Two per side stays with the direction rule: an astronaut's long arms reach the ground too.
     twin: the mirror limb's start of each limb start (None: unpaired); a limb is low when it
-    or its twin is, so both sides get the same kinds."""
-    pts = np.concatenate([heads, tails]) @ up
-    ground, height = float(pts.min()), float(np.ptp(pts))
-    low = {s for s in starts if sides[s] != 0 and float(min(tails[members[s]] @ up)) - ground < 0.25 * height}
+    or its twin is, so both sides get the same kinds. tip_h, height: ``_tip_heights``."""
+    low = {s for s in starts if sides[s] != 0 and tip_h[s] < 0.25 * height}
     low |= {twin[s] for s in low if twin[s] is not None}
     if max(sum(sides[s] == sd for s in low) for sd in (-1, 1)) >= 3:
         kinds.update({s: "leg" for s in low})
 
 
-def _arms_in_a_pose(starts: list[int], kinds: dict[int, str], members: dict[int, list[int]],
-                    heads: np.ndarray, tails: np.ndarray, up: np.ndarray, fwd: np.ndarray) -> None:
+def _arms_in_a_pose(starts: list[int], kinds: dict[int, str], tip_h: dict[int, float], height: float,
+                    heads: np.ndarray, up: np.ndarray, fwd: np.ndarray) -> None:
     """Limbs that hang down but end above the ground (0.15 of the height: long robot arms end
     at 0.2) while other limbs stand on it are arms (a biped's arms in an A-pose), not legs
-    (kinds updated in place)."""
-    pts = np.concatenate([heads, tails]) @ up
-    ground, height = float(pts.min()), float(np.ptp(pts))
-    tip_h = {s: float(min(tails[members[s]] @ up)) - ground for s in starts}
+    (kinds updated in place). tip_h, height: ``_tip_heights``."""
     standing = [s for s in starts if kinds[s] == "leg" and tip_h[s] < 0.1 * height]
     if not standing:
         return
