@@ -31,7 +31,7 @@ resolution beside that head (receptive field 1 + 2 x the sum of the dilations: 1
 layers, against the head's 5 px and the patch's 8): toes and fingers 2-4 px wide sit inside
 one patch, and the two-conv head alone could not separate them. Its last layer starts at
 zero, so a checkpoint trained without it loads and predicts exactly as before
-(``GROWABLE``: the trainer lets such keys be missing when resuming).
+(``SP4DTransformer.growable_keys``: the trainer lets such keys be missing when resuming).
 """
 
 from __future__ import annotations
@@ -48,8 +48,6 @@ from .blocks import CodeEmbedding, DualBranchMixin, conditioning_codes
 from .unet_sp4d import BRANCHES, SP4DOutput
 
 ATTENTION_KINDS = ("image", "views")
-# state-dict keys a checkpoint may lack (modules added later that start as an identity)
-GROWABLE = (".refine.",)
 
 
 def _modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -178,6 +176,8 @@ class SP4DTransformer(DualBranchMixin, ModelMixin, ConfigMixin):
     ``sample_size``, ``num_views`` and ``num_frames`` record what it was trained for."""
 
     _supports_gradient_checkpointing = False
+    # state-dict keys a checkpoint may lack: modules added later that start as an identity
+    growable_keys = (".refine.",)
 
     @register_to_config
     def __init__(

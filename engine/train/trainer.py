@@ -17,7 +17,6 @@ import json
 import logging
 import math
 import os
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -95,9 +94,9 @@ def save_portable(out_dir, model, ema, step, extra, kinds=("ema", "model")):
 
 def load_grown(model: torch.nn.Module, sd: dict) -> list[str]:
     """Load ``sd`` into ``model``, which may have grown since: keys the model's class lists
-    in ``GROWABLE`` (modules that start as an identity, e.g. v2r's refinement branch) may be
+    in ``growable_keys`` (modules that start as an identity, e.g. v2r's refinement branch) may be
     missing and keep their initialisation; any other mismatch raises. Returns the missing keys."""
-    grow = getattr(sys.modules[type(model).__module__], "GROWABLE", ())
+    grow = getattr(model, "growable_keys", ())
     missing, unexpected = model.load_state_dict({k: v.float() for k, v in sd.items()}, strict=False)
     bad = [k for k in missing if not any(g in k for g in grow)] + list(unexpected)
     if bad:
