@@ -24,7 +24,8 @@ objects (``.cache/tune_proc``: the generator's names; its quadrupeds' front legs
 
 ``--turn`` turns every model 180 degrees about the vertical (its bones with it, names kept): a
 model facing +Y instead of -Y. Names that follow the anatomy score the same either way; ours
-assume -Y (glTF imports), so this measures what a facing estimate would have to recover.
+assume -Y (glTF imports) unless ``engine.rig.facing`` finds the model faces the other way,
+so this measures how much of a turned model the facing estimate recovers.
 
 Usage: .venv/bin/python benchmarks/eval_naming.py [--turn] [--only NAME_SUBSTRING] [--set train|assets|both | --model-parts | --npz DIR] [-v]
 """

@@ -1,7 +1,7 @@
 """Choose the constants of ``engine.rig.from_parts`` on TUNING models only.
 
     .venv/bin/python benchmarks/tune_skeleton.py [--npz .cache/train_assets] \\
-        --grid PIECE_CAP_FRAC=none,0.1,0.2 [--grid LONG_RADII=8,12,16 ...]
+        --grid PIECE_CAP_FRAC=none,0.1,0.2 [--grid LONG_RADII=8,12,16 ...] [--grid facing.MIN_SHIFT=none,0.02]
     .venv/bin/python benchmarks/tune_skeleton.py --npz .cache/tune_assets --npz .cache/tune_proc \\
         --model-parts [--model DIR] --grid LEG_GROUND=none,0.1 [--grid lift.bandwidth=0.03,0.04]
 
@@ -27,6 +27,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 import engine.rig.from_parts as from_parts
+import engine.rig.facing as facing
 from engine.autorig import AutoRigOptions, segment_parts, skeleton_stage, uses_proxy
 from engine.eval.grid import grid_row
 from engine.eval.part_metrics import labels_from_weights
@@ -66,13 +67,18 @@ def model_parts(m, model_dir: str | None, lift: LiftOptions, samples: int = 1, s
     return work, labels
 
 
+def _owner(name: str) -> tuple:
+    """(module, attribute) a grid name sets: ``facing.X`` in engine.rig.facing, else from_parts."""
+    return (facing, name[7:]) if name.startswith("facing.") else (from_parts, name)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--npz", action="append", default=[],
                     help="folder of tuning .npz models (repeatable; default .cache/train_assets)")
     ap.add_argument("--grid", action="append", default=[], metavar="NAME=v1,v2,...",
-                    help="a module constant of engine.rig.from_parts, or lift.FIELD (a LiftOptions field, "
-                         "with --model-parts), and its values ('none' for None)")
+                    help="a module constant of engine.rig.from_parts, facing.NAME (one of engine.rig.facing), "
+                         "or lift.FIELD (a LiftOptions field, with --model-parts), and its values ('none' for None)")
     ap.add_argument("--model-parts", action="store_true", help="the SP4D model's parts instead of the artists'")
     ap.add_argument("--model", default=None, help="SP4D checkpoint folder for --model-parts (default: shipped)")
     ap.add_argument("--samples", type=int, default=1, help="orbits generated per model (--model-parts)")
@@ -87,12 +93,12 @@ def main():
         if name.startswith("lift."):
             if not a.model_parts or name[5:] not in LiftOptions.__dataclass_fields__:
                 raise SystemExit(f"{name}: lift options need --model-parts and a LiftOptions field")
-        elif not hasattr(from_parts, name):
-            raise SystemExit(f"engine.rig.from_parts has no constant {name}")
+        elif not hasattr(*_owner(name)):
+            raise SystemExit(f"no constant {name} in engine.rig.from_parts / engine.rig.facing")
         text_field = name.startswith("lift.") and isinstance(getattr(LiftOptions(), name[5:]), str)
         grid[name] = values.split(",") if text_field else [_value(v) for v in values.split(",")]
     sets = [(os.path.basename(os.path.normpath(f)), load_folder(f)) for f in folders]
-    saved = {n: getattr(from_parts, n) for n in grid if not n.startswith("lift.")}
+    saved = {n: getattr(*_owner(n)) for n in grid if not n.startswith("lift.")}
     cols = " ".join(f"{name + ' J2J/J2B':>22s}" for name, _ in sets) + ("  pooled J2J/J2B" if len(sets) > 1 else "")
     print(" ".join(f"{n:>14s}" for n in grid) + " " + cols + "   (" + ", ".join(f"{len(ms)}" for _, ms in sets) + " models)")
     try:
@@ -102,7 +108,7 @@ def main():
                 if n.startswith("lift."):
                     lift = replace(lift, **{n[5:]: type(getattr(lift, n[5:]))(v)})
                 else:
-                    setattr(from_parts, n, v)
+                    setattr(*_owner(n), v)
             per_set = []
             for _, models in sets:
                 rows = []
@@ -118,7 +124,7 @@ def main():
             print(grid_row(combo, per_set), flush=True)
     finally:
         for n, v in saved.items():
-            setattr(from_parts, n, v)
+            setattr(*_owner(n), v)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from .medial import (edge_length_graph, medial_curve, near_point, part_distance,
 from .naming import name_bones
 from .parts_graph import (PartGraph, PartTree, build_part_graph, choose_root, clean_labels,
                           orient_tree, relabel, spanning_tree, welded_labels)
+from .facing import facing_sign
 from .roll import consistent_rolls
 from .skeleton import Skeleton
 from .symmetry import SymmetryPlane, alternative_planes, detect_symmetry, is_symmetric, mirror_parts, paired_share
@@ -47,6 +48,8 @@ class PartRig:
     warnings:    human-readable notes (merged parts, bridged gaps, no symmetry...).
     plane:       the detected mirror plane (also when not symmetric), for callers that
                  want to mirror edits.
+    facing:      +1 when the object faces the convention's forward (-Y for a plane
+                 x = const), -1 when ``facing_sign`` found it faces the other way.
     """
 
     skeleton: Skeleton
@@ -55,6 +58,7 @@ class PartRig:
     symmetric: bool
     warnings: list[str] = field(default_factory=list)
     plane: SymmetryPlane | None = None
+    facing: int = 1
 
 
 @dataclass
@@ -91,10 +95,10 @@ def _check_labels(mesh: MeshData, labels) -> np.ndarray:
     return lab.astype(np.int64)
 
 
-def _frame(plane: SymmetryPlane | None, symmetric: bool) -> tuple[np.ndarray, np.ndarray]:
+def _frame(plane: SymmetryPlane | None, symmetric: bool, facing: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """(up, forward) unit vectors for roll and naming: world +Z (Blender) made
     orthogonal to the mirror normal, and the in-plane direction the object faces
-    (-Y for glTF imports)."""
+    (-Y for glTF imports; the other way when ``facing`` is -1, from ``facing_sign``)."""
     up = np.array([0.0, 0.0, 1.0])
     if symmetric and plane is not None:
         n = plane.normal
@@ -110,7 +114,7 @@ def _frame(plane: SymmetryPlane | None, symmetric: bool) -> tuple[np.ndarray, np
     fwd /= np.linalg.norm(fwd)
     if fwd[1] > 0 or (fwd[1] == 0 and fwd[0] < 0):
         fwd = -fwd
-    return up, fwd
+    return up, (-fwd if facing < 0 else fwd)
 
 
 def _primary_child(part: int, head: np.ndarray, tree: PartTree, graph: PartGraph,
@@ -356,8 +360,8 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     mass = _part_areas(V, cm.mesh.faces, wl, P)
 
     def oriented(sym: bool):
-        up, fwd = _frame(plane, sym)
-        mirror, side = (mirror_parts(V, wl, plane) if sym
+        up, fwd = _frame(plane, sym, facing)
+        mirror, side = (_mirror_sides(V, wl, plane, facing) if sym
                         else (-np.ones(P, np.int64), np.zeros(P, np.int64)))
         root = _hips_root(edges, mirror, V @ up, wl, P) if sym else -1
         if root < 0:
@@ -365,6 +369,8 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
             root = _chain_root_at_bottom(edges, root, V @ up, wl, P)
         return up, fwd, mirror, side, orient_tree(P, edges, root)
 
+    # a model built facing +Y: forward and the .L side turn round together
+    facing = -1 if facing_sign(V, cm.shell_ids, *_frame(plane, symmetric or loose)) < 0 else 1
     up, fwd, mirror, side, tree = oriented(symmetric or loose)
     if loose:
         symmetric = mirrored_tree(tree.parent, mirror, side) >= MIRRORED_SHARE
@@ -373,9 +379,9 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     # nearly mirrored: names .L/.R from the pairs, joints and tree as for an asymmetric object
     naming = (mirror, side, up, fwd, symmetric)
     if not symmetric and NAMES_SYMMETRY_TOL is not None and is_symmetric(plane, NAMES_SYMMETRY_TOL):
-        m2, s2 = mirror_parts(V, wl, plane)
+        m2, s2 = _mirror_sides(V, wl, plane, facing)
         if mirrored_tree(tree.parent, m2, s2) >= MIRRORED_SHARE:
-            naming = (m2, s2, *_frame(plane, True), True)
+            naming = (m2, s2, *_frame(plane, True, facing), True)
             warnings.append(f"nearly mirror-symmetric (error {plane.error:.3f} of the size): bones are named "
                             ".L/.R but paired joints are not mirrored")
     if not naming[-1]:
@@ -488,7 +494,14 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     sk = Skeleton(names, heads, tails, parents, rolls, np.ones(len(names), dtype=bool)).validate()
     if len(sk.roots()) != 1:  # the part tree has one root; anything else is a bug here, not bad input
         raise RuntimeError(f"skeleton_from_parts built {len(sk.roots())} root bones instead of one")
-    return PartRig(sk, first_bone, cm.to_original(wl).astype(np.int64), bool(symmetric), warnings, plane)
+    return PartRig(sk, first_bone, cm.to_original(wl).astype(np.int64), bool(symmetric), warnings, plane, facing)
+
+
+def _mirror_sides(V: np.ndarray, wl: np.ndarray, plane: SymmetryPlane, facing: int) -> tuple[np.ndarray, np.ndarray]:
+    """``mirror_parts`` with the sides turned round for an object facing the other way
+    (``facing`` -1): `.L` is always the object's own left, up x forward."""
+    mirror, side = mirror_parts(V, wl, plane)
+    return mirror, (-side if facing < 0 else side)
 
 
 def _pairing_plane(V: np.ndarray, wl: np.ndarray, plane: SymmetryPlane) -> SymmetryPlane:

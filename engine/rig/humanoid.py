@@ -134,7 +134,7 @@ def humanoid_from_rig(mesh: MeshData, rig: PartRig, *, spine_bones: int = 3,
     sk = rig.skeleton
     if not rig.symmetric or rig.plane is None:
         return None, "no mirror symmetry"
-    up, fwd = _frame(rig.plane, True)
+    up, fwd = _frame(rig.plane, True, rig.facing)
     if abs(up[2]) < 0.9:
         return None, "the mirror plane is not upright"
     V = mesh.vertices

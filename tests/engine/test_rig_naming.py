@@ -174,3 +174,23 @@ def test_a_nearly_mirrored_bird_is_named_left_and_right_without_mirrored_joints(
         assert f"{n}.L" in sk.names and f"{n}.R" in sk.names, sk.names
     i, j = sk.names.index("thigh.L"), sk.names.index("thigh.R")
     assert not np.allclose(sk.heads[i] * [-1, 1, 1], sk.heads[j], atol=1e-6)
+
+
+def test_a_character_built_facing_plus_y_keeps_its_names():
+    """Procedural stylised character 8 turned 180 degrees about the vertical (facing +Y, as
+    some exporters leave models): its eyes sit in front of its head, so the rig's forward
+    turns with it and every bone keeps the name it had facing -Y; `.L` stays on the
+    character's own left (-X once turned). Without the facing estimate sides and the
+    head/tail ends swap."""
+    o = generate(8, n_frames=1)
+    v = np.array(o.frames[0], dtype=np.float64)
+    a = skeleton_from_parts(MeshData(v, o.faces), o.vertex_part)
+    b = skeleton_from_parts(MeshData(v * [-1, -1, 1], o.faces), o.vertex_part)
+    assert (a.facing, b.facing) == (1, -1)
+    mid_a = 0.5 * (a.skeleton.heads + a.skeleton.tails) * [-1, -1, 1]
+    mid_b = 0.5 * (b.skeleton.heads + b.skeleton.tails)
+    for name, m in zip(a.skeleton.names, mid_a):
+        j = int(np.argmin(np.linalg.norm(mid_b - m, axis=1)))
+        assert b.skeleton.names[j] == name, (name, b.skeleton.names[j])
+    sk = b.skeleton
+    assert sk.heads[sk.names.index("thigh.L"), 0] < sk.heads[sk.names.index("thigh.R"), 0]
