@@ -21,9 +21,6 @@ TOP = 0.5
 # MIN_PIECE_VERTICES (specks and bristles of a few vertices say nothing)
 SMALL_SHELL = 0.03
 MIN_PIECE_VERTICES = 10
-# the pieces are features of a body only when one shell holds at least this share of the
-# vertices: objects built of many boxes (robots, mechs) have pieces everywhere
-MAIN_SHELL = 0.0
 # fewer small pieces than this up there say nothing (eyes come in pairs; one piece on
 # the plane is as often a fin or a crest)
 MIN_PIECES = 2
@@ -47,8 +44,6 @@ def facing_sign(vertices: np.ndarray, shell_ids: np.ndarray, up: np.ndarray, fwd
         return 0
     top = h >= h.min() + TOP * span
     sizes = np.bincount(shell_ids)
-    if sizes.max() < MAIN_SHELL * len(V):
-        return 0
     n = sizes[shell_ids]
     small = top & (n < SMALL_SHELL * len(V)) & (n >= MIN_PIECE_VERTICES)
     pieces = np.unique(shell_ids[small])
@@ -59,3 +54,4 @@ def facing_sign(vertices: np.ndarray, shell_ids: np.ndarray, up: np.ndarray, fwd
     if abs(shift) < MIN_SHIFT:
         return 0
     return 1 if shift > 0 else -1
+

@@ -317,7 +317,7 @@ def _part_bones(part: int, head: np.ndarray, end: np.ndarray | None, pts: np.nda
 
 def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: float | None = None,
                         chains: bool = True, max_chain: int = 8, symmetrize: bool = True,
-                        cleaned: CleanMesh | None = None) -> PartRig:
+                        cleaned: CleanMesh | None = None, facing: int | None = None) -> PartRig:
     """Build a skeleton from per-vertex kinematic part labels.
 
     mesh:   MeshData, world space, any unit (the result scales with the mesh).
@@ -329,6 +329,8 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     symmetrize: when the object is mirror-symmetric, make paired joints exact mirrors.
     cleaned: ``clean_mesh(mesh)`` when the caller already has it (Auto-Rig welds once for
             lifting and skeleton).
+    facing: +1 the object faces the convention's forward (-Y for a mirror plane x = const),
+            -1 the other way; None: estimated from the mesh (``engine.rig.facing``).
     Raises InputError on empty/NaN meshes or malformed labels.
     """
     mesh.validate()
@@ -370,7 +372,9 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         return up, fwd, mirror, side, orient_tree(P, edges, root)
 
     # a model built facing +Y: forward and the .L side turn round together
-    facing = -1 if facing_sign(V, cm.shell_ids, *_frame(plane, symmetric or loose)) < 0 else 1
+    if facing is None:
+        facing = facing_sign(V, cm.shell_ids, *_frame(plane, symmetric or loose))
+    facing = -1 if facing < 0 else 1
     up, fwd, mirror, side, tree = oriented(symmetric or loose)
     if loose:
         symmetric = mirrored_tree(tree.parent, mirror, side) >= MIRRORED_SHARE

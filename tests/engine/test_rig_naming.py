@@ -194,3 +194,6 @@ def test_a_character_built_facing_plus_y_keeps_its_names():
         assert b.skeleton.names[j] == name, (name, b.skeleton.names[j])
     sk = b.skeleton
     assert sk.heads[sk.names.index("thigh.L"), 0] < sk.heads[sk.names.index("thigh.R"), 0]
+    # told it faces -Y after all, the rig keeps the convention: .L on +X
+    sk = skeleton_from_parts(MeshData(v * [-1, -1, 1], o.faces), o.vertex_part, facing=1).skeleton
+    assert sk.heads[sk.names.index("thigh.L"), 0] > sk.heads[sk.names.index("thigh.R"), 0]
