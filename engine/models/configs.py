@@ -48,6 +48,11 @@ V2 = dict(
 # branch, zero-started): v2's checkpoints load into it unchanged
 V2R = dict(V2, refine_layers=4, refine_channels=32)
 
+# v2 with a convolutional U-decoder beside each head (the input encoded at 128 / 64 / 32 px,
+# the 16 x 16 token grid decoded up through those levels with skips; zero-started, so v2's
+# checkpoints load into it unchanged)
+V2U = dict(V2, decoder_channels=(16, 32, 64))
+
 # v2 at patch 4: 32 x 32 tokens per view (the issue's upper bound), so a token covers 4 x 4
 # pixels and toes 2-4 px wide get tokens of their own; narrower (256) to keep memory and the
 # fp16 file in budget. A candidate measured by ``bench_train_step.py`` before any training.
@@ -56,4 +61,4 @@ V2P4 = dict(V2, patch_size=4, width=256, num_heads=4, fuse_hidden=64)
 TINY_V2 = dict(V2, sample_size=16, num_views=3, num_frames=2, patch_size=4, width=32, depth=2, num_heads=2,
                fuse_hidden=16, head_channels=4)
 
-CONFIGS = {"compact": COMPACT, "tiny": TINY, "full": FULL, "v2": V2, "v2r": V2R, "v2p4": V2P4, "tiny_v2": TINY_V2}
+CONFIGS = {"compact": COMPACT, "tiny": TINY, "full": FULL, "v2": V2, "v2r": V2R, "v2u": V2U, "v2p4": V2P4, "tiny_v2": TINY_V2}

@@ -32,11 +32,15 @@ layers, against the head's 5 px and the patch's 8): toes and fingers 2-4 px wide
 one patch, and the two-conv head alone could not separate them. Its last layer starts at
 zero, so a checkpoint trained without it loads and predicts exactly as before
 (``SP4DTransformer.growable_keys``: the trainer lets such keys be missing when resuming).
+``decoder_channels`` adds a convolutional U-decoder beside the head instead (``UDecoder``: the
+input encoded at full, half and quarter resolution, the token grid decoded up through those
+levels with skip connections), zero-started the same way.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.attention import FeedForward
@@ -118,7 +122,8 @@ class TransformerBranch(CodeEmbedding):
     """One denoiser branch (RGB or parts); driven block by block by ``SP4DTransformer``."""
 
     def __init__(self, in_channels, out_channels, patch_size, width, depth, num_heads, mlp_ratio, attention,
-                 frames, head_channels, camera_freqs, frame_freqs, refine_layers=0, refine_channels=32):
+                 frames, head_channels, camera_freqs, frame_freqs, refine_layers=0, refine_channels=32,
+                 decoder_channels=()):
         d = width
         super().__init__(d, d, camera_freqs, frame_freqs)
         self.patch = nn.Conv2d(in_channels, d, patch_size, stride=patch_size)
@@ -134,6 +139,8 @@ class TransformerBranch(CodeEmbedding):
                                   nn.Conv2d(2 * head_channels, out_channels, 3, padding=1))
         self.refine = _dilated_stack(head_channels + in_channels, refine_channels, out_channels,
                                      refine_layers) if refine_layers else None
+        self.decoder = (UDecoder(in_channels, d, out_channels, tuple(decoder_channels), patch_size)
+                        if decoder_channels else None)
 
     def tokens(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         """x (N, Cin, H, W) -> tokens (N, P, D) with positions and the image's code added."""
@@ -150,11 +157,58 @@ class TransformerBranch(CodeEmbedding):
         """tokens (N, P, D), emb (N, D), input x (N, Cin, H, W) -> (N, out_channels, H, W)."""
         n = h.shape[0]
         sh, sc = (self.out_table.to(emb.dtype)[None] + emb[:, None]).unbind(1)
-        y = self.proj_out(_modulate(self.norm_out(h), sh, sc))              # (N, P, p*p*C)
+        hm = _modulate(self.norm_out(h), sh, sc)                             # (N, P, D)
+        y = self.proj_out(hm)                                                # (N, P, p*p*C)
         ps = self.unpatch.upscale_factor
-        y = self.unpatch(y.transpose(1, 2).reshape(n, -1, x.shape[-2] // ps, x.shape[-1] // ps))   # (N, C, H, W)
+        gh, gw = x.shape[-2] // ps, x.shape[-1] // ps
+        y = self.unpatch(y.transpose(1, 2).reshape(n, -1, gh, gw))          # (N, C, H, W)
         y = torch.cat([y, x.to(y.dtype)], dim=1)
-        return self.head(y) if self.refine is None else self.head(y) + self.refine(y)
+        out = self.head(y)
+        if self.refine is not None:
+            out = out + self.refine(y)
+        if self.decoder is not None:
+            out = out + self.decoder(hm.transpose(1, 2).reshape(n, -1, gh, gw), x.to(y.dtype))
+        return out
+
+
+class UDecoder(nn.Module):
+    """A convolutional U-decoder beside a branch's head: the full-resolution input encoded at
+    H, H/2, H/4... (one strided 3x3 convolution per level, ``widths`` channels from the finest),
+    and the token grid (H/p) decoded back up through those levels with skip connections, as a
+    UNet's up path. Part identities of pieces narrower than a patch can then be told apart
+    from local context at several scales, which a single-resolution refinement could not.
+    Its output layer starts at zero (a checkpoint trained without it predicts as before).
+
+    tokens (N, D, H/p, W/p), x (N, Cin, H, W) -> (N, Cout, H, W); p = 2 ** len(widths)."""
+
+    def __init__(self, cin: int, d: int, cout: int, widths: tuple, patch: int):
+        super().__init__()
+        if 2 ** len(widths) != patch:
+            raise ValueError(f"decoder_channels needs {patch.bit_length() - 1} levels for patch {patch}, "
+                             f"got {len(widths)}")
+        act = nn.SiLU
+        self.enc = nn.ModuleList([nn.Sequential(nn.Conv2d(cin if i == 0 else widths[i - 1], w, 3,
+                                                          stride=1 if i == 0 else 2, padding=1), act())
+                                  for i, w in enumerate(widths)])
+        self.inp = nn.Conv2d(d, widths[-1], 1)
+        # up path, coarsest first: upsample, concatenate the level's encoding, convolve
+        self.up = nn.ModuleList([nn.Sequential(nn.Conv2d(2 * widths[i] if i == len(widths) - 1
+                                                         else widths[i + 1] + widths[i], widths[i], 3, padding=1), act())
+                                 for i in reversed(range(len(widths)))])
+        self.out = nn.Conv2d(widths[0], cout, 3, padding=1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, tokens: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        e = x
+        for enc in self.enc:
+            e = enc(e)
+            skips.append(e)
+        y = self.inp(tokens)
+        for up, skip in zip(self.up, reversed(skips)):
+            y = up(torch.cat([F.interpolate(y, size=skip.shape[-2:], mode="nearest"), skip], dim=1))
+        return self.out(y)
 
 
 def _dilated_stack(cin: int, width: int, cout: int, layers: int) -> nn.Sequential:
@@ -177,7 +231,7 @@ class SP4DTransformer(DualBranchMixin, ModelMixin, ConfigMixin):
 
     _supports_gradient_checkpointing = False
     # state-dict keys a checkpoint may lack: modules added later that start as an identity
-    growable_keys = (".refine.",)
+    growable_keys = (".refine.", ".decoder.")
 
     @register_to_config
     def __init__(
@@ -203,12 +257,14 @@ class SP4DTransformer(DualBranchMixin, ModelMixin, ConfigMixin):
         sigma_data: float = 1.0,
         refine_layers: int = 0,
         refine_channels: int = 32,
+        decoder_channels: tuple = (),
     ):
         super().__init__()
         kw = dict(in_channels=in_channels + cond_channels, out_channels=out_channels, patch_size=patch_size,
                   width=width, depth=depth, num_heads=num_heads, mlp_ratio=mlp_ratio, attention=tuple(attention),
                   frames=num_frames > 1, head_channels=head_channels, camera_freqs=camera_freqs,
-                  frame_freqs=frame_freqs, refine_layers=refine_layers, refine_channels=refine_channels)
+                  frame_freqs=frame_freqs, refine_layers=refine_layers, refine_channels=refine_channels,
+                  decoder_channels=tuple(decoder_channels))
         self.rgb = TransformerBranch(**kw)
         self.part = TransformerBranch(**kw)
         self.fuse_rgb = nn.ModuleList([TokenFuse(width, fuse_hidden) for _ in range(depth)]) if bidifuse else None

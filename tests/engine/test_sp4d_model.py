@@ -89,6 +89,33 @@ def test_a_v2_checkpoint_grows_a_refinement_branch_that_starts_as_identity():
         load_grown(build_model(TINY_V2), sd)
 
 
+def test_a_v2_checkpoint_grows_a_u_decoder_that_starts_as_identity():
+    """v2u = v2 + a convolutional U-decoder per head (input encoded at full, half, quarter...
+    resolution, tokens decoded up through the levels), zero-started: v2's weights load (only
+    decoder tensors are new) and predict as before; once it learns, the output changes at full
+    resolution. Its levels must match the patch (patch 8: three)."""
+    from engine.models import V2U
+    from engine.models.transformer_sp4d import UDecoder
+    from engine.train.trainer import load_grown
+
+    assert len(V2U["decoder_channels"]) == 3 and all(V2U[k] == V2[k] for k in V2)
+    torch.manual_seed(0)
+    old = build_model(TINY_V2).eval()
+    grown = build_model(dict(TINY_V2, decoder_channels=(4, 8))).eval()   # TINY_V2: patch 4
+    new_keys = load_grown(grown, old.state_dict())
+    assert new_keys and all(".decoder." in k for k in new_keys)
+    x = _inputs(TINY_V2)
+    with torch.no_grad():
+        a, b = old(**x), grown(**x)
+        torch.testing.assert_close(a.part, b.part)
+        torch.testing.assert_close(a.rgb, b.rgb)
+        grown.part.decoder.out.weight.add_(0.05)
+        d = (grown(**x).part - a.part).abs()
+        assert d.max() > 0 and d.shape == a.part.shape
+    with pytest.raises(ValueError, match="levels"):
+        UDecoder(5, 16, 3, (4, 8), patch=8)
+
+
 @ARCHS
 def test_views_after_the_first_are_a_set_and_only_relative_azimuth_matters(cfg):
     """View 0 is the input frame's view (footage mode): permuting the others permutes the
