@@ -1,7 +1,7 @@
 """Choose the constants of ``engine.rig.from_parts`` on TUNING models only.
 
     .venv/bin/python benchmarks/tune_skeleton.py [--npz .cache/train_assets] \\
-        --grid PIECE_CAP_FRAC=none,0.1,0.2 [--grid LONG_RADII=8,12,16 ...] [--grid facing.MIN_SHIFT=none,0.02]
+        --grid PIECE_CAP_FRAC=none,0.1,0.2 [--grid LONG_RADII=8,12,16 ...] [--grid symmetry.ALT_SLACK=0.001,0.002]
     .venv/bin/python benchmarks/tune_skeleton.py --npz .cache/tune_assets --npz .cache/tune_proc \\
         --model-parts [--model DIR] --grid LEG_GROUND=none,0.1 [--grid lift.bandwidth=0.03,0.04]
 
@@ -18,6 +18,7 @@ restored afterwards.
 from __future__ import annotations
 
 import argparse
+import importlib
 import itertools
 import os
 from dataclasses import replace
@@ -27,7 +28,6 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 import engine.rig.from_parts as from_parts
-import engine.rig.facing as facing
 from engine.autorig import AutoRigOptions, segment_parts, skeleton_stage, uses_proxy
 from engine.eval.grid import grid_row
 from engine.eval.part_metrics import labels_from_weights
@@ -68,8 +68,12 @@ def model_parts(m, model_dir: str | None, lift: LiftOptions, samples: int = 1, s
 
 
 def _owner(name: str) -> tuple:
-    """(module, attribute) a grid name sets: ``facing.X`` in engine.rig.facing, else from_parts."""
-    return (facing, name[7:]) if name.startswith("facing.") else (from_parts, name)
+    """(module, attribute) a grid name sets: ``MODULE.X`` in engine.rig.MODULE (facing, symmetry,
+    naming...), a bare name in engine.rig.from_parts."""
+    if "." not in name:
+        return from_parts, name
+    mod, attr = name.split(".", 1)
+    return importlib.import_module(f"engine.rig.{mod}"), attr
 
 
 def main():
@@ -77,8 +81,8 @@ def main():
     ap.add_argument("--npz", action="append", default=[],
                     help="folder of tuning .npz models (repeatable; default .cache/train_assets)")
     ap.add_argument("--grid", action="append", default=[], metavar="NAME=v1,v2,...",
-                    help="a module constant of engine.rig.from_parts, facing.NAME (one of engine.rig.facing), "
-                         "or lift.FIELD (a LiftOptions field, with --model-parts), and its values ('none' for None)")
+                    help="a module constant of engine.rig.from_parts, MODULE.NAME (one of engine.rig.MODULE: "
+                         "facing, symmetry, naming...), or lift.FIELD (a LiftOptions field, with --model-parts), and its values ('none' for None)")
     ap.add_argument("--model-parts", action="store_true", help="the SP4D model's parts instead of the artists'")
     ap.add_argument("--model", default=None, help="SP4D checkpoint folder for --model-parts (default: shipped)")
     ap.add_argument("--samples", type=int, default=1, help="orbits generated per model (--model-parts)")
