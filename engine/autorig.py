@@ -57,6 +57,10 @@ class AutoRigOptions:
     tail_bones: int = 0
     # paired joints made exact mirrors (and weights mirrored) when the object is mirror-symmetric
     symmetry: bool = True
+    # which way the object faces (FRONTS): "auto" estimates it from the mesh (eyes and other
+    # small pieces in front of the head), else the artist's world axis; names, rolls and the
+    # humanoid root follow it
+    front: str = "auto"
     runtime: str = "auto"
     lift: LiftOptions = field(default_factory=LiftOptions)
 
@@ -191,6 +195,7 @@ def autorig(mesh: MeshData, options: AutoRigOptions | None = None,
 
     options = options or AutoRigOptions()
     mesh.validate()
+    front_vector(options.front)   # a bad setting fails before the model runs
     use_proxy = uses_proxy(mesh, options)
     weights_by_stage = {"parts": 6.0, "skeleton": 1.0, "skinning": 3.0}
     if use_proxy:
@@ -232,13 +237,27 @@ def uses_proxy(mesh: MeshData, options: AutoRigOptions) -> bool:
     return bool(options.proxy_above) and mesh.n_vertices > options.proxy_above
 
 
+# the world directions an artist can name as the object's front (Blender axes, Z up)
+FRONTS = {"auto": None, "-Y": (0.0, -1.0, 0.0), "+Y": (0.0, 1.0, 0.0), "-X": (-1.0, 0.0, 0.0), "+X": (1.0, 0.0, 0.0)}
+
+
+def front_vector(front: str):
+    """(3,) world direction of a ``FRONTS`` name (None for "auto"); InputError otherwise."""
+    if front not in FRONTS:
+        from .errors import InputError
+
+        raise InputError(f"unknown front '{front}': use one of {', '.join(FRONTS)}")
+    return FRONTS[front]
+
+
 def skeleton_stage(mesh: MeshData, labels: np.ndarray, options: AutoRigOptions, cleaned=None):
     """Auto-Rig's skeleton stage: (the part rig of ``labels`` (N,), (skeleton, skinning
     labels, label -> bone, warnings) of it or of its humanoid rebuild / resampled chains).
     cleaned: ``clean_mesh(mesh)`` when the caller already welded it."""
     from .rig import skeleton_from_parts
 
-    part_rig = skeleton_from_parts(mesh, labels, symmetrize=options.symmetry, cleaned=cleaned)
+    part_rig = skeleton_from_parts(mesh, labels, symmetrize=options.symmetry, cleaned=cleaned,
+                                   front=front_vector(options.front))
     return part_rig, _humanoid_or_parts(mesh, part_rig, options)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-ARTIST_SETTINGS = ("max_influences", "symmetry", "spine_bones", "neck_bones", "tail_bones", "humanoid",
+ARTIST_SETTINGS = ("max_influences", "symmetry", "front", "spine_bones", "neck_bones", "tail_bones", "humanoid",
                    "bone_naming")
 
 
@@ -24,6 +24,13 @@ def rig_setting_properties() -> dict:
         "symmetry": bpy.props.BoolProperty(
             name="Symmetry", default=True,
             description="Make paired joints exact mirrors and weights mirror-symmetric when the object is mirror-symmetric"),
+        "front": bpy.props.EnumProperty(
+            name="Front", default="auto",
+            description="Which way the object faces: bone names (.L/.R, front/back), rolls and the humanoid root follow it",
+            items=[("auto", "Auto", "Estimated from the mesh (eyes and other small pieces in front of the head), "
+                                    "else -Y (the glTF convention)"),
+                   ("-Y", "-Y", "The object faces -Y"), ("+Y", "+Y", "The object faces +Y"),
+                   ("-X", "-X", "The object faces -X"), ("+X", "+X", "The object faces +X")]),
         "spine_bones": bpy.props.IntProperty(
             name="Spine Bones", default=0, min=0, max=8,
             description="Bones along the spine (0: as the parts give them; 3 for a humanoid rig)"),

@@ -317,7 +317,7 @@ def _part_bones(part: int, head: np.ndarray, end: np.ndarray | None, pts: np.nda
 
 def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: float | None = None,
                         chains: bool = True, max_chain: int = 8, symmetrize: bool = True,
-                        cleaned: CleanMesh | None = None, facing: int | None = None) -> PartRig:
+                        cleaned: CleanMesh | None = None, front=None) -> PartRig:
     """Build a skeleton from per-vertex kinematic part labels.
 
     mesh:   MeshData, world space, any unit (the result scales with the mesh).
@@ -329,8 +329,10 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     symmetrize: when the object is mirror-symmetric, make paired joints exact mirrors.
     cleaned: ``clean_mesh(mesh)`` when the caller already has it (Auto-Rig welds once for
             lifting and skeleton).
-    facing: +1 the object faces the convention's forward (-Y for a mirror plane x = const),
-            -1 the other way; None: estimated from the mesh (``engine.rig.facing``).
+    front:  (3,) world direction the object faces (the artist's say; only which way it points
+            along the rig's forward axis counts, and only within 45 degrees of it: -Y or +Y
+            for an object mirrored about x = const); None, or a direction across the mirror
+            plane: estimated from the mesh (``engine.rig.facing``), else the glTF convention.
     Raises InputError on empty/NaN meshes or malformed labels.
     """
     mesh.validate()
@@ -372,8 +374,17 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         return up, fwd, mirror, side, orient_tree(P, edges, root)
 
     # a model built facing +Y: forward and the .L side turn round together
-    if facing is None:
-        facing = facing_sign(V, cm.shell_ids, *_frame(plane, symmetric or loose))
+    up0, fwd0 = _frame(plane, symmetric or loose)
+    facing = 0
+    if front is not None:
+        f = np.asarray(front, dtype=np.float64)
+        along = float(f @ fwd0) / max(float(np.linalg.norm(f)), 1e-300)
+        # within 45 degrees of the forward axis; a front across the mirror plane says nothing
+        facing = int(np.sign(along)) if abs(along) >= np.sqrt(0.5) else 0
+    if front is not None and facing == 0:
+        warnings.append("the front given lies across the mirror plane: which way it faces was estimated")
+    if facing == 0:
+        facing = facing_sign(V, cm.shell_ids, up0, fwd0)
     facing = -1 if facing < 0 else 1
     up, fwd, mirror, side, tree = oriented(symmetric or loose)
     if loose:

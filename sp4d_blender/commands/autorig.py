@@ -12,7 +12,7 @@ import sys
 # the options that shape a rig (what ``rig_file`` takes besides paths), shared with batch workers
 RIG_SETTINGS = ("device", "seed", "steps", "model", "segmenter", "preset", "max_influences",
                 "humanoid", "bone_names", "spine_bones", "neck_bones", "tail_bones", "symmetry",
-                "overwrite", "part_colors")
+                "front", "overwrite", "part_colors")
 
 
 def add_arguments(parser) -> None:
@@ -43,6 +43,9 @@ def add_arguments(parser) -> None:
                         help="bones along the tail (0-8; 0 = as the parts give them)")
     parser.add_argument("--no-symmetry", dest="symmetry", action="store_false", default=None,
                         help="keep paired joints and weights where the parts put them instead of exact mirrors")
+    parser.add_argument("--front", choices=("auto", "-Y", "+Y", "-X", "+X"), default=None,
+                        help="which way the object faces (default auto: estimated from the mesh, else -Y, "
+                             "the glTF convention); names, rolls and the humanoid root follow it")
     parser.add_argument("--overwrite", action="store_true",
                         help="allow OUTPUT to be the INPUT file (replaced only on success)")
     parser.add_argument("--part-colors", action="store_true",
@@ -136,7 +139,7 @@ def rig_file(input_path: str, output: str, report_path: str | None = None,
 
     s = dict(device="cpu", seed=0, steps=None, model=None, segmenter="sp4d", preset="unity",
              max_influences=4, humanoid=False, bone_names="blender", spine_bones=0, neck_bones=0,
-             tail_bones=0, symmetry=True, overwrite=False, part_colors=False)
+             tail_bones=0, symmetry=True, front="auto", overwrite=False, part_colors=False)
     unknown = set(settings) - set(s)
     if unknown:
         raise TypeError(f"unknown settings {sorted(unknown)}")
@@ -162,7 +165,8 @@ def rig_file(input_path: str, output: str, report_path: str | None = None,
                                  device=s["device"], steps=s["steps"], seed=s["seed"],
                                  max_influences=s["max_influences"], humanoid=s["humanoid"],
                                  bone_naming=s["bone_names"], spine_bones=s["spine_bones"],
-                                 neck_bones=s["neck_bones"], tail_bones=s["tail_bones"], symmetry=s["symmetry"])
+                                 neck_bones=s["neck_bones"], tail_bones=s["tail_bones"], symmetry=s["symmetry"],
+                                 front=s["front"])
         # armatures already in INPUT are ignored: the meshes are rigged from their rest shape
         job = scene_rig.prepare_autorig(meshes, options, existing="REPLACE")
         progress.step(f"rigging {len(meshes)} object(s), {job.mesh.n_vertices} vertices")

@@ -48,7 +48,7 @@ class SP4D_OT_autorig(JobOperator, bpy.types.Operator):
                                  max_influences=self.max_influences, humanoid=self.humanoid,
                                  bone_naming=self.bone_naming, spine_bones=self.spine_bones,
                                  neck_bones=self.neck_bones, tail_bones=self.tail_bones, symmetry=self.symmetry,
-                                 **settings)
+                                 front=self.front, **settings)
         meshes = [o for o in context.selected_objects if o.type == "MESH"] or \
             [o for o in context.selected_objects]
         self._input = scene_rig.prepare_autorig(meshes, options, self.existing)

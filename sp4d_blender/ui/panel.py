@@ -37,6 +37,7 @@ class SP4D_PT_main(bpy.types.Panel):
         box = col.box().column(align=True)
         box.prop(rig, "max_influences")
         box.prop(rig, "symmetry")
+        box.prop(rig, "front")
         for key in ("spine_bones", "neck_bones", "tail_bones"):
             box.prop(rig, key)
         box.prop(rig, "humanoid")

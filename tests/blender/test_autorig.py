@@ -254,3 +254,23 @@ def test_panel_chain_settings_give_the_bones_asked_for(addon):
         assert arm.data.bones[b].parent.name == a
     w = np.concatenate([dense_weights(m, names) for m in meshes])
     assert (w[:, [names.index(n) for n in tail + spine]].max(axis=0) > 0.3).all()
+
+
+def test_panel_front_setting_turns_the_rig_round(addon):
+    """The panel's Front reaches the operator: the bundled biped faces -Y, and told it faces
+    +Y the rig is named that way (its `.L` side on -X), where Auto keeps -Y and puts `.L` on +X."""
+    from sp4d_blender.rig_settings import ARTIST_SETTINGS
+
+    xs = {}
+    for front in ("auto", "+Y"):
+        for o in list(bpy.data.objects):
+            bpy.data.objects.remove(o)
+        load_mesh_only("synth_humanoid")
+        rig = bpy.context.scene.sp4d_rig
+        rig.front = front
+        assert bpy.ops.sp4d.autorig(segmenter=SEGMENTER, **{k: getattr(rig, k) for k in ARTIST_SETTINGS}) == {"FINISHED"}
+        (arm,) = _armatures()
+        left = [arm.matrix_world @ b.head_local for b in arm.data.bones if b.name.endswith(".L")]
+        assert left, [b.name for b in arm.data.bones]
+        xs[front] = float(np.mean([p.x for p in left]))
+    assert xs["auto"] > 0 > xs["+Y"], xs

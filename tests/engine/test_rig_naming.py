@@ -204,6 +204,26 @@ def test_a_character_built_facing_plus_y_keeps_its_names():
         assert b.skeleton.names[j] == name, (name, b.skeleton.names[j])
     sk = b.skeleton
     assert sk.heads[sk.names.index("thigh.L"), 0] < sk.heads[sk.names.index("thigh.R"), 0]
-    # told it faces -Y after all, the rig keeps the convention: .L on +X
-    sk = skeleton_from_parts(MeshData(v * [-1, -1, 1], o.faces), o.vertex_part, facing=1).skeleton
+    # told it faces -Y after all, the rig keeps the convention: .L on +X; a front across the
+    # mirror plane (+X) says nothing about it and is estimated, with a warning
+    turned = MeshData(v * [-1, -1, 1], o.faces)
+    sk = skeleton_from_parts(turned, o.vertex_part, front=(0, -1, 0)).skeleton
     assert sk.heads[sk.names.index("thigh.L"), 0] > sk.heads[sk.names.index("thigh.R"), 0]
+    c = skeleton_from_parts(turned, o.vertex_part, front=(1, 0, 0))
+    assert c.facing == -1 and any("across the mirror plane" in w for w in c.warnings), c.warnings
+
+
+def test_auto_rig_front_setting_reaches_the_skeleton():
+    """``AutoRigOptions.front`` names a world axis; an unknown one is a clear error."""
+    import pytest
+
+    from engine.autorig import AutoRigOptions, skeleton_stage
+    from engine.errors import InputError
+
+    o = generate(8, n_frames=1)
+    mesh = MeshData(np.array(o.frames[0], dtype=np.float64), o.faces)
+    for front, sign in (("auto", 1), ("-Y", 1), ("+Y", -1)):
+        sk = skeleton_stage(mesh, o.vertex_part, AutoRigOptions(front=front))[1][0]
+        assert sign * sk.heads[sk.names.index("thigh.L"), 0] > 0, (front, sk.names)
+    with pytest.raises(InputError, match="unknown front"):
+        skeleton_stage(mesh, o.vertex_part, AutoRigOptions(front="up"))
