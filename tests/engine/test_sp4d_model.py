@@ -61,6 +61,26 @@ def test_bidifuse_starts_as_identity_so_the_rgb_branch_is_unchanged(cfg):
         assert not torch.allclose(model(**x).rgb, alone.rgb)
 
 
+def _grown_from_tiny_v2(extra: dict, key: str, last_layer):
+    """TINY_V2 and TINY_V2 + ``extra`` loaded with its weights (only ``key`` tensors new):
+    identical predictions until ``last_layer(grown)`` moves, then the parts differ."""
+    from engine.train.trainer import load_grown
+
+    torch.manual_seed(0)
+    old = build_model(TINY_V2).eval()
+    grown = build_model(dict(TINY_V2, **extra)).eval()
+    new_keys = load_grown(grown, old.state_dict())
+    assert new_keys and all(key in k for k in new_keys)
+    x = _inputs(TINY_V2)
+    with torch.no_grad():
+        a, b = old(**x), grown(**x)
+        torch.testing.assert_close(a.part, b.part)
+        torch.testing.assert_close(a.rgb, b.rgb)
+        last_layer(grown).add_(0.05)
+        assert not torch.allclose(grown(**x).part, a.part)
+    return old, grown
+
+
 def test_a_v2_checkpoint_grows_a_refinement_branch_that_starts_as_identity():
     """v2r = v2 + a full-resolution dilated-conv branch per output head, zero-started: v2's
     weights load into it (only the refinement tensors are new) and predict exactly as
@@ -69,18 +89,8 @@ def test_a_v2_checkpoint_grows_a_refinement_branch_that_starts_as_identity():
     from engine.train.trainer import load_grown
 
     assert V2R["refine_layers"] > 0 and all(V2R[k] == V2[k] for k in V2)
-    torch.manual_seed(0)
-    old = build_model(TINY_V2).eval()
-    grown = build_model(dict(TINY_V2, refine_layers=4, refine_channels=8)).eval()
-    new_keys = load_grown(grown, old.state_dict())
-    assert new_keys and all(".refine." in k for k in new_keys)
-    x = _inputs(TINY_V2)
-    with torch.no_grad():
-        a, b = old(**x), grown(**x)
-        torch.testing.assert_close(a.part, b.part)
-        torch.testing.assert_close(a.rgb, b.rgb)
-        grown.part.refine[-1].weight.add_(0.05)
-        assert not torch.allclose(grown(**x).part, a.part)
+    old, grown = _grown_from_tiny_v2(dict(refine_layers=4, refine_channels=8), ".refine.",
+                                     lambda m: m.part.refine[-1].weight)
     # dilations 1, 2, 4, 1: a 17-pixel receptive field at full resolution
     assert [m.dilation[0] for m in grown.part.refine if isinstance(m, torch.nn.Conv2d)] == [1, 2, 4, 1]
     sd = old.state_dict()
@@ -96,22 +106,9 @@ def test_a_v2_checkpoint_grows_a_u_decoder_that_starts_as_identity():
     resolution. Its levels must match the patch (patch 8: three)."""
     from engine.models import V2U
     from engine.models.transformer_sp4d import UDecoder
-    from engine.train.trainer import load_grown
 
     assert len(V2U["decoder_channels"]) == 3 and all(V2U[k] == V2[k] for k in V2)
-    torch.manual_seed(0)
-    old = build_model(TINY_V2).eval()
-    grown = build_model(dict(TINY_V2, decoder_channels=(4, 8))).eval()   # TINY_V2: patch 4
-    new_keys = load_grown(grown, old.state_dict())
-    assert new_keys and all(".decoder." in k for k in new_keys)
-    x = _inputs(TINY_V2)
-    with torch.no_grad():
-        a, b = old(**x), grown(**x)
-        torch.testing.assert_close(a.part, b.part)
-        torch.testing.assert_close(a.rgb, b.rgb)
-        grown.part.decoder.out.weight.add_(0.05)
-        d = (grown(**x).part - a.part).abs()
-        assert d.max() > 0 and d.shape == a.part.shape
+    _grown_from_tiny_v2(dict(decoder_channels=(4, 8)), ".decoder.", lambda m: m.part.decoder.out.weight)  # patch 4
     with pytest.raises(ValueError, match="levels"):
         UDecoder(5, 16, 3, (4, 8), patch=8)
 
