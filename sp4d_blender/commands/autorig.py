@@ -45,7 +45,8 @@ def add_arguments(parser) -> None:
                         help="keep paired joints and weights where the parts put them instead of exact mirrors")
     parser.add_argument("--front", choices=("auto", "-Y", "+Y", "-X", "+X"), default=None,
                         help="which way the object faces (default auto: estimated from the mesh, else -Y, "
-                             "the glTF convention); names, rolls and the humanoid root follow it")
+                             "the glTF convention); names, rolls and the humanoid root follow it. A value "
+                             "starting with '-' needs the '=': --front=-Y")
     parser.add_argument("--overwrite", action="store_true",
                         help="allow OUTPUT to be the INPUT file (replaced only on success)")
     parser.add_argument("--part-colors", action="store_true",
