@@ -254,11 +254,6 @@ class PartTree:
         return out
 
 
-# contacts between a big part and a small one weigh (size ratio) ** SIZE_BIAS more: limbs
-# fused side by side at their roots (a spider's legs) touch each other as much as the body
-SIZE_BIAS = 0.0
-
-
 def spanning_tree(graph: PartGraph) -> np.ndarray:
     """(P-1, 2) part pairs of the maximum-strength spanning tree.
 
@@ -270,9 +265,6 @@ def spanning_tree(graph: PartGraph) -> np.ndarray:
     if p == 1:
         return np.zeros((0, 2), dtype=np.int64)
     s = graph.strength
-    if SIZE_BIAS:
-        a, b = graph.sizes[graph.pairs[:, 0]], graph.sizes[graph.pairs[:, 1]]
-        s = s * (np.maximum(a, b) / np.maximum(np.minimum(a, b), 1)) ** SIZE_BIAS
     # minimum spanning tree of (max+1 - strength) == maximum spanning tree of strength
     w = (s.max() + 1.0) - s
     g = sp.coo_matrix((w, (graph.pairs[:, 0], graph.pairs[:, 1])), shape=(p, p)).tocsr()
