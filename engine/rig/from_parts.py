@@ -363,7 +363,15 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     loose = not symmetric and LOOSE_SYMMETRY_TOL is not None and is_symmetric(plane, LOOSE_SYMMETRY_TOL)
     mass = _part_areas(V, cm.mesh.faces, wl, P)
 
+    notes: list[str] = []
+
+    def facing_in(sym: bool) -> int:
+        # which way along the frame's forward axis the object faces (the artist's front, else
+        # the mesh's small front pieces, else the convention): +1 / -1
+        return _facing(front, V, cm.shell_ids, *_frame(plane, sym), notes)
+
     def oriented(sym: bool):
+        facing = facing_in(sym)
         up, fwd = _frame(plane, sym, facing)
         mirror, side = (_mirror_sides(V, wl, plane, facing) if sym
                         else (-np.ones(P, np.int64), np.zeros(P, np.int64)))
@@ -371,34 +379,24 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         if root < 0:
             root = choose_root(graph, edges, mass=mass)
             root = _chain_root_at_bottom(edges, root, V @ up, wl, P)
-        return up, fwd, mirror, side, orient_tree(P, edges, root)
+        return up, fwd, mirror, side, orient_tree(P, edges, root), facing
 
-    # a model built facing +Y: forward and the .L side turn round together
-    up0, fwd0 = _frame(plane, symmetric or loose)
-    facing = 0
-    if front is not None:
-        f = np.asarray(front, dtype=np.float64)
-        along = float(f @ fwd0) / max(float(np.linalg.norm(f)), 1e-300)
-        # within 45 degrees of the forward axis; a front across the mirror plane says nothing
-        facing = int(np.sign(along)) if abs(along) >= np.sqrt(0.5) else 0
-    if front is not None and facing == 0:
-        warnings.append("the front given lies across the mirror plane: which way it faces was estimated")
-    if facing == 0:
-        facing = facing_sign(V, cm.shell_ids, up0, fwd0)
-    facing = -1 if facing < 0 else 1
-    up, fwd, mirror, side, tree = oriented(symmetric or loose)
+    up, fwd, mirror, side, tree, facing = oriented(symmetric or loose)
     if loose:
         symmetric = mirrored_tree(tree.parent, mirror, side) >= MIRRORED_SHARE
         if not symmetric:
-            up, fwd, mirror, side, tree = oriented(False)
+            up, fwd, mirror, side, tree, facing = oriented(False)
     # nearly mirrored: names .L/.R from the pairs, joints and tree as for an asymmetric object
     naming = (mirror, side, up, fwd, symmetric)
     if not symmetric and NAMES_SYMMETRY_TOL is not None and is_symmetric(plane, NAMES_SYMMETRY_TOL):
-        m2, s2 = _mirror_sides(V, wl, plane, facing)
+        named_facing = facing_in(True)
+        m2, s2 = _mirror_sides(V, wl, plane, named_facing)
         if mirrored_tree(tree.parent, m2, s2) >= MIRRORED_SHARE:
-            naming = (m2, s2, *_frame(plane, True, facing), True)
+            naming = (m2, s2, *_frame(plane, True, named_facing), True)
+            facing = named_facing
             warnings.append(f"nearly mirror-symmetric (error {plane.error:.3f} of the size): bones are named "
                             ".L/.R but paired joints are not mirrored")
+    warnings.extend(dict.fromkeys(notes))
     if not naming[-1]:
         warnings.append("no mirror symmetry found: bones are not named .L/.R")
 
@@ -510,6 +508,21 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     if len(sk.roots()) != 1:  # the part tree has one root; anything else is a bug here, not bad input
         raise RuntimeError(f"skeleton_from_parts built {len(sk.roots())} root bones instead of one")
     return PartRig(sk, first_bone, cm.to_original(wl).astype(np.int64), bool(symmetric), warnings, plane, facing)
+
+
+def _facing(front, V: np.ndarray, shell_ids: np.ndarray, up: np.ndarray, fwd: np.ndarray,
+            notes: list[str]) -> int:
+    """+1 / -1: whether the object faces ``fwd`` or ``-fwd`` (frame from ``_frame``): the
+    artist's ``front`` (3,) when it lies within 45 degrees of that axis, else estimated from
+    the mesh (V (M, 3) welded, shell_ids (M,); ``facing_sign``), else the convention (+1).
+    A front across the axis adds a note."""
+    if front is not None:
+        f = np.asarray(front, dtype=np.float64)
+        along = float(f @ fwd) / max(float(np.linalg.norm(f)), 1e-300)
+        if abs(along) >= np.sqrt(0.5):
+            return 1 if along > 0 else -1
+        notes.append("the front given lies across the mirror plane: which way it faces was estimated")
+    return -1 if facing_sign(V, shell_ids, up, fwd) < 0 else 1
 
 
 def _mirror_sides(V: np.ndarray, wl: np.ndarray, plane: SymmetryPlane, facing: int) -> tuple[np.ndarray, np.ndarray]:
