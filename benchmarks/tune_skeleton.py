@@ -97,8 +97,13 @@ def main():
         if name.startswith("lift."):
             if not a.model_parts or name[5:] not in LiftOptions.__dataclass_fields__:
                 raise SystemExit(f"{name}: lift options need --model-parts and a LiftOptions field")
-        elif not hasattr(*_owner(name)):
-            raise SystemExit(f"no constant {name} in engine.rig.from_parts / engine.rig.facing")
+        else:
+            try:
+                owner = _owner(name)
+            except ModuleNotFoundError:
+                raise SystemExit(f"{name}: no module engine.rig.{name.split('.')[0]}")
+            if not hasattr(*owner):
+                raise SystemExit(f"no constant {owner[1]} in {owner[0].__name__}")
         text_field = name.startswith("lift.") and isinstance(getattr(LiftOptions(), name[5:]), str)
         grid[name] = values.split(",") if text_field else [_value(v) for v in values.split(",")]
     sets = [(os.path.basename(os.path.normpath(f)), load_folder(f)) for f in folders]

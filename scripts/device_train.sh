@@ -6,7 +6,7 @@
 # $OUT receives (<= 8 files): c/log.txt, c/portable/{ema,model}-N.safetensors, c/portable/state.json,
 # bench_step.log, bench_gpu.log. Carry .whl, .cache/train_assets and
 # .cache/assets/quadruped_khronos_Fox.npz (the inference benchmark mesh; never trained on).
-# Env: CONFIG (engine.models.CONFIGS name, default compact; v2r resumes from a v2 folder or portable), BATCH (objects per step), ECHO
+# Env: CONFIG (engine.models.CONFIGS name, default compact; v2r / v2u grow from a v2 folder or portable), BATCH (objects per step), ECHO
 # (steps per rendered batch), WARMUP, PORTABLE (ema | model | ema,model), P_FOOTAGE, P_REAL
 # (batch shares), LR (peak), BENCH (config:batch list for bench_train_step.py before the chunk),
 # COMPILE=1 (torch.compile the model: ~95 s to compile v2, then 2.2x faster steps), SKIP_INFER=1

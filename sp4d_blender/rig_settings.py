@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bpy
 
+from .engine.autorig import FRONTS
+
 ARTIST_SETTINGS = ("max_influences", "symmetry", "front", "spine_bones", "neck_bones", "tail_bones", "humanoid",
                    "bone_naming")
 
@@ -28,9 +30,8 @@ def rig_setting_properties() -> dict:
             name="Front", default="auto",
             description="Which way the object faces: bone names (.L/.R, front/back), rolls and the humanoid root follow it",
             items=[("auto", "Auto", "Estimated from the mesh (eyes and other small pieces in front of the head), "
-                                    "else -Y (the glTF convention)"),
-                   ("-Y", "-Y", "The object faces -Y"), ("+Y", "+Y", "The object faces +Y"),
-                   ("-X", "-X", "The object faces -X"), ("+X", "+X", "The object faces +X")]),
+                                    "else -Y (the glTF convention)")]
+                  + [(k, k, f"The object faces {k}") for k in FRONTS if k != "auto"]),
         "spine_bones": bpy.props.IntProperty(
             name="Spine Bones", default=0, min=0, max=8,
             description="Bones along the spine (0: as the parts give them; 3 for a humanoid rig)"),

@@ -43,6 +43,7 @@ def add_arguments(parser) -> None:
                         help="bones along the tail (0-8; 0 = as the parts give them)")
     parser.add_argument("--no-symmetry", dest="symmetry", action="store_false", default=None,
                         help="keep paired joints and weights where the parts put them instead of exact mirrors")
+    # engine.autorig.FRONTS spelled out: importing the engine here would cost every command ~0.5 s
     parser.add_argument("--front", choices=("auto", "-Y", "+Y", "-X", "+X"), default=None,
                         help="which way the object faces (default auto: estimated from the mesh, else -Y, "
                              "the glTF convention); names, rolls and the humanoid root follow it. A value "
