@@ -213,6 +213,24 @@ def test_a_character_built_facing_plus_y_keeps_its_names():
     assert c.facing == -1 and any("across the mirror plane" in w for w in c.warnings), c.warnings
 
 
+def test_a_quadruped_without_eyes_built_facing_plus_y_keeps_its_names():
+    """Procedural quadruped 25 has no separate eyes; its head is its highest part and sits at
+    the front end, so the body cue turns the rig's forward round with the model: turned 180
+    degrees about the vertical, every bone keeps its name (the head stays ``head``, the hind
+    legs stay ``thigh_back``) and `.L` stays on the animal's own left."""
+    o = generate(25, n_frames=1)
+    v = np.array(o.frames[0], dtype=np.float64)
+    a = skeleton_from_parts(MeshData(v, o.faces), o.vertex_part)
+    b = skeleton_from_parts(MeshData(v * [-1, -1, 1], o.faces), o.vertex_part)
+    assert (a.facing, b.facing) == (1, -1)
+    assert "head" in a.skeleton.names and any(n.startswith("thigh_back") for n in a.skeleton.names), a.skeleton.names
+    mid_a = 0.5 * (a.skeleton.heads + a.skeleton.tails) * [-1, -1, 1]
+    mid_b = 0.5 * (b.skeleton.heads + b.skeleton.tails)
+    for name, m in zip(a.skeleton.names, mid_a):
+        j = int(np.argmin(np.linalg.norm(mid_b - m, axis=1)))
+        assert b.skeleton.names[j] == name, (name, b.skeleton.names[j])
+
+
 def test_auto_rig_front_setting_reaches_the_skeleton():
     """``AutoRigOptions.front`` names a world axis; an unknown one is a clear error."""
     import pytest
