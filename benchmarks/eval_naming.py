@@ -28,6 +28,7 @@ assume -Y (glTF imports) unless ``engine.rig.facing`` finds the model faces the 
 so this measures how much of a turned model the facing estimate recovers.
 
 Usage: .venv/bin/python benchmarks/eval_naming.py [--turn] [--only NAME_SUBSTRING] [--set train|assets|both | --model-parts | --npz DIR] [-v]
+       [--const facing.MIN_BODY_SHIFT=0.2 ...]   (rig constants set first: how naming rules are tuned)
 """
 
 from __future__ import annotations
@@ -185,7 +186,19 @@ def main() -> None:
     ap.add_argument("--turn", action="store_true", help="turn every model 180 degrees about Z first")
     ap.add_argument("--npz", default=None, help="score this folder of reference .npz files (true parts, or with "
                                                "--model-parts the model's) instead of --set")
+    ap.add_argument("--const", action="append", default=[], metavar="NAME=VALUE",
+                    help="set a rig constant first, as tune_skeleton.py's --grid names it (a bare name of "
+                         "engine.rig.from_parts or MODULE.NAME, 'none' for None); repeatable")
     args = ap.parse_args()
+    if args.const:
+        from tune_skeleton import constant_owner, constant_value
+
+        for text in args.const:
+            name, _, value = text.partition("=")
+            owner = constant_owner(name)
+            if not hasattr(*owner):
+                raise SystemExit(f"no constant {owner[1]} in {owner[0].__name__}")
+            setattr(*owner, constant_value(value))
     load = _turned(load_folder) if args.turn else load_folder
     if args.npz and os.path.abspath(args.npz) == os.path.join(ROOT, ".cache", "assets"):
         raise SystemExit("--npz: .cache/assets is for measuring (use --set assets)")

@@ -39,7 +39,7 @@ from engine.parts.lift import LiftOptions, lift_part_colors
 from engine.runtime.model_files import describe_model
 
 
-def _value(text: str):
+def constant_value(text: str):
     return None if text == "none" else float(text)
 
 
@@ -67,7 +67,7 @@ def model_parts(m, model_dir: str | None, lift: LiftOptions, samples: int = 1, s
     return work, labels
 
 
-def _owner(name: str) -> tuple:
+def constant_owner(name: str) -> tuple:
     """(module, attribute) a grid name sets: ``MODULE.X`` in engine.rig.MODULE (facing, symmetry,
     naming...), a bare name in engine.rig.from_parts."""
     if "." not in name:
@@ -99,15 +99,15 @@ def main():
                 raise SystemExit(f"{name}: lift options need --model-parts and a LiftOptions field")
         else:
             try:
-                owner = _owner(name)
+                owner = constant_owner(name)
             except ModuleNotFoundError:
                 raise SystemExit(f"{name}: no module engine.rig.{name.split('.')[0]}")
             if not hasattr(*owner):
                 raise SystemExit(f"no constant {owner[1]} in {owner[0].__name__}")
         text_field = name.startswith("lift.") and isinstance(getattr(LiftOptions(), name[5:]), str)
-        grid[name] = values.split(",") if text_field else [_value(v) for v in values.split(",")]
+        grid[name] = values.split(",") if text_field else [constant_value(v) for v in values.split(",")]
     sets = [(os.path.basename(os.path.normpath(f)), load_folder(f)) for f in folders]
-    saved = {n: getattr(*_owner(n)) for n in grid if not n.startswith("lift.")}
+    saved = {n: getattr(*constant_owner(n)) for n in grid if not n.startswith("lift.")}
     cols = " ".join(f"{name + ' J2J/J2B':>22s}" for name, _ in sets) + ("  pooled J2J/J2B" if len(sets) > 1 else "")
     print(" ".join(f"{n:>14s}" for n in grid) + " " + cols + "   (" + ", ".join(f"{len(ms)}" for _, ms in sets) + " models)")
     try:
@@ -117,7 +117,7 @@ def main():
                 if n.startswith("lift."):
                     lift = replace(lift, **{n[5:]: type(getattr(lift, n[5:]))(v)})
                 else:
-                    setattr(*_owner(n), v)
+                    setattr(*constant_owner(n), v)
             per_set = []
             for _, models in sets:
                 rows = []
@@ -133,7 +133,7 @@ def main():
             print(grid_row(combo, per_set), flush=True)
     finally:
         for n, v in saved.items():
-            setattr(*_owner(n), v)
+            setattr(*constant_owner(n), v)
 
 
 if __name__ == "__main__":

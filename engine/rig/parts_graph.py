@@ -16,6 +16,21 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree, shortest_path
 from scipy.spatial import cKDTree
 
+# A contact that runs along the sides of two elongated parts (limbs fused side by side at
+# the root, a spider's legs, mitten fingers) is not a joint between them; the spanning tree
+# counts its strength times SIDE_WEIGHT. A contact is a side contact when the spread of its
+# interface along each part's main axis is at least SIDE_SPREAD x that part's second
+# principal radius (a joint's interface is a cross-section: little spread along the axis),
+# both parts are at least SIDE_ELONGATION times longer than wide and about parallel, and
+# both touch one larger part that is not elongated (a body they hang from). None: off.
+SIDE_SPREAD = 0.8
+SIDE_ELONGATION = 2.0
+SIDE_WEIGHT = 0.2
+# principal radii of parts with fewer welded vertices say nothing (low-poly pieces)
+SIDE_MIN_VERTICES = 16
+# side by side: main axes at least this parallel (|cos|)
+SIDE_PARALLEL = 0.7
+
 
 def relabel(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Any integer ids (N,) -> (dense ids 0..P-1 (N,), original id of each dense id (P,))."""
@@ -109,6 +124,8 @@ class PartGraph:
     joints:    (E, 3) joint position at each contact (centroid of the main interface).
     kind:      (E,) 0 mesh interface, 1 proximity contact (separate shells), 2 bridge
                between otherwise unconnected groups (closest points).
+    side:      (E,) bool, a mesh interface along the sides of two elongated parts
+               (``SIDE_SPREAD``), weaker evidence of a kinematic link.
     """
 
     n_parts: int
@@ -118,6 +135,7 @@ class PartGraph:
     strength: np.ndarray
     joints: np.ndarray
     kind: np.ndarray
+    side: np.ndarray | None = None
 
     def _index(self, a: int, b: int) -> int:
         k = np.flatnonzero(((self.pairs[:, 0] == min(a, b)) & (self.pairs[:, 1] == max(a, b))))
@@ -182,9 +200,13 @@ def build_part_graph(vertices: np.ndarray, adj: sp.csr_matrix, labels: np.ndarra
     key, ea, eb = key[order], ea[order], eb[order]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.array([], int)
     ends = np.r_[starts[1:], len(key)] if len(key) else np.array([], int)
+    frames = _part_frames(vertices, labels, p) if SIDE_SPREAD is not None else None
+    sides = set()
     for s, e in zip(starts, ends):
         a, b = divmod(int(key[s]), p)
         contacts[(a, b)] = [float(e - s), _interface_joint(vertices, adj, ea[s:e], eb[s:e]), 0]
+        if frames is not None and _side_contact(vertices[np.unique(np.r_[ea[s:e], eb[s:e]])], frames[a], frames[b]):
+            sides.add((a, b))
 
     # proximity contacts between different shells
     if shell_ids.max() > 0:
@@ -227,12 +249,57 @@ def build_part_graph(vertices: np.ndarray, adj: sp.csr_matrix, labels: np.ndarra
         a, b = sorted((int(labels[vo]), int(labels[vm])))
         contacts[(a, b)] = [0.25, 0.5 * (vertices[vo] + vertices[vm]), 2]
 
+    if sides:
+        sides = _siblings_on_a_body(sides, contacts, frames)
     keys = sorted(contacts)
     pairs = np.array(keys, dtype=np.int64).reshape(-1, 2)
     return PartGraph(p, cent, sizes, pairs,
                      np.array([contacts[k][0] for k in keys], dtype=np.float64),
                      np.array([contacts[k][1] for k in keys], dtype=np.float64).reshape(-1, 3),
-                     np.array([contacts[k][2] for k in keys], dtype=np.int64))
+                     np.array([contacts[k][2] for k in keys], dtype=np.int64),
+                     np.array([k in sides for k in keys], dtype=bool))
+
+
+def _part_frames(vertices: np.ndarray, labels: np.ndarray, p: int) -> list:
+    """Per part: (main axis (3,), longest / second principal radius, second radius, vertex
+    count), or None for parts of fewer than SIDE_MIN_VERTICES."""
+    out = []
+    for a in range(p):
+        x = vertices[labels == a]
+        if len(x) < max(SIDE_MIN_VERTICES, 4):
+            out.append(None)
+            continue
+        val, vec = np.linalg.eigh(np.cov((x - x.mean(axis=0)).T))
+        r = np.sqrt(np.maximum(val[::-1], 0.0))
+        out.append((vec[:, -1], r[0] / max(r[1], 1e-12), r[1], len(x)))
+    return out
+
+
+def _siblings_on_a_body(sides: set, contacts: dict, frames: list) -> set:
+    """The side contacts whose two parts both touch one body part (not elongated, and no
+    smaller than the smaller of the two): limbs fused at their roots. Strips side by side on a part that is itself
+    elongated or small (a palm cut into metacarpals beside the wrist, next to short finger
+    segments) keep their contacts."""
+    nbrs: dict[int, set] = {}
+    for a, b in contacts:
+        nbrs.setdefault(a, set()).add(b)
+        nbrs.setdefault(b, set()).add(a)
+    body = {c for c, f in enumerate(frames) if f is not None and f[1] < SIDE_ELONGATION}
+    return {(a, b) for a, b in sides
+            if any(frames[c][3] >= min(frames[a][3], frames[b][3]) for c in nbrs[a] & nbrs[b] & body)}
+
+
+def _side_contact(iv: np.ndarray, fa, fb) -> bool:
+    """Whether interface points iv (n, 3) run along the sides of both parts (frames from
+    ``_part_frames``), both elongated."""
+    if fa is None or fb is None or len(iv) < 3:
+        return False
+    if abs(float(fa[0] @ fb[0])) < SIDE_PARALLEL:
+        return False
+    for axis, elong, r2, _ in (fa, fb):
+        if elong < SIDE_ELONGATION or r2 <= 0 or np.std(iv @ axis) < SIDE_SPREAD * r2:
+            return False
+    return True
 
 
 @dataclass
@@ -265,6 +332,8 @@ def spanning_tree(graph: PartGraph) -> np.ndarray:
     if p == 1:
         return np.zeros((0, 2), dtype=np.int64)
     s = graph.strength
+    if graph.side is not None:
+        s = np.where(graph.side, SIDE_WEIGHT * s, s)
     # minimum spanning tree of (max+1 - strength) == maximum spanning tree of strength
     w = (s.max() + 1.0) - s
     g = sp.coo_matrix((w, (graph.pairs[:, 0], graph.pairs[:, 1])), shape=(p, p)).tocsr()

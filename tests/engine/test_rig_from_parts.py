@@ -303,3 +303,31 @@ def test_a_bar_of_two_halves_stays_a_chain():
     sk = rig.skeleton
     assert sk.n_bones == 2 and sorted(sk.parents.tolist()) == [-1, 0], (sk.names, sk.parents)
     assert not any(n.endswith((".L", ".R")) for n in sk.names), sk.names
+
+
+def test_legs_fused_side_by_side_hang_from_the_body():
+    """Procedural spider 2: the first segments of its legs touch each other along their sides
+    near the body, through more edges than some of them touch the body. Those contacts run
+    along both legs (``parts_graph.SIDE_SPREAD``), so the part tree hangs every leg from the
+    body, four limbs a side (three legs and the raised front pair), and none from a leg."""
+    import re
+
+    from engine.rig import parts_graph
+    from engine.synth.generator import generate
+
+    o = generate(2, n_frames=1)
+    mesh = MeshData(np.array(o.frames[0], dtype=np.float64), o.faces)
+    trunk = re.compile(r"^(root|hips|spine|chest|neck|head|tail)")
+
+    def limbs_from_the_body(sk):
+        return sorted(n for n, p in zip(sk.names, sk.parents) if p >= 0 and trunk.match(sk.names[p]) and not trunk.match(n))
+
+    limbs = limbs_from_the_body(skeleton_from_parts(mesh, o.vertex_part).skeleton)
+    assert [n for n in limbs if n.endswith(".L")] == ["leg_1.L", "leg_2.L", "leg_3.L", "upper_arm.L"], limbs
+    assert [n for n in limbs if n.endswith(".R")] == ["leg_1.R", "leg_2.R", "leg_3.R", "upper_arm.R"], limbs
+    saved = parts_graph.SIDE_SPREAD
+    try:
+        parts_graph.SIDE_SPREAD = None  # without the rule one leg hangs from its neighbour
+        assert "leg_1.R" not in limbs_from_the_body(skeleton_from_parts(mesh, o.vertex_part).skeleton)
+    finally:
+        parts_graph.SIDE_SPREAD = saved
