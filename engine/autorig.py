@@ -58,8 +58,8 @@ class AutoRigOptions:
     # paired joints made exact mirrors (and weights mirrored) when the object is mirror-symmetric
     symmetry: bool = True
     # which way the object faces (FRONTS): "auto" estimates it from the mesh (eyes and other
-    # small pieces in front of the head), else the artist's world axis; names, rolls and the
-    # humanoid root follow it
+    # small pieces in front of the head; for a long body, the end its top sits at), else the
+    # artist's world axis; names, rolls and the humanoid root follow it
     front: str = "auto"
     runtime: str = "auto"
     lift: LiftOptions = field(default_factory=LiftOptions)

@@ -29,8 +29,8 @@ def rig_setting_properties() -> dict:
         "front": bpy.props.EnumProperty(
             name="Front", default="auto",
             description="Which way the object faces: bone names (.L/.R, front/back), rolls and the humanoid root follow it",
-            items=[("auto", "Auto", "Estimated from the mesh (eyes and other small pieces in front of the head), "
-                                    "else -Y (the glTF convention)")]
+            items=[("auto", "Auto", "Estimated from the mesh (eyes and other small pieces in front of the head; for "
+                                    "a long body, the end its top sits at), else -Y (the glTF convention)")]
                   + [(k, k, f"The object faces {k}") for k in FRONTS if k != "auto"]),
         "spine_bones": bpy.props.IntProperty(
             name="Spine Bones", default=0, min=0, max=8,
