@@ -31,7 +31,7 @@ MIN_PIECE_VERTICES = 10
 # the plane is as often a fin or a crest)
 MIN_PIECES = 2
 # the small shells' mean shift along the forward axis, as a fraction of the bbox diagonal,
-# below which the cue abstains (None: never turn)
+# below which the cue abstains (None: no pieces cue)
 MIN_SHIFT = 0.02
 # the body cue (where the pieces say nothing): an object longer along its forward axis than
 # BODY_ASPECT x its height is a horizontal body; its top (above BODY_TOP of the height) sits
@@ -49,7 +49,7 @@ def facing_sign(vertices: np.ndarray, shell_ids: np.ndarray, up: np.ndarray, fwd
     vertices (M, 3) welded positions (world units); shell_ids (M,) connected piece of each;
     up, fwd (3,) unit vectors (orthogonal)."""
     V = np.asarray(vertices, dtype=np.float64)
-    if MIN_SHIFT is None or len(V) < 4:
+    if len(V) < 4:
         return 0
     h = V @ up
     span = float(h.max() - h.min())
@@ -62,6 +62,8 @@ def facing_sign(vertices: np.ndarray, shell_ids: np.ndarray, up: np.ndarray, fwd
 
 def _pieces(V: np.ndarray, h: np.ndarray, f: np.ndarray, span: float, diag: float, shell_ids: np.ndarray) -> int:
     """The small pieces' cue (eyes, visors, barrels): +1 / -1, 0 when they say nothing."""
+    if MIN_SHIFT is None:
+        return 0
     top = h >= h.min() + TOP * span
     sizes = np.bincount(shell_ids)
     n = sizes[shell_ids]
