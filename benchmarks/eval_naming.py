@@ -191,14 +191,11 @@ def main() -> None:
                          "engine.rig.from_parts or MODULE.NAME, 'none' for None); repeatable")
     args = ap.parse_args()
     if args.const:
-        from tune_skeleton import constant_owner, constant_value
+        from tune_skeleton import checked_owner, constant_value
 
         for text in args.const:
             name, _, value = text.partition("=")
-            owner = constant_owner(name)
-            if not hasattr(*owner):
-                raise SystemExit(f"no constant {owner[1]} in {owner[0].__name__}")
-            setattr(*owner, constant_value(value))
+            setattr(*checked_owner(name), constant_value(value))
     load = _turned(load_folder) if args.turn else load_folder
     if args.npz and os.path.abspath(args.npz) == os.path.join(ROOT, ".cache", "assets"):
         raise SystemExit("--npz: .cache/assets is for measuring (use --set assets)")

@@ -76,6 +76,17 @@ def constant_owner(name: str) -> tuple:
     return importlib.import_module(f"engine.rig.{mod}"), attr
 
 
+def checked_owner(name: str) -> tuple:
+    """``constant_owner(name)``, or SystemExit naming the missing module or constant."""
+    try:
+        owner = constant_owner(name)
+    except ModuleNotFoundError:
+        raise SystemExit(f"{name}: no module engine.rig.{name.split('.')[0]}")
+    if not hasattr(*owner):
+        raise SystemExit(f"no constant {owner[1]} in {owner[0].__name__}")
+    return owner
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--npz", action="append", default=[],
@@ -98,12 +109,7 @@ def main():
             if not a.model_parts or name[5:] not in LiftOptions.__dataclass_fields__:
                 raise SystemExit(f"{name}: lift options need --model-parts and a LiftOptions field")
         else:
-            try:
-                owner = constant_owner(name)
-            except ModuleNotFoundError:
-                raise SystemExit(f"{name}: no module engine.rig.{name.split('.')[0]}")
-            if not hasattr(*owner):
-                raise SystemExit(f"no constant {owner[1]} in {owner[0].__name__}")
+            checked_owner(name)
         text_field = name.startswith("lift.") and isinstance(getattr(LiftOptions(), name[5:]), str)
         grid[name] = values.split(",") if text_field else [constant_value(v) for v in values.split(",")]
     sets = [(os.path.basename(os.path.normpath(f)), load_folder(f)) for f in folders]

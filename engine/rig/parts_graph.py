@@ -22,7 +22,8 @@ from scipy.spatial import cKDTree
 # interface along each part's main axis is at least SIDE_SPREAD x that part's second
 # principal radius (a joint's interface is a cross-section: little spread along the axis),
 # both parts are at least SIDE_ELONGATION times longer than wide and about parallel, and
-# both touch one larger part that is not elongated (a body they hang from). None: off.
+# both touch one part that is not elongated and no smaller than the smaller of the two (a
+# body they hang from). None: off.
 SIDE_SPREAD = 0.8
 SIDE_ELONGATION = 2.0
 SIDE_WEIGHT = 0.2
@@ -135,7 +136,7 @@ class PartGraph:
     strength: np.ndarray
     joints: np.ndarray
     kind: np.ndarray
-    side: np.ndarray | None = None
+    side: np.ndarray
 
     def _index(self, a: int, b: int) -> int:
         k = np.flatnonzero(((self.pairs[:, 0] == min(a, b)) & (self.pairs[:, 1] == max(a, b))))
@@ -277,9 +278,9 @@ def _part_frames(vertices: np.ndarray, labels: np.ndarray, p: int) -> list:
 
 def _siblings_on_a_body(sides: set, contacts: dict, frames: list) -> set:
     """The side contacts whose two parts both touch one body part (not elongated, and no
-    smaller than the smaller of the two): limbs fused at their roots. Strips side by side on a part that is itself
-    elongated or small (a palm cut into metacarpals beside the wrist, next to short finger
-    segments) keep their contacts."""
+    smaller than the smaller of the two): limbs fused at their roots. Strips side by side on
+    a part that is itself elongated or small (a palm cut into metacarpals beside the wrist,
+    next to short finger segments) keep their contacts."""
     nbrs: dict[int, set] = {}
     for a, b in contacts:
         nbrs.setdefault(a, set()).add(b)
@@ -332,8 +333,7 @@ def spanning_tree(graph: PartGraph) -> np.ndarray:
     if p == 1:
         return np.zeros((0, 2), dtype=np.int64)
     s = graph.strength
-    if graph.side is not None:
-        s = np.where(graph.side, SIDE_WEIGHT * s, s)
+    s = np.where(graph.side, SIDE_WEIGHT * s, s)
     # minimum spanning tree of (max+1 - strength) == maximum spanning tree of strength
     w = (s.max() + 1.0) - s
     g = sp.coo_matrix((w, (graph.pairs[:, 0], graph.pairs[:, 1])), shape=(p, p)).tocsr()
