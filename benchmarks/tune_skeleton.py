@@ -98,6 +98,8 @@ def main():
     ap.add_argument("--model", default=None, help="SP4D checkpoint folder for --model-parts (default: shipped)")
     ap.add_argument("--samples", type=int, default=1, help="orbits generated per model (--model-parts)")
     ap.add_argument("--steps", type=int, default=None, help="sampling steps (--model-parts; default: Auto-Rig's)")
+    ap.add_argument("--changed", action="store_true",
+                    help="then list, per model, the J2J of every combination where they differ")
     a = ap.parse_args()
     folders = a.npz or [os.path.join(ROOT, ".cache", "train_assets")]
     if any(os.path.abspath(f) == os.path.join(ROOT, ".cache", "assets") for f in folders):
@@ -116,6 +118,7 @@ def main():
     saved = {n: getattr(*constant_owner(n)) for n in grid if not n.startswith("lift.")}
     cols = " ".join(f"{name + ' J2J/J2B':>22s}" for name, _ in sets) + ("  pooled J2J/J2B" if len(sets) > 1 else "")
     print(" ".join(f"{n:>14s}" for n in grid) + " " + cols + "   (" + ", ".join(f"{len(ms)}" for _, ms in sets) + " models)")
+    per_model: dict[str, list[float]] = {}
     try:
         for combo in itertools.product(*grid.values()):
             lift = AutoRigOptions().lift
@@ -135,11 +138,16 @@ def main():
                         sk = from_parts.skeleton_from_parts(m.mesh, labels_from_weights(w)).skeleton
                     s = skeleton_distances(sk, gt, m.mesh)
                     rows.append((s.j2j, s.j2b))
+                    per_model.setdefault(m.name, []).append(s.j2j)
                 per_set.append(rows)
             print(grid_row(combo, per_set), flush=True)
     finally:
         for n, v in saved.items():
             setattr(*constant_owner(n), v)
+    if a.changed:
+        for name, j2j in per_model.items():
+            if np.ptp(j2j) > 0.005:
+                print(f"{name:44s} " + " ".join(f"{v:6.2f}" for v in j2j))
 
 
 if __name__ == "__main__":

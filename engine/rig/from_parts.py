@@ -179,6 +179,11 @@ BEND_RADII = 1.5      # bend tolerance in part radii
 BEND_LENGTH = 0.12    # ... and as a fraction of the part's medial length
 LONG_RADII = 12.0     # a straight part longer than this many radii becomes a chain
 SEGMENT_RADII = 5.0   # ... of bones this many radii long
+# the root part of an unbranched chain in an object at least this many times as tall as its
+# horizontal diagonal starts at its bottom centre (the centroid of its lowest STANDING_BAND of
+# height), where artists put a blob's body bone, not at its farthest rim (None: farthest end)
+STANDING_ROOT: float | None = 0.8
+STANDING_BAND = 0.1
 
 
 def _distance_to(target: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -283,6 +288,23 @@ def _far_end(pts: np.ndarray, dist: np.ndarray, src: np.ndarray) -> np.ndarray:
     if FLAT_END_RANGE is not None and np.ptp(e) < FLAT_END_RANGE * e.mean():
         return pts.mean(axis=0)
     return tip_point(pts, dist)
+
+
+def _standing_root_head(pts: np.ndarray, V: np.ndarray, up: np.ndarray, edges: np.ndarray,
+                        n_parts: int) -> np.ndarray | None:
+    """The bottom centre of a root part at the lower end of an unbranched chain of parts in
+    an object that stands up (a blob on a stalk, a stacked column: height at least
+    ``STANDING_ROOT`` x its widest horizontal extent), or None. pts (K, 3) the part's welded
+    vertices, V (M, 3) all welded vertices."""
+    if STANDING_ROOT is None or np.bincount(edges.ravel(), minlength=n_parts).max() > 2:
+        return None
+    h_all = V @ up
+    flat = V - np.outer(h_all, up)
+    width = float(np.linalg.norm(np.ptp(flat, axis=0)))
+    if np.ptp(h_all) < STANDING_ROOT * width:
+        return None
+    h = pts @ up
+    return pts[h <= h.min() + STANDING_BAND * np.ptp(h)].mean(axis=0)
 
 
 def _part_bones(part: int, head: np.ndarray, end: np.ndarray | None, pts: np.ndarray,
@@ -432,8 +454,9 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
                 src = pts[np.argmin((pts - c) @ ax)]  # lowest end along the long axis
             else:
                 src = graph.joint(part, ch[0])
-            d0 = part_distance(V, egraph, pv, src)
-            head = _far_end(pts, d0, src)
+            head = _standing_root_head(pts, V, up, edges, P) if P > 1 else None
+            if head is None:
+                head = _far_end(pts, part_distance(V, egraph, pv, src), src)
         else:
             # a body with several children: the mean of its joints sits at the centre of
             # the body, inside (GT pelvis joints sit there too)

@@ -238,6 +238,26 @@ def test_unbranched_chain_is_rooted_at_its_lower_end():
     assert order[0] == root and (np.diff(sk.heads[order, 2]) > 0).all()
 
 
+def test_a_column_on_a_wide_base_is_rooted_at_the_base_centre():
+    # a blob standing up: a squat wide base (its own part, a little off the column's axis)
+    # under a stacked column; artists start the body bone at the bottom centre, not at the
+    # base's rim, where the base's farthest surface from the column lies
+    step = 0.06
+    lo, hi = np.array([-1.8, -1.8, -0.2]), np.array([1.8, 1.8, 5.0])
+    axes = [np.arange(lo[d], hi[d], step) for d in range(3)]
+    g = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+    radial = np.linalg.norm(g[:, :2] - [0.3, 0.0], axis=1)
+    base = np.maximum(radial - 1.5, np.abs(g[:, 2] - 0.2) - 0.2)  # a disk 3 wide, 0.4 high
+    column = _seg_dist(g, np.array([0, 0, 0.4]), np.array([0, 0, 4.4])) - 0.45
+    v, f, _, _ = marching_cubes(np.minimum(base, column).reshape([len(x) for x in axes]), 0.0, spacing=(step,) * 3)
+    v = v + lo
+    labels = np.digitize(v[:, 2], [0.45, 1.5])  # base, lower column, upper column
+    sk = skeleton_from_parts(MeshData(v, f[:, ::-1].copy()), labels).skeleton
+    root = sk.roots()[0]
+    assert np.linalg.norm(sk.heads[root][:2]) < 0.35  # under the base's middle (the rim is 1.8 out)
+    assert sk.heads[root][2] < 0.1
+
+
 def test_two_separate_creatures_keep_their_bones_inside():
     # two creatures far apart in one rig are bridged in the part tree, but no bone may
     # point across the gap at the other one
