@@ -157,6 +157,9 @@ MIN_PART_REL = 0.002
 # a symmetric object is rooted at the central part its legs hang from when a mirrored pair of
 # branches reaches this fraction of the height from the bottom (None: mass centre only)
 LEG_GROUND: float | None = 0.1
+# ... and only limbs whose mirror limb also reaches the ground count as feet (two of them: a
+# biped; four: a quadruped, which keeps the mass-centre root)
+GROUND_PAIRS: bool = True
 # an object is mirror-symmetric (paired joints, .L/.R names) when its reflection error is
 # below this fraction of the bbox diagonal (``engine.rig.symmetry.is_symmetric``)
 SYMMETRY_TOL = 0.01
@@ -275,7 +278,16 @@ def _hips_root(edges: np.ndarray, mirror: np.ndarray, height: np.ndarray,
         for a in nbrs[t])]
     # two feet on the ground: exactly that pair of limbs reaches it (a quadruped's four legs
     # can hang from one body part)
-    feet = int((comp_low <= ground).sum())
+    on_ground = comp_low <= ground
+    if GROUND_PAIRS:
+        # a limb counts as a foot only when its mirror limb reaches the ground too: a robe's
+        # side panel or one dangling sleeve is not a third foot
+        twin = -np.ones(n_comp, np.int64)
+        for a in off:
+            if mirror[a] >= 0 and comp[mirror[a]] >= 0:
+                twin[comp[a]] = comp[mirror[a]]
+        on_ground &= (twin >= 0) & on_ground[np.maximum(twin, 0)]
+    feet = int(on_ground.sum())
     return int(cands[0]) if len(cands) == 1 and feet == 2 else -1
 
 

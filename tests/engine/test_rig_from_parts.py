@@ -351,3 +351,24 @@ def test_legs_fused_side_by_side_hang_from_the_body():
         assert "leg_1.R" not in limbs_from_the_body(skeleton_from_parts(mesh, o.vertex_part).skeleton)
     finally:
         parts_graph.SIDE_SPREAD = saved
+
+
+def test_a_biped_with_one_long_side_flap_is_still_rooted_at_its_hips():
+    # a robed character's artist weights: one side panel of the robe reaches the ground, its
+    # mirror panel stops at the knee. Only mirrored pairs of limbs on the ground are feet, so
+    # the two legs still make a biped rooted at the hips, not a three-footed object
+    from engine.rig.from_parts import _hips_root
+
+    # parts: 0 hips, 1 torso, 2 head (central); 3 / 4 legs; 5 / 6 robe panels (L reaches the
+    # ground, R does not)
+    edges = np.array([[0, 1], [1, 2], [0, 3], [0, 4], [1, 5], [1, 6]])
+    mirror = np.array([0, 1, 2, 4, 3, 6, 5])
+    spans = [(0.4, 0.6), (0.6, 1.0), (1.0, 1.6), (0.0, 0.4), (0.0, 0.4), (0.05, 0.7), (0.5, 0.7)]
+    height = np.concatenate([np.linspace(a, b, 10) for a, b in spans])
+    labels = np.repeat(np.arange(7), 10)
+    assert _hips_root(edges, mirror, height, labels, 7) == 0
+    # a quadruped's four legs from one body part: two mirrored pairs on the ground, no hips root
+    edges4 = np.array([[0, 1], [1, 2], [0, 3], [0, 4], [0, 5], [0, 6]])
+    spans4 = [(0.4, 0.6), (0.6, 1.0), (1.0, 1.6), (0.0, 0.4), (0.0, 0.4), (0.0, 0.4), (0.0, 0.4)]
+    height4 = np.concatenate([np.linspace(a, b, 10) for a, b in spans4])
+    assert _hips_root(edges4, mirror, height4, labels, 7) == -1
