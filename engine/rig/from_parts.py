@@ -187,6 +187,9 @@ SEGMENT_RADII = 5.0   # ... of bones this many radii long
 # height), where artists put a blob's body bone, not at its farthest rim (None: farthest end)
 STANDING_ROOT: float | None = 0.8
 STANDING_BAND = 0.1
+# a standing object with exactly one (central) part within this fraction of its height from the
+# bottom is rooted at that part, its base (None: mass-centre root)
+BASE_GROUND: float | None = 0.02
 
 
 def _distance_to(target: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -231,6 +234,31 @@ def _chain_root_at_bottom(edges: np.ndarray, root: int, height: np.ndarray, labe
     ends = np.flatnonzero(deg == 1)
     lowest = [height[labels == e].min() for e in ends]
     return int(ends[int(np.argmin(lowest))])
+
+
+def _standing(V: np.ndarray, up: np.ndarray) -> bool:
+    """Whether the object (welded vertices V (M, 3)) stands up: its height along ``up`` is at
+    least ``STANDING_ROOT`` x the diagonal of its horizontal extent."""
+    h = V @ up
+    width = float(np.linalg.norm(np.ptp(V - np.outer(h, up), axis=0)))
+    return STANDING_ROOT is not None and float(np.ptp(h)) >= STANDING_ROOT * width
+
+
+def _base_root(root: int, V: np.ndarray, up: np.ndarray, labels: np.ndarray, n_parts: int,
+               mirror: np.ndarray | None) -> int:
+    """The part a standing object rests on when it is the only part on the ground (within
+    ``BASE_GROUND`` of the height from the bottom) and, on a mirrored object, a central one: a
+    robot arm's base, a lamp's foot, a tree's trunk, where artists root such rigs. Otherwise
+    ``root`` (two feet on the ground, a lying or floating object). labels (M,) welded parts."""
+    if BASE_GROUND is None or n_parts < 2 or not _standing(V, up):
+        return root
+    h = V @ up
+    low = np.full(n_parts, np.inf)
+    np.minimum.at(low, labels, h)
+    on = np.flatnonzero(low <= h.min() + BASE_GROUND * np.ptp(h))
+    if len(on) != 1 or (mirror is not None and mirror[on[0]] != on[0]):
+        return root
+    return int(on[0])
 
 
 def _hips_root(edges: np.ndarray, mirror: np.ndarray, height: np.ndarray,
@@ -310,10 +338,7 @@ def _standing_root_head(pts: np.ndarray, V: np.ndarray, up: np.ndarray, edges: n
     vertices, V (M, 3) all welded vertices."""
     if STANDING_ROOT is None or np.bincount(edges.ravel(), minlength=n_parts).max() > 2:
         return None
-    h_all = V @ up
-    flat = V - np.outer(h_all, up)
-    width = float(np.linalg.norm(np.ptp(flat, axis=0)))
-    if np.ptp(h_all) < STANDING_ROOT * width:
+    if not _standing(V, up):
         return None
     h = pts @ up
     return pts[h <= h.min() + STANDING_BAND * np.ptp(h)].mean(axis=0)
@@ -413,6 +438,7 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         if root < 0:
             root = choose_root(graph, edges, mass=mass)
             root = _chain_root_at_bottom(edges, root, V @ up, wl, P)
+            root = _base_root(root, V, up, wl, P, mirror if sym else None)
         return up, fwd, mirror, side, orient_tree(P, edges, root), facing
 
     up, fwd, mirror, side, tree, facing = oriented(symmetric or loose)

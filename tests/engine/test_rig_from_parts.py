@@ -372,3 +372,28 @@ def test_a_biped_with_one_long_side_flap_is_still_rooted_at_its_hips():
     spans4 = [(0.4, 0.6), (0.6, 1.0), (1.0, 1.6), (0.0, 0.4), (0.0, 0.4), (0.0, 0.4), (0.0, 0.4)]
     height4 = np.concatenate([np.linspace(a, b, 10) for a, b in spans4])
     assert _hips_root(edges4, mirror, height4, labels, 7) == -1
+
+
+def test_a_robot_arm_on_its_base_is_rooted_at_the_base():
+    # a standing arm: a wide base on the ground, two long segments, a gripper of two jaws
+    # (so the part tree branches and is not a plain chain). The mass centre is a segment;
+    # artists root such rigs at the base, the only part on the ground
+    step = 0.05
+    prims = [((0, 0, 0.0), (0, 0, 0.2), 0.6, 0), ((0, 0, 0.2), (0, 0, 1.6), 0.18, 1),
+             ((0, 0, 1.6), (0, 0, 3.0), 0.15, 2), ((0, 0, 3.0), (0.25, 0, 3.5), 0.07, 3),
+             ((0, 0, 3.0), (-0.25, 0, 3.5), 0.07, 4)]
+    lo, hi = np.array([-0.8, -0.8, -0.6]), np.array([0.8, 0.8, 3.7])
+    axes = [np.arange(lo[d], hi[d], step) for d in range(3)]
+    g = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+    sd = np.stack([_seg_dist(g, np.array(a, float), np.array(b, float)) - r for a, b, r, _ in prims], 1)
+    sd[:, 0] = np.maximum(np.linalg.norm(g[:, :2], axis=1) - 0.6, np.abs(g[:, 2] - 0.1) - 0.1)  # the base: a flat disk
+    v, f, _, _ = marching_cubes(sd.min(1).reshape([len(x) for x in axes]), 0.0, spacing=(step,) * 3)
+    v = v + lo
+    near = np.stack([np.abs(_seg_dist(v, np.array(a, float), np.array(b, float)) - r) for a, b, r, _ in prims], 1)
+    near[:, 0] = np.abs(np.maximum(np.linalg.norm(v[:, :2], axis=1) - 0.6, np.abs(v[:, 2] - 0.1) - 0.1))
+    labels = np.argmin(near, 1)
+    rig = skeleton_from_parts(MeshData(v, f[:, ::-1].copy()), labels)
+    sk = rig.skeleton
+    root = sk.roots()[0]
+    assert rig.part_to_bone[rig.labels[np.argmin(v[:, 2])]] == root  # the base drives the root bone
+    assert sk.heads[root][2] < 0.15 and np.linalg.norm(sk.heads[root][:2]) < 0.3
