@@ -3,7 +3,8 @@
 Pipeline (each step a function you can read on its own):
   labels -> welded labels -> noise cleanup -> part contact graph -> kinematic tree
   (maximum-contact spanning tree, rooted at the pelvis of a two-legged object, else at
-  the part at the tree's mass centre, or at the lower end of an unbranched chain)
+  the part at the tree's mass centre, or at the lower end of an unbranched chain, or at the
+  base of a standing object that rests on one part)
   -> one bone per part: head at the joint with its parent part, tail at the joint with
   its main child (or at the part's tip); curved or very long parts get a chain along
   their medial curve -> mirror symmetry (`.L`/`.R` names, symmetrised joints)
