@@ -239,7 +239,8 @@ def _chain_root_at_bottom(edges: np.ndarray, root: int, height: np.ndarray, labe
 
 def _standing(V: np.ndarray, up: np.ndarray) -> bool:
     """Whether the object (welded vertices V (M, 3)) stands up: its height along ``up`` is at
-    least ``STANDING_ROOT`` x the diagonal of its horizontal extent."""
+    least ``STANDING_ROOT`` x the diagonal of its horizontal extent (never when that is None,
+    which turns off both standing rules: the column's bottom centre and the base root)."""
     h = V @ up
     width = float(np.linalg.norm(np.ptp(V - np.outer(h, up), axis=0)))
     return STANDING_ROOT is not None and float(np.ptp(h)) >= STANDING_ROOT * width
@@ -337,9 +338,7 @@ def _standing_root_head(pts: np.ndarray, V: np.ndarray, up: np.ndarray, edges: n
     an object that stands up (a blob on a stalk, a stacked column: height at least
     ``STANDING_ROOT`` x its widest horizontal extent), or None. pts (K, 3) the part's welded
     vertices, V (M, 3) all welded vertices."""
-    if STANDING_ROOT is None or np.bincount(edges.ravel(), minlength=n_parts).max() > 2:
-        return None
-    if not _standing(V, up):
+    if np.bincount(edges.ravel(), minlength=n_parts).max() > 2 or not _standing(V, up):
         return None
     h = pts @ up
     return pts[h <= h.min() + STANDING_BAND * np.ptp(h)].mean(axis=0)
