@@ -185,7 +185,8 @@ LONG_RADII = 12.0     # a straight part longer than this many radii becomes a ch
 SEGMENT_RADII = 5.0   # ... of bones this many radii long
 # the root part of an unbranched chain in an object at least this many times as tall as its
 # horizontal diagonal starts at its bottom centre (the centroid of its lowest STANDING_BAND of
-# height), where artists put a blob's body bone, not at its farthest rim (None: farthest end)
+# height), where artists put a blob's body bone, not at its farthest rim (``_standing``; None:
+# nothing counts as standing, which turns off this rule and BASE_GROUND's)
 STANDING_ROOT: float | None = 0.8
 STANDING_BAND = 0.1
 # a standing object with exactly one (central) part within this fraction of its height from the
@@ -313,9 +314,8 @@ def _hips_root(edges: np.ndarray, mirror: np.ndarray, height: np.ndarray,
         # a limb counts as a foot only when its mirror limb reaches the ground too: a robe's
         # side panel or one dangling sleeve is not a third foot
         twin = -np.ones(n_comp, np.int64)
-        for a in off:
-            if mirror[a] >= 0 and comp[mirror[a]] >= 0:
-                twin[comp[a]] = comp[mirror[a]]
+        paired = off[mirror[off] >= 0]  # an off-plane part's mirror is off the plane too
+        twin[comp[paired]] = comp[mirror[paired]]
         on_ground &= (twin >= 0) & on_ground[np.maximum(twin, 0)]
     feet = int(on_ground.sum())
     return int(cands[0]) if len(cands) == 1 and feet == 2 else -1
@@ -335,8 +335,7 @@ def _far_end(pts: np.ndarray, dist: np.ndarray, src: np.ndarray) -> np.ndarray:
 def _standing_root_head(pts: np.ndarray, V: np.ndarray, up: np.ndarray, edges: np.ndarray,
                         n_parts: int) -> np.ndarray | None:
     """The bottom centre of a root part at the lower end of an unbranched chain of parts in
-    an object that stands up (a blob on a stalk, a stacked column: height at least
-    ``STANDING_ROOT`` x its widest horizontal extent), or None. pts (K, 3) the part's welded
+    an object that stands up (``_standing``: a blob on a stalk, a stacked column), or None. pts (K, 3) the part's welded
     vertices, V (M, 3) all welded vertices."""
     if np.bincount(edges.ravel(), minlength=n_parts).max() > 2 or not _standing(V, up):
         return None
