@@ -47,7 +47,9 @@ def model_examples(model, cache_dir: str | None = None, heat: SkinOptions | None
     opts = replace(heat or SkinOptions(), refiner="")
     path = os.path.join(cache_dir, heat_tag(opts), model.name + ".npz") if cache_dir else None
     if path and os.path.exists(path):
-        return dict(np.load(path))
+        cached = dict(np.load(path))
+        if "n_bones" in cached:   # older caches lack it: solved again
+            return cached
     sk, gt = model.weighted_skeleton()
     sk.deform[:] = True
     heat = solve_bone_heat(model.mesh, sk, opts, K)
@@ -60,7 +62,7 @@ def model_examples(model, cache_dir: str | None = None, heat: SkinOptions | None
     np.add.at(gt_clean, clean.vertex_map, gt / np.maximum(gt.sum(axis=1, keepdims=True), 1e-12))
     gt_clean /= np.maximum(count, 1)[:, None]
     target = np.where(bones >= 0, np.take_along_axis(gt_clean, np.maximum(bones, 0), 1), 0.0)
-    out = dict(x=x, bones=bones, target=target.astype(np.float32),
+    out = dict(x=x, bones=bones, target=target.astype(np.float32), n_bones=np.int64(sk.n_bones),
                outside=np.clip(1.0 - target.sum(axis=1), 0.0, 1.0).astype(np.float32))
     if path:
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -82,7 +84,7 @@ def l1(pred: np.ndarray, ex: dict) -> float:
 def train(examples: list[dict], epochs: int, hidden: int, lr: float, seed: int, batch: int = 4096,
           log=print, members: int = 1) -> SkinRefiner:
     """A SkinRefiner of ``members`` networks, each trained from its own seed (seed, seed + 1, ...)
-    on all of ``examples``."""
+    on all of ``examples`` (its ``min_bones``: their fewest candidate bones)."""
     x = np.concatenate([e["x"] for e in examples])
     valid = np.concatenate([e["bones"] for e in examples]) >= 0
     target = np.concatenate([e["target"] for e in examples])
@@ -92,7 +94,7 @@ def train(examples: list[dict], epochs: int, hidden: int, lr: float, seed: int, 
     xt, vt, tt = torch.from_numpy(x), torch.from_numpy(valid), torch.from_numpy(target)
     # sample vertices in proportion to their model's weight, so every model counts alike
     p = weight / weight.sum()
-    model = SkinRefiner(hidden=hidden, members=members)
+    model = SkinRefiner(hidden=hidden, members=members, min_bones=min(int(e["n_bones"]) for e in examples))
     for i, net in enumerate(model.nets):
         net.mean.copy_(mean)
         net.std.copy_(std)

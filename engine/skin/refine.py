@@ -24,10 +24,12 @@ WEIGHTS_FILE = "diffusion_pytorch_model.safetensors"
 @dataclass
 class RefinerWeights:
     """The refiner's tensors as float32 arrays (names as in the torch module's state dict:
-    ``nets.<member>.<layer>``) and its number of member networks."""
+    ``nets.<member>.<layer>``), its number of member networks and the fewest deform bones of
+    a rig it was trained on (``SkinRefiner``'s config)."""
 
     tensors: dict
     members: int = 1
+    min_bones: int = 1
 
     def linear(self, x: np.ndarray, name: str) -> np.ndarray:
         return x @ self.tensors[name + ".weight"].T + self.tensors[name + ".bias"]
@@ -53,7 +55,7 @@ def load_refiner(path: str = REFINER_DIR) -> RefinerWeights:
         if config.get("_class_name") != "SkinRefiner":
             raise ValueError(f"{path} does not hold a SkinRefiner")
         tensors = {k: v.astype(np.float32) for k, v in load_file(os.path.join(path, WEIGHTS_FILE)).items()}
-        _CACHE[path] = RefinerWeights(tensors, int(config.get("members", 1)))
+        _CACHE[path] = RefinerWeights(tensors, int(config.get("members", 1)), int(config.get("min_bones", 1)))
     return _CACHE[path]
 
 

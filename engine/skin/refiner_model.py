@@ -51,10 +51,12 @@ class SkinRefiner(ModelMixin, ConfigMixin):
     """Candidate scores -> weights. forward(x (M, K, F), valid (M, K) bool) -> (M, K)
     weights summing to 1 over the valid candidates of each vertex: the mean of the
     ``members`` networks' weights. Each network's ``mean``/``std`` (F,) buffers
-    standardise the features (set from its training data)."""
+    standardise the features (set from its training data). ``min_bones``: the fewest deform
+    bones of a rig it was trained on; ``compute_weights`` keeps plain bone heat for smaller
+    skeletons, which the networks never saw (on a 2-bone tube they gave the tip to the root)."""
 
     @register_to_config
-    def __init__(self, n_features: int = N_FEATURES, hidden: int = 64, members: int = 1):
+    def __init__(self, n_features: int = N_FEATURES, hidden: int = 64, members: int = 1, min_bones: int = 1):
         super().__init__()
         self.nets = nn.ModuleList(RefinerNet(n_features, hidden) for _ in range(members))
 

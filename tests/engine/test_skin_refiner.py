@@ -11,6 +11,7 @@ import torch
 
 from engine.eval.reference import RiggedModel
 from engine.mesh import MeshData
+from engine.rig import Skeleton
 from engine.skin import SkinOptions, compute_weights
 from engine.skin.features import N_FEATURES, CandidateFeatures
 from engine.skin.refine import REFINER_DIR, load_refiner, refine
@@ -67,6 +68,32 @@ def test_training_fits_the_rigs_it_sees():
     heat = np.mean([trainer.l1(trainer.heat_baseline(e), e) for e in examples])
     refined = np.mean([trainer.l1(trainer.predict(model, e), e) for e in examples])
     assert refined < heat - 0.02, (heat, refined)
+    assert model.config.min_bones == min(m.weighted_skeleton()[0].n_bones for m in models)
+
+
+def _tube(rings: int, length: float = 4.0, radius: float = 0.5, n: int = 16) -> MeshData:
+    """A closed tube along +z from 0 to ``length``: ``rings`` rings of ``n`` vertices, capped."""
+    a = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    ring = np.stack([radius * np.cos(a), radius * np.sin(a), np.zeros(n)], 1)
+    v = np.concatenate([ring + [0, 0, z] for z in np.linspace(0, length, rings)] + [[[0, 0, 0], [0, 0, length]]])
+    i, j = np.arange(n), (np.arange(n) + 1) % n
+    side = [np.stack([k * n + i, k * n + j, (k + 1) * n + j], 1) for k in range(rings - 1)]
+    side += [np.stack([k * n + i, (k + 1) * n + j, (k + 1) * n + i], 1) for k in range(rings - 1)]
+    caps = [np.stack([np.full(n, rings * n), j, i], 1), np.stack([np.full(n, rings * n + 1), (rings - 1) * n + i,
+                                                                   (rings - 1) * n + j], 1)]
+    return MeshData(v, np.concatenate(side + caps))
+
+
+def test_a_two_bone_tube_bends_at_its_joint_with_the_bundled_refiner():
+    """No training rig has fewer than 3 bones; on a 2-bone tube the networks gave the tip to the
+    root bone, so such skeletons keep bone heat: each end follows its own bone."""
+    assert load_refiner().min_bones == 3
+    mesh = _tube(9)
+    sk = Skeleton(["lower", "upper"], [[0, 0, 0], [0, 0, 2]], [[0, 0, 2], [0, 0, 4]], [-1, 0])
+    w = compute_weights(mesh, sk).to_dense(2)
+    z = mesh.vertices[:, 2]
+    assert (w[z < 1.4].argmax(axis=1) == 0).all() and (w[z > 2.6].argmax(axis=1) == 1).all()
+    assert np.array_equal(w, compute_weights(mesh, sk, SkinOptions(refiner="")).to_dense(2))
 
 
 @pytest.mark.parametrize("refiner", ["bundled", ""])
