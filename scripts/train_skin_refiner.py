@@ -84,7 +84,7 @@ def l1(pred: np.ndarray, ex: dict) -> float:
 def train(examples: list[dict], epochs: int, hidden: int, lr: float, seed: int, batch: int = 4096,
           log=print, members: int = 1) -> SkinRefiner:
     """A SkinRefiner of ``members`` networks, each trained from its own seed (seed, seed + 1, ...)
-    on all of ``examples`` (its ``min_bones``: their fewest candidate bones)."""
+    on all of ``examples`` (its ``min_bones``: the fewest bones of their rigs)."""
     x = np.concatenate([e["x"] for e in examples])
     valid = np.concatenate([e["bones"] for e in examples]) >= 0
     target = np.concatenate([e["target"] for e in examples])
