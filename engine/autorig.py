@@ -99,7 +99,7 @@ class AutoRigResult:
         }
 
     def made_with(self) -> str:
-        """One phrase for messages: 'sp4d sp4d-compact@20132 (4 steps, cpu, seed 0)'."""
+        """One phrase for messages: 'sp4d sp4d-compact@18924 (4 steps, cpu, seed 0)'."""
         p = self.provenance
         if p.get("segmenter") != "sp4d":
             return f"{p.get('segmenter', '?')} segmentation (seed {p.get('seed', 0)})"
