@@ -175,18 +175,22 @@ def heat_features(heat: HeatSolve, skeleton: Skeleton):
                                    deform_parents(skeleton.parents, skeleton.deform), heat.values, heat.bones)
 
 
-def _load_refiner(refiner: str):
-    """The ``RefinerWeights`` that ``SkinOptions.refiner`` names."""
+def _refiner_for(skeleton: Skeleton, refiner: str):
+    """The ``RefinerWeights`` that ``SkinOptions.refiner`` names, or None when it is off or
+    ``skeleton`` has fewer deform bones than any rig the refiner learned from (plain bone heat)."""
+    if not refiner:
+        return None
     from .refine import REFINER_DIR, load_refiner
 
-    return load_refiner(REFINER_DIR if refiner == BUNDLED_REFINER else refiner)
+    model = load_refiner(REFINER_DIR if refiner == BUNDLED_REFINER else refiner)
+    return model if int(np.count_nonzero(skeleton.deform)) >= model.min_bones else None
 
 
-def _refine(heat: HeatSolve, skeleton: Skeleton, refiner: str) -> tuple[np.ndarray, np.ndarray]:
-    """Refined (M, K) weights and their deform-bone positions for the welded vertices."""
+def _refine(heat: HeatSolve, skeleton: Skeleton, model) -> tuple[np.ndarray, np.ndarray]:
+    """Refined (M, K) weights and their deform-bone positions for the welded vertices
+    (``model``: ``RefinerWeights``)."""
     from .refine import refine
 
-    model = _load_refiner(refiner)
     values, bones = np.zeros(heat.bones.shape), -np.ones(heat.bones.shape, np.int64)
     for s, feats in heat_features(heat, skeleton):
         values[s:s + len(feats.bones)] = refine(feats, model)
@@ -215,13 +219,11 @@ def compute_weights(mesh: MeshData, skeleton: Skeleton, options: SkinOptions | N
     report = progress or (lambda f, s: None)
     report(0.0, "cleaning the mesh")
     k = options.max_influences
-    refiner = options.refiner if part_labels is None or part_to_bone is None else ""
-    if refiner and int(np.count_nonzero(skeleton.deform)) < _load_refiner(refiner).min_bones:
-        refiner = ""   # a skeleton smaller than any the refiner learned from: plain bone heat
-    keep = max(k + 1, REFINER_CANDIDATES) if refiner else k + 1
+    refiner = _refiner_for(skeleton, options.refiner if part_labels is None or part_to_bone is None else "")
+    keep = max(k + 1, REFINER_CANDIDATES) if refiner is not None else k + 1
     heat = solve_bone_heat(mesh, skeleton, options, keep, part_labels, part_to_bone, report)
     clean, deform, vals, idx = heat.clean, heat.deform, heat.values, heat.bones
-    if refiner:
+    if refiner is not None:
         report(0.95, "refining weights")
         vals, idx = _refine(heat, skeleton, refiner)
     # vertices where every solved weight vanished (cannot happen with H > 0 everywhere, but
