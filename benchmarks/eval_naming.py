@@ -27,7 +27,7 @@ model facing +Y instead of -Y. Names that follow the anatomy score the same eith
 assume -Y (glTF imports) unless ``engine.rig.facing`` finds the model faces the other way,
 so this measures how much of a turned model the facing estimate recovers.
 
-Usage: .venv/bin/python benchmarks/eval_naming.py [--turn] [--only NAME_SUBSTRING] [--set train|assets|both | --model-parts | --npz DIR] [-v]
+Usage: .venv/bin/python benchmarks/eval_naming.py [--turn] [--only NAME_SUBSTRING] [--set train|assets|both | --model-parts [--model DIR] | --npz DIR] [-v]
        [--const facing.MIN_BODY_SHIFT=0.2 ...]   (rig constants set first: how naming rules are tuned)
 """
 
@@ -100,17 +100,18 @@ def match_bones(heads: np.ndarray, tails: np.ndarray, gt_heads: np.ndarray, gt_t
     return d.reshape(len(heads), n_samples, -1).mean(axis=1).argmin(axis=1)
 
 
-def score_model(model, verbose: bool = False, model_parts: bool = False) -> dict[str, tuple[int, int]]:
+def score_model(model, verbose: bool = False, model_parts: bool = False,
+                model_dir: str | None = None) -> dict[str, tuple[int, int]]:
     """{category: (agree, total)} for one RiggedModel, parts from the artist's weights, or
-    (``model_parts``) Auto-Rig's skeleton stage on the shipped SP4D model's parts (views
-    cached by ``tune_skeleton.model_parts``)."""
+    (``model_parts``) Auto-Rig's skeleton stage on the parts of the SP4D checkpoint
+    ``model_dir`` (None: the shipped one; views cached by ``tune_skeleton.model_parts``)."""
     gt, w = model.weighted_skeleton()
     if model_parts:
         from engine.autorig import AutoRigOptions, skeleton_stage
         from engine.parts.lift import LiftOptions
         from tune_skeleton import model_parts as sp4d_parts
 
-        sk = skeleton_stage(*sp4d_parts(model, None, LiftOptions()), AutoRigOptions())[1][0]
+        sk = skeleton_stage(*sp4d_parts(model, model_dir, LiftOptions()), AutoRigOptions())[1][0]
     else:
         sk = skeleton_from_parts(model.mesh, labels_from_weights(w)).skeleton
     near = match_bones(sk.heads, sk.tails, gt.heads, gt.tails)
@@ -155,12 +156,13 @@ def _cell(a: int, t: int) -> str:
     return f"{a:3d}/{t:<3d}" if t else f"{'-':>7s}"
 
 
-def table(models, title: str, verbose: bool = False, model_parts: bool = False) -> dict[str, tuple[int, int]]:
+def table(models, title: str, verbose: bool = False, model_parts: bool = False,
+          model_dir: str | None = None) -> dict[str, tuple[int, int]]:
     print(title)
     print(f"{'model':40s} " + " ".join(f"{c:>7s}" for c in CATEGORIES) + f" {'all':>7s}")
     total = {c: [0, 0] for c in CATEGORIES}
     for m in models:
-        s = score_model(m, verbose, model_parts)
+        s = score_model(m, verbose, model_parts, model_dir)
         a, t = sum(v[0] for v in s.values()), sum(v[1] for v in s.values())
         print(f"{m.name[:40]:40s} " + " ".join(_cell(*s[c]) for c in CATEGORIES) + f" {_cell(a, t)}")
         for c in CATEGORIES:
@@ -183,6 +185,7 @@ def main() -> None:
     ap.add_argument("--model-parts", action="store_true",
                     help="the 17 tuning models (.cache/tune_assets) rigged from the shipped SP4D model's parts "
                          "(Auto-Rig's skeleton stage) instead of --set")
+    ap.add_argument("--model", default=None, help="SP4D checkpoint folder for --model-parts (default: shipped)")
     ap.add_argument("--turn", action="store_true", help="turn every model 180 degrees about Z first")
     ap.add_argument("--npz", default=None, help="score this folder of reference .npz files (true parts, or with "
                                                "--model-parts the model's) instead of --set")
@@ -201,7 +204,8 @@ def main() -> None:
         raise SystemExit("--npz: .cache/assets is for measuring (use --set assets)")
     if args.model_parts:
         folder = args.npz or os.path.join(ROOT, ".cache", "tune_assets")
-        table(load(folder, args.only), f"{folder}, the SP4D model's parts", args.verbose, model_parts=True)
+        table(load(folder, args.only), f"{folder}, the SP4D model's parts", args.verbose, model_parts=True,
+              model_dir=args.model)
         return
     if args.npz:
         table(load(args.npz, args.only), f"{args.npz}, true parts", args.verbose)

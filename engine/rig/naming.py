@@ -50,6 +50,9 @@ _SFX = {1: ".L", -1: ".R", 0: ""}
 # little sideways, half a chest), not a limb. Training models: such halves of limbs
 # reach 0.52-7.8, of trunks 0.46 (and 0.60 on one neck)
 NEAR_PLANE = 0.5
+# a limb's main chain takes the child reaching this many times as far from the limb's start as
+# any other (between children of similar subtree length; fingers reach alike)
+REACH_LEAD = 1.5
 
 
 def numbered(stem: str, k: int) -> str:
@@ -172,18 +175,28 @@ def _limb_kind(start: int, bones: list[int], heads: np.ndarray, tails: np.ndarra
     return "leg" if d @ up < -0.5 else ("arm" if abs(d @ up) <= 0.5 else "limb")
 
 
-def _main_chain(kids: list[list[int]], start: int, in_limb: np.ndarray, length: np.ndarray) -> list[int]:
-    """Bones from ``start`` along the limb while one child clearly carries the limb on (its
-    subtree more than twice as long as any other: an armour pad on the upper arm is a
-    branch); stops where several similar children fork (a hand's fingers)."""
+def _main_chain(kids: list[list[int]], start: int, in_limb: np.ndarray, length: np.ndarray,
+                heads: np.ndarray, tails: np.ndarray) -> list[int]:
+    """Bones from ``start`` along the limb while one child clearly carries the limb on: its
+    subtree (within the limb) more than twice as long as any other's (an armour pad on the
+    upper arm is a branch), or, between children of similar length, its subtree reaching
+    more than REACH_LEAD x as far from the limb's start as any other's (a leg going on down
+    past a piece of chest the part tree hung from it). Stops where similar children fork (a
+    hand's fingers). heads, tails (B, 3) world units."""
     chain = [start]
     while True:
         ks = [c for c in kids[chain[-1]] if in_limb[c]]
         if not ks:
             return chain
-        sizes = sorted(((float(length[_subtree(kids, c)].sum()), c) for c in ks), reverse=True)
+        subs = {c: [q for q in _subtree(kids, c) if in_limb[q]] for c in ks}
+        sizes = sorted(((float(length[subs[c]].sum()), c) for c in ks), reverse=True)
         if len(sizes) > 1 and sizes[0][0] <= 2.0 * sizes[1][0]:
-            return chain
+            reach = sorted(((float(np.linalg.norm(tails[subs[c]] - heads[start], axis=1).max()), c)
+                            for c in ks), reverse=True)
+            if reach[0][0] <= REACH_LEAD * reach[1][0]:
+                return chain
+            chain.append(reach[0][1])
+            continue
         chain.append(sizes[0][1])
 
 
@@ -374,7 +387,7 @@ def name_bones(parents: np.ndarray, heads: np.ndarray, tails: np.ndarray, bone_p
     sides = {s: int(part_side[bone_part[s]]) for s in starts}
     members = {s: np.flatnonzero(limb_of == s).tolist() for s in starts}
     kinds = {s: _limb_kind(s, members[s], heads, tails, up) for s in starts}
-    chains = {s: _main_chain(kids, s, limb_of == s, length) for s in starts}
+    chains = {s: _main_chain(kids, s, limb_of == s, length, heads, tails) for s in starts}
     first = {int(bone_part[s]): s for s in starts}
     twin = {s: first.get(int(mirror[bone_part[s]])) if symmetric else None for s in starts}
     tip_h, height = _tip_heights(starts, members, heads, tails, up)
@@ -462,7 +475,8 @@ def _name_branches(names: dict[int, str], kids: list[list[int]], chain: list[int
                 stem = f"{base}_branch_{j + 1}"
             else:  # fingers of the hand, toes of the foot ('toe_2', not 'toe_toe_2')
                 stem = f"{base}_{word}_{j + 1}" if not base.startswith(word) else f"{word}_{j + 1}"
-            for k, q in enumerate(_subtree(kids, c)):
+            # (a limb hung from this branch is named as a limb of its own)
+            for k, q in enumerate(q for q in _subtree(kids, c) if in_limb[q]):
                 names[q] = numbered(stem, k) + sfx
 
 

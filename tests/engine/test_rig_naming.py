@@ -245,3 +245,42 @@ def test_auto_rig_front_setting_reaches_the_skeleton():
         assert sign * sk.heads[sk.names.index("thigh.L"), 0] > 0, (front, sk.names)
     with pytest.raises(InputError, match="unknown front"):
         skeleton_stage(mesh, o.vertex_part, AutoRigOptions(front="up"))
+
+
+def test_a_front_leg_hung_from_the_other_through_a_piece_of_chest_keeps_its_names():
+    """The bundled cow from some samples of the model: the chest's lower piece between the
+    front legs hangs from the right thigh and the left front leg from that piece. The right
+    leg's chain goes on down the leg (the piece reaches less far from the hip), and the
+    piece's branch names stop where the left leg starts."""
+    from engine.rig.naming import name_bones
+    from engine.rig.parts_graph import orient_tree
+
+    # one bone per part, parents first; facing -Y, .L at +X. 0 root (trunk), 1 neck, 2 head,
+    # 3 chest, 4-6 hind leg L, 7-9 hind leg R, 10-12 front leg R (from the chest), 13 the
+    # piece of chest (from the right thigh), 14-16 front leg L (from the piece)
+    bones = [((0, 0, 3.4), (0, 2.5, 3.6), -1), ((0, 0, 3.4), (0, -1.5, 4.2), 0),
+             ((0, -1.5, 4.2), (0, -3, 4.5), 1), ((0, -0.5, 3.0), (0, -1.5, 2.6), 0)]
+    hind = [((0.8, 2.3, 3.3), (0.8, 2.4, 2.2)), ((0.8, 2.4, 2.2), (0.8, 2.5, 1.0)), ((0.8, 2.5, 1.0), (0.8, 2.4, 0.0))]
+    front = [((0.8, -1.9, 2.5), (0.8, -1.95, 1.6)), ((0.8, -1.95, 1.6), (0.8, -1.95, 0.9)),
+             ((0.8, -1.95, 0.9), (0.8, -2.1, 0.0))]
+    flip = np.array([-1.0, 1, 1])
+    for x in (1, -1):
+        bones += [(np.array(h) * [x, 1, 1], np.array(t) * [x, 1, 1], 0 if k == 0 else len(bones) + k - 1)
+                  for k, (h, t) in enumerate(hind)]
+    bones += [(np.array(h) * flip, np.array(t) * flip, 3 if k == 0 else 9 + k) for k, (h, t) in enumerate(front)]
+    bones += [((0, -1.75, 2.0), (0, -2.3, 3.1), 10)]
+    bones += [(np.array(h), np.array(t), 13 if k == 0 else 13 + k) for k, (h, t) in enumerate(front)]
+    heads = np.array([b[0] for b in bones], dtype=float)
+    tails = np.array([b[1] for b in bones], dtype=float)
+    parents = np.array([b[2] for b in bones])
+    P = len(bones)
+    tree = orient_tree(P, np.array([[parents[b], b] for b in range(1, P)]), 0)
+    assert (tree.parent == parents).all()
+    mirror = np.array([0, 1, 2, 3, 7, 8, 9, 4, 5, 6, 14, 15, 16, 13, 10, 11, 12])
+    side = np.array([0, 0, 0, 0, 1, 1, 1, -1, -1, -1, -1, -1, -1, 0, 1, 1, 1])
+    names = name_bones(parents, heads, tails, np.arange(P), np.zeros(P, int), mirror, side, tree,
+                       np.array([0.0, 0, 1]), np.array([0.0, -1, 0]), True)
+    want = {4: "thigh_back.L", 7: "thigh_back.R", 9: "foot_back.R", 10: "thigh_front.R", 11: "shin_front.R",
+            12: "foot_front.R", 14: "thigh_front.L", 15: "shin_front.L", 16: "foot_front.L"}
+    assert {b: names[b] for b in want} == want, names
+    assert names[13].startswith("thigh_front_branch"), names
