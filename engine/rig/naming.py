@@ -68,13 +68,14 @@ def _children(parents: np.ndarray) -> list[list[int]]:
     return kids
 
 
-def _subtree(kids: list[list[int]], b: int) -> list[int]:
-    """b and its descendants, depth first."""
+def _subtree(kids: list[list[int]], b: int, within: np.ndarray | None = None) -> list[int]:
+    """b and its descendants, depth first; with ``within`` (B,) bool, only through bones it
+    marks (a limb's bones: a limb hung from this one is not part of it)."""
     out, stack = [], [b]
     while stack:
         q = stack.pop()
         out.append(q)
-        stack.extend(reversed(kids[q]))
+        stack.extend(c for c in reversed(kids[q]) if within is None or within[c])
     return out
 
 
@@ -188,7 +189,7 @@ def _main_chain(kids: list[list[int]], start: int, in_limb: np.ndarray, length: 
         ks = [c for c in kids[chain[-1]] if in_limb[c]]
         if not ks:
             return chain
-        subs = {c: [q for q in _subtree(kids, c) if in_limb[q]] for c in ks}
+        subs = {c: _subtree(kids, c, in_limb) for c in ks}
         sizes = sorted(((float(length[subs[c]].sum()), c) for c in ks), reverse=True)
         if len(sizes) > 1 and sizes[0][0] <= 2.0 * sizes[1][0]:
             reach = sorted(((float(np.linalg.norm(tails[subs[c]] - heads[start], axis=1).max()), c)
@@ -475,8 +476,7 @@ def _name_branches(names: dict[int, str], kids: list[list[int]], chain: list[int
                 stem = f"{base}_branch_{j + 1}"
             else:  # fingers of the hand, toes of the foot ('toe_2', not 'toe_toe_2')
                 stem = f"{base}_{word}_{j + 1}" if not base.startswith(word) else f"{word}_{j + 1}"
-            # (a limb hung from this branch is named as a limb of its own)
-            for k, q in enumerate(q for q in _subtree(kids, c) if in_limb[q]):
+            for k, q in enumerate(_subtree(kids, c, in_limb)):
                 names[q] = numbered(stem, k) + sfx
 
 

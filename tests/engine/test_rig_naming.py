@@ -263,11 +263,11 @@ def test_a_front_leg_hung_from_the_other_through_a_piece_of_chest_keeps_its_name
     hind = [((0.8, 2.3, 3.3), (0.8, 2.4, 2.2)), ((0.8, 2.4, 2.2), (0.8, 2.5, 1.0)), ((0.8, 2.5, 1.0), (0.8, 2.4, 0.0))]
     front = [((0.8, -1.9, 2.5), (0.8, -1.95, 1.6)), ((0.8, -1.95, 1.6), (0.8, -1.95, 0.9)),
              ((0.8, -1.95, 0.9), (0.8, -2.1, 0.0))]
-    flip = np.array([-1.0, 1, 1])
     for x in (1, -1):
         bones += [(np.array(h) * [x, 1, 1], np.array(t) * [x, 1, 1], 0 if k == 0 else len(bones) + k - 1)
                   for k, (h, t) in enumerate(hind)]
-    bones += [(np.array(h) * flip, np.array(t) * flip, 3 if k == 0 else 9 + k) for k, (h, t) in enumerate(front)]
+    bones += [(np.array(h) * [-1, 1, 1], np.array(t) * [-1, 1, 1], 3 if k == 0 else 9 + k)
+              for k, (h, t) in enumerate(front)]
     bones += [((0, -1.75, 2.0), (0, -2.3, 3.1), 10)]
     bones += [(np.array(h), np.array(t), 13 if k == 0 else 13 + k) for k, (h, t) in enumerate(front)]
     heads = np.array([b[0] for b in bones], dtype=float)
