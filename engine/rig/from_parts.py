@@ -33,7 +33,8 @@ from .parts_graph import (PartGraph, PartTree, build_part_graph, choose_root, cl
 from .facing import facing_sign
 from .roll import consistent_rolls
 from .skeleton import Skeleton
-from .symmetry import SymmetryPlane, alternative_planes, detect_symmetry, is_symmetric, mirror_parts, paired_share
+from .symmetry import (SymmetryPlane, alternative_planes, detect_symmetry, is_symmetric, mirror_parts, paired_share,
+                       split_to_mirror)
 
 
 @dataclass
@@ -192,6 +193,11 @@ STANDING_BAND = 0.1
 # a standing object with exactly one (central) part within this fraction of its height from the
 # bottom is rooted at that part, its base (None: mass-centre root)
 BASE_GROUND: float | None = 0.02
+# on a mirrored object (with Symmetry on) a part whose mirror image is cut into pieces (one
+# side's leg in two parts, the other's in three) is cut the same way when each piece takes at
+# least this share of its reflection (``symmetry.split_to_mirror``; None: parts stay as given).
+# 0.15: the middle of the flat 0.1-0.2 range on the tuning sets (notes/RIGGING.md)
+MIRROR_SPLIT: float | None = 0.15
 
 
 def _distance_to(target: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -411,13 +417,19 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     if P < p_in:
         warnings.append(f"merged {p_in - P} tiny part(s) into their neighbours")
 
+    plane = _pairing_plane(V, wl, detect_symmetry(V))
+    symmetric = is_symmetric(plane, SYMMETRY_TOL)
+    if MIRROR_SPLIT is not None and symmetrize and symmetric:
+        split = split_to_mirror(V, wl, plane, min_share=MIRROR_SPLIT)
+        if (split != wl).any():
+            wl, _ = relabel(clean_labels(V, adj, split, min_part=max(3, int(np.ceil(rel * M)))))
+            warnings.append(f"cut {int(wl.max()) + 1 - P} part(s) the way their mirror images are cut")
+            P = int(wl.max()) + 1
     graph = build_part_graph(V, adj, wl, cm.shell_ids)
     n_bridge = int((graph.kind == 2).sum())
     if n_bridge:
         warnings.append(f"{n_bridge} part group(s) touch nothing else: attached through closest points")
     edges = spanning_tree(graph)
-    plane = _pairing_plane(V, wl, detect_symmetry(V))
-    symmetric = is_symmetric(plane, SYMMETRY_TOL)
     loose = not symmetric and LOOSE_SYMMETRY_TOL is not None and is_symmetric(plane, LOOSE_SYMMETRY_TOL)
     mass = _part_areas(V, cm.mesh.faces, wl, P)
 

@@ -194,3 +194,51 @@ def paired_share(vertices: np.ndarray, labels: np.ndarray, plane: SymmetryPlane)
     if not len(labels) or not (mirror == np.arange(len(mirror))).any():
         return 0.0
     return float((side[labels] != 0).mean())
+
+
+def split_to_mirror(vertices: np.ndarray, labels: np.ndarray, plane: SymmetryPlane,
+                    min_share: float = 0.2, inside: float = 0.6, side_frac: float = 0.9) -> np.ndarray:
+    """Cut a part the way its mirror image is cut: a leg that is one part on the left and
+    thigh + shin on the right becomes two parts on the left too.
+
+    vertices (M, 3) welded positions, labels (M,) dense part ids 0..P-1, plane the mirror.
+    A part ``a`` lying on one side (at least ``side_frac`` of its vertices) is split when the
+    reflection of its vertices lands on two or more parts of the other side, each taking at
+    least ``min_share`` of them and each lying mostly inside ``a``'s reflection (``inside`` of
+    that part's own reflected vertices land on ``a``): the other side is then a finer cut of
+    the same limb. Each vertex of ``a`` takes the part its reflection lands on (new ids from P
+    on), a vertex landing elsewhere the piece of its nearest assigned vertex.
+    Returns (M,) labels (unchanged where nothing is split; ids not compacted).
+    """
+    p = int(labels.max()) + 1 if len(labels) else 0
+    if p < 3:
+        return labels
+    tree = cKDTree(vertices)
+    _, k = tree.query(plane.reflect(vertices))
+    lr = labels[k]
+    counts = np.zeros((p, p))
+    np.add.at(counts, (labels, lr), 1.0)
+    size = np.maximum(counts.sum(axis=1), 1)
+    sd = plane.signed_distance(vertices)
+    pos = np.bincount(labels, weights=(sd > 0).astype(float), minlength=p) / size
+    one_side = np.where(pos >= side_frac, 1, np.where(pos <= 1 - side_frac, -1, 0))
+    out = labels.copy()
+    nxt = p
+    for a in range(p):
+        if one_side[a] == 0:
+            continue
+        bs = [b for b in np.flatnonzero(counts[a] >= min_share * size[a])
+              if one_side[b] == -one_side[a] and counts[b, a] >= inside * size[b]]
+        if len(bs) < 2:
+            continue
+        idx = np.flatnonzero(labels == a)
+        new = -np.ones(len(idx), np.int64)
+        for j, b in enumerate(bs):
+            new[lr[idx] == b] = a if j == 0 else nxt + j - 1
+        nxt += len(bs) - 1
+        if (new < 0).any():
+            got = new >= 0
+            _, near = cKDTree(vertices[idx[got]]).query(vertices[idx[~got]])
+            new[~got] = new[got][near]
+        out[idx] = new
+    return out

@@ -397,3 +397,33 @@ def test_a_robot_arm_on_its_base_is_rooted_at_the_base():
     root = sk.roots()[0]
     assert rig.part_to_bone[rig.labels[np.argmin(v[:, 2])]] == root  # the base drives the root bone
     assert sk.heads[root][2] < 0.15 and np.linalg.norm(sk.heads[root][:2]) < 0.3
+
+
+def test_a_leg_cut_in_two_on_one_side_is_cut_the_same_way_on_the_other(creature, monkeypatch):
+    """The model's parts of a mirrored creature often cut one leg into thigh + shin and leave
+    its twin whole. The whole leg is cut where its mirror image is, so both legs get the same
+    bones (mirrored, named as pairs); with the rule off the left leg keeps one bone."""
+    from engine.rig import from_parts
+
+    mesh, labels = creature
+    v = mesh.vertices
+    labels = labels.copy()
+    labels[(labels == 3) & (v[:, 2] < 0.5)] = 7      # right front leg: thigh + shin
+    rig = skeleton_from_parts(mesh, labels)
+    sk = rig.skeleton
+    assert rig.symmetric and int(rig.labels.max()) + 1 == 9, rig.warnings
+    front_l = (labels == 2)
+    upper, lower = rig.labels[front_l & (v[:, 2] > 0.6)], rig.labels[front_l & (v[:, 2] < 0.4)]
+    assert len(np.unique(upper)) == 1 and len(np.unique(lower)) == 1 and upper[0] != lower[0]
+    left = sorted(n for n in sk.names if n.endswith(".L"))
+    assert left == sorted(n[:-2] + ".L" for n in sk.names if n.endswith(".R")) and len(left) == 3, sk.names
+    for n in left:
+        i, j = sk.names.index(n), sk.names.index(n[:-2] + ".R")
+        assert np.allclose(sk.heads[i] * [-1, 1, 1], sk.heads[j], atol=1e-9)
+        assert np.allclose(sk.tails[i] * [-1, 1, 1], sk.tails[j], atol=1e-9)
+
+    monkeypatch.setattr(from_parts, "MIRROR_SPLIT", None)
+    off = skeleton_from_parts(mesh, labels)
+    assert int(off.labels.max()) + 1 == 8
+    assert len([n for n in off.skeleton.names if n.endswith(".L")]) != len(
+        [n for n in off.skeleton.names if n.endswith(".R")]) or not off.symmetric
