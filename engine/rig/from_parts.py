@@ -423,7 +423,9 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         split = split_to_mirror(V, wl, plane, min_share=MIRROR_SPLIT)
         if (split != wl).any():
             wl, _ = relabel(clean_labels(V, adj, split, min_part=max(3, int(np.ceil(rel * M)))))
-            warnings.append(f"cut {int(wl.max()) + 1 - P} part(s) the way their mirror images are cut")
+            added = int(wl.max()) + 1 - P
+            if added > 0:
+                warnings.append(f"{added} part(s) added by cutting parts the way their mirror images are cut")
             P = int(wl.max()) + 1
     graph = build_part_graph(V, adj, wl, cm.shell_ids)
     n_bridge = int((graph.kind == 2).sum())
