@@ -411,7 +411,8 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     p_in = int(dense.max()) + 1
     wl = welded_labels(dense, cm.vertex_map, M)
     rel = MIN_PART_REL if min_part_rel is None else min_part_rel
-    wl = clean_labels(V, adj, wl, min_part=max(3, int(np.ceil(rel * M))))
+    min_part = max(3, int(np.ceil(rel * M)))
+    wl = clean_labels(V, adj, wl, min_part=min_part)
     wl, _ = relabel(wl)
     P = int(wl.max()) + 1
     if P < p_in:
@@ -422,7 +423,7 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     if MIRROR_SPLIT is not None and symmetrize and symmetric:
         split = split_to_mirror(V, wl, plane, min_share=MIRROR_SPLIT)
         if (split != wl).any():
-            wl, _ = relabel(clean_labels(V, adj, split, min_part=max(3, int(np.ceil(rel * M)))))
+            wl, _ = relabel(clean_labels(V, adj, split, min_part=min_part))
             added = int(wl.max()) + 1 - P
             if added > 0:
                 warnings.append(f"{added} part(s) added by cutting parts the way their mirror images are cut")

@@ -150,6 +150,17 @@ def is_symmetric(plane: SymmetryPlane, tol: float = 0.01) -> bool:
     return plane.error < tol
 
 
+def _reflection_counts(vertices: np.ndarray, labels: np.ndarray, plane: SymmetryPlane,
+                       p: int) -> tuple[np.ndarray, np.ndarray]:
+    """(lr (M,), counts (p, p)): the part each vertex's reflection lands on (nearest vertex),
+    and counts[a, b] = how many vertices of part a land on part b."""
+    _, k = cKDTree(vertices).query(plane.reflect(vertices))
+    lr = labels[k]
+    counts = np.zeros((p, p))
+    np.add.at(counts, (labels, lr), 1.0)
+    return lr, counts
+
+
 def mirror_parts(vertices: np.ndarray, labels: np.ndarray, plane: SymmetryPlane,
                  min_overlap: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
     """Pair parts that mirror each other.
@@ -160,10 +171,7 @@ def mirror_parts(vertices: np.ndarray, labels: np.ndarray, plane: SymmetryPlane,
     side is +1 (`.L`), -1 (`.R`) for paired parts, 0 otherwise.
     """
     p = int(labels.max()) + 1
-    tree = cKDTree(vertices)
-    _, k = tree.query(plane.reflect(vertices))
-    counts = np.zeros((p, p))
-    np.add.at(counts, (labels, labels[k]), 1.0)
+    _, counts = _reflection_counts(vertices, labels, plane, p)
     frac = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     m = frac.argmax(axis=1)
     ok = frac[np.arange(p), m] >= min_overlap
@@ -213,11 +221,7 @@ def split_to_mirror(vertices: np.ndarray, labels: np.ndarray, plane: SymmetryPla
     p = int(labels.max()) + 1 if len(labels) else 0
     if p < 3:
         return labels
-    tree = cKDTree(vertices)
-    _, k = tree.query(plane.reflect(vertices))
-    lr = labels[k]
-    counts = np.zeros((p, p))
-    np.add.at(counts, (labels, lr), 1.0)
+    lr, counts = _reflection_counts(vertices, labels, plane, p)
     size = np.maximum(counts.sum(axis=1), 1)
     sd = plane.signed_distance(vertices)
     pos = np.bincount(labels, weights=(sd > 0).astype(float), minlength=p) / size
