@@ -133,24 +133,23 @@ def test_panel_registered(addon):
     assert bpy.types.SP4D_PT_main.bl_category == "SP4D"
 
 
-def test_write_weights_many_vertices_fast(addon):
-    """bridge.write_weights on ~100k vertices with all-distinct weights stays quick."""
-    import time
-
+def test_write_weights_all_distinct_weights_read_back(addon):
+    """bridge.write_weights batches vertices by (bone, weight); with every weight distinct
+    (no batching possible) each vertex still gets exactly its weights. The speed of the
+    same case is measured by benchmarks/bench_write_weights.py."""
     from engine.rig import SkinWeights
     from sp4d_blender import bridge, scene_io
 
     scene_io.reset_scene()
-    bpy.ops.mesh.primitive_grid_add(x_subdivisions=316, y_subdivisions=316)
+    bpy.ops.mesh.primitive_grid_add(x_subdivisions=100, y_subdivisions=100)
     obj = bpy.context.object
     n = len(obj.data.vertices)
     rng = np.random.default_rng(0)
     dense = rng.random((n, 20)) ** 8
     sw = SkinWeights.from_dense(dense, [f"b{i}" for i in range(20)], 4)
-    t0 = time.perf_counter()
     bridge.write_weights([obj], sw.bone_names, sw)
-    assert time.perf_counter() - t0 < 10.0
     got = dense_weights(obj, sw.bone_names)
+    assert (np.count_nonzero(got, axis=1) == 4).all()
     np.testing.assert_allclose(got, sw.to_dense(), atol=1e-7)
     select([obj], obj)
 
