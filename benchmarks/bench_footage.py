@@ -54,7 +54,8 @@ SEED0 = 10_000_000
 CLIP_SETS = {"tuning": SEED0 + 100, "report": SEED0 + 2000}
 
 
-def threshold_sweep(model, steps, thresholds, n_clips: int = 6, relative: bool = False) -> None:
+def threshold_sweep(model, steps, thresholds, n_clips: int = 6, relative: bool = False,
+                    runtime: str = "auto") -> None:
     """Print novel-view IoU and Chamfer per silhouette threshold (``engine.footage.generate.
     silhouettes``) on the tuning clips SEED0+200.. (held out, apart from the benchmark's
     SEED0+100.. and the test's seeds): where the shipped threshold was chosen. relative:
@@ -66,7 +67,7 @@ def threshold_sweep(model, steps, thresholds, n_clips: int = 6, relative: bool =
 
     res, failures = [], [0] * len(thresholds)
     for i in range(n_clips):
-        r = evaluate(SEED0 + 200 + i, model, steps)
+        r = evaluate(SEED0 + 200 + i, model, steps, runtime=runtime)
         gen = r["_gen"]
         row = []
         for th in thresholds:
@@ -95,9 +96,10 @@ def _sheet(rows, path, scale=1):
     return path
 
 
-def pictures(out_dir: str, seed: int = SEED0 + 7, model=None, steps: int | None = None) -> list[str]:
+def pictures(out_dir: str, seed: int = SEED0 + 7, model=None, steps: int | None = None,
+             oracle: bool = False, runtime: str = "auto") -> list[str]:
     """docs/images/footage_*.png: input frames and crops, the views the rig was built
-    from (SP4D's when a model is given, else the true renders, named 'oracle'), and a
+    from (SP4D's ``model``, or with ``oracle`` the true renders, named 'oracle'), and a
     Workbench render of the rigged result in a test pose (needs bpy)."""
     from engine.footage.pipeline import FootageOptions, rig_views
     from engine.footage.generate import generate_views
@@ -109,8 +111,9 @@ def pictures(out_dir: str, seed: int = SEED0 + 7, model=None, steps: int | None 
     cams = OrthoCameras.orbit(8, 96, clip.azimuth_deg, clip.elevation_deg)
     paths = [_sheet([clip.frames[foot.indices] / 255.0], os.path.join(out_dir, "footage_input_frames.png")),
              _sheet([foot.rgba[..., :3]], os.path.join(out_dir, "footage_input_crops.png"))]
-    if model is not None:
-        gen, tag = generate_views(foot.rgba, model, steps=steps, azimuth_deg=clip.azimuth_deg), "generated"
+    if not oracle:
+        gen = generate_views(foot.rgba, model, steps=steps, azimuth_deg=clip.azimuth_deg, runtime=runtime)
+        tag = "generated"
     else:
         gen, tag = true_views(clip.obj, cams, foot.indices), "oracle"
     paths.append(_sheet([gen.rgb[0], gen.part[0]], os.path.join(out_dir, f"footage_{tag}_views.png")))
@@ -126,6 +129,18 @@ def pictures(out_dir: str, seed: int = SEED0 + 7, model=None, steps: int | None 
     return paths
 
 
+def _model(folder: str | None, runtime: str):
+    """What ``evaluate`` samples with: the loaded torch model for runtime 'torch', else the
+    folder itself (None: the bundled model), which ``generate_views`` runs on ``runtime``."""
+    from engine.runtime import resolve_runtime
+
+    if resolve_runtime(runtime, "cpu", folder) == "torch":
+        from engine.models import load_sp4d
+
+        return load_sp4d(folder)
+    return folder
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=4)
@@ -134,6 +149,8 @@ def main():
                          "tuning: the clips checkpoints and thresholds were chosen on")
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--model", default=None)
+    ap.add_argument("--runtime", choices=("auto", "torch", "onnx"), default="auto",
+                    help="how SP4D samples (auto: ONNX Runtime on the CPU, as the product does)")
     ap.add_argument("--oracle-only", action="store_true")
     ap.add_argument("--rig", action="store_true", help="also rig the views and score the skeletons")
     ap.add_argument("--pictures", metavar="DIR", help="write footage_*.png pictures there and stop")
@@ -142,25 +159,14 @@ def main():
     ap.add_argument("--relative", action="store_true",
                     help="--threshold-sweep values are ratios to the input object's distance from white")
     a = ap.parse_args()
+    model = None if a.oracle_only else _model(a.model, a.runtime)
     if a.threshold_sweep:
-        from engine.models import load_sp4d
-
-        threshold_sweep(load_sp4d(a.model), a.steps, a.threshold_sweep, n_clips=a.seeds, relative=a.relative)
+        threshold_sweep(model, a.steps, a.threshold_sweep, n_clips=a.seeds, relative=a.relative, runtime=a.runtime)
         return
     if a.pictures:
-        model = None
-        if not a.oracle_only:
-            from engine.models import load_sp4d
-
-            model = load_sp4d(a.model)
-        for p in pictures(a.pictures, model=model, steps=a.steps):
+        for p in pictures(a.pictures, model=model, steps=a.steps, oracle=a.oracle_only, runtime=a.runtime):
             print(p, f"{os.path.getsize(p) / 1024:.0f} KB")
         return
-    model = None
-    if not a.oracle_only:
-        from engine.models import load_sp4d
-
-        model = load_sp4d(a.model)
     cols = ["seed", "category", "iou_input", "iou_model", "iou_recon", "iou_model_view0", "iou_baseline",
             "chamfer_model", "chamfer_baseline", "chamfer_oracle", "aligned_model", "aligned_baseline", "generate_s"]
     if a.rig:
@@ -169,7 +175,7 @@ def main():
     print(" | ".join(cols))
     rows = []
     for i in range(a.seeds):
-        r = evaluate(CLIP_SETS[a.set] + i, model, a.steps, a.oracle_only, rig=a.rig)
+        r = evaluate(CLIP_SETS[a.set] + i, model, a.steps, a.oracle_only, rig=a.rig, runtime=a.runtime)
         rows.append(r)
         print(" | ".join(f"{r[c]:.3f}" if isinstance(r.get(c), float) else str(r.get(c, "-")) for c in cols), flush=True)
     scored = [c for c in cols[2:] if c.startswith(("iou", "chamfer", "j2j", "j2b", "b2b"))

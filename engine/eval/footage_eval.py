@@ -8,6 +8,7 @@ distances in the unit cube each mesh is normalised to (footage has no scale).
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 
@@ -169,14 +170,33 @@ def baseline_skeleton_scores(vertices, faces, obj, frame: int) -> dict:
     return skeleton_scores(skeleton_from_parts(mesh, segment_geometric(mesh)).skeleton, mesh, obj, frame)
 
 
+def model_shape(model=None) -> tuple[int, int]:
+    """(sample_size, num_views) of a loaded model, a model folder or (None) the bundled
+    model; (96, 8) when a folder has no config (a hub id)."""
+    if hasattr(model, "config"):
+        return int(model.config.sample_size), int(model.config.num_views)
+    import json
+
+    from ..runtime.model_files import default_model_dir
+
+    cfg = os.path.join(model or default_model_dir(), "config.json")
+    if not os.path.isfile(cfg):
+        return 96, 8
+    with open(cfg) as f:
+        c = json.load(f)
+    return int(c.get("sample_size", 96)), int(c.get("num_views", 8))
+
+
 def evaluate(seed: int, model=None, steps: int | None = None, oracle_only: bool = False, work: str | None = None,
-             azimuth_deg: float = 0.0, elevation_deg: float = 15.0, resolution: int = 64, rig: bool = False) -> dict:
+             azimuth_deg: float = 0.0, elevation_deg: float = 15.0, resolution: int = 64, rig: bool = False,
+             runtime: str = "auto") -> dict:
     """All numbers for one held-out clip (see the module docstring); rig: also rig the
-    generated and the true views and the baseline mesh and score the skeletons."""
+    generated and the true views and the baseline mesh and score the skeletons. model: a
+    loaded torch model, a folder or None (the bundled one); runtime: how a folder / the
+    bundled model samples (``generate_views``)."""
     work = work or tempfile.mkdtemp(prefix="sp4d-footage-")
     clip = write_clip(seed, work, azimuth_deg=azimuth_deg, elevation_deg=elevation_deg)
-    size = 96 if model is None else int(model.config.sample_size)
-    n_views = 8 if model is None else int(model.config.num_views)
+    size, n_views = model_shape(model)
     foot = load_footage(clip.video, 4, size=size)
     cams = OrthoCameras.orbit(n_views, size, azimuth_deg, elevation_deg)
     place = [truth_placement(clip.obj, int(t), cams, foot.rgba[i, ..., 3]) for i, t in enumerate(foot.indices)]
@@ -206,7 +226,8 @@ def evaluate(seed: int, model=None, steps: int | None = None, oracle_only: bool 
     from ..footage.generate import generate_views
 
     t0 = time.perf_counter()
-    gen = generate_views(foot.rgba, model, steps=steps, azimuth_deg=azimuth_deg, elevation_deg=elevation_deg)
+    gen = generate_views(foot.rgba, model, steps=steps, azimuth_deg=azimuth_deg, elevation_deg=elevation_deg,
+                         runtime=runtime)
     out["generate_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     out.update(score_views(gen, foot, truth, cams, gt_v, gt_f, resolution))

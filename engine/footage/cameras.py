@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..models.raster import EXTENT
+from ..runtime.conditioning import EXTENT
 
 
 @dataclass

@@ -10,8 +10,10 @@ as a batch of T independent one-frame samples (B = T): frame attention over 4 fr
 would be a regime it never saw. Part colours are 3D positions, so labels stay consistent
 across independently generated frames.
 
-Sampling: the same ``SP4DPipeline`` as the mesh path (diffusers ``EDMEulerScheduler``,
-Karras sigmas 700 -> 0.002, rho 7, v-prediction), only the conditioning differs.
+Sampling: as on the mesh path, on either runtime: the ``SP4DPipeline`` (diffusers
+``EDMEulerScheduler``, Karras sigmas 700 -> 0.002, rho 7, v-prediction) or ONNX Runtime
+with the numpy EDM Euler loop (``engine.runtime``, no torch: the runtime-only install and
+a stock Blender); only the conditioning differs from the mesh path.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from ..errors import InputError
 from ..progress import ProgressFn
@@ -38,6 +39,7 @@ class GeneratedViews:
     alpha:  (T, V, S, S) float32 {0, 1} silhouettes read from the generated RGB/part maps.
     cameras: OrthoCameras of the V views (view 0 = the footage camera).
     steps, seconds: sampling steps and wall time.
+    runtime: what sampled them, 'onnx' or 'torch' ('' for views that were not generated).
     """
 
     rgb: np.ndarray
@@ -46,19 +48,7 @@ class GeneratedViews:
     cameras: OrthoCameras
     steps: int
     seconds: float
-
-
-def footage_condition(rgba: torch.Tensor, n_views: int) -> torch.Tensor:
-    """(B, S, S, 4) input frames in [0, 1] -> (B, V, 1, 16, S, S) conditioning through the
-    model code's ``build_cond`` (known = 0: every view is to be invented)."""
-    from ..models.views import build_cond
-
-    b, s = rgba.shape[0], rgba.shape[1]
-    zeros = lambda c: torch.zeros(b, n_views, s, s, c, dtype=rgba.dtype)
-    views = {"rgb": zeros(3), "normal": zeros(3), "position": zeros(3), "depth": zeros(1), "alpha": zeros(1)}
-    # the model's image convention: rgb in [-1, 1] on white, alpha in {0, 1}
-    ref = torch.cat([rgba[..., :3] * 2 - 1, rgba[..., 3:]], -1)
-    return build_cond(views, torch.zeros(b, n_views), ref_view=0, ref_rgba=ref)
+    runtime: str = ""
 
 
 # Where a generated pixel counts as object: colour distance from white (0..sqrt 3) above
@@ -105,38 +95,93 @@ def silhouettes(rgb: np.ndarray, part: np.ndarray | None = None,
 
 def generate_views(rgba: np.ndarray, model=None, device: str = "cpu", steps: int | None = None, seed: int = 0,
                    azimuth_deg: float = 0.0, elevation_deg: float = 15.0, n_views: int | None = None,
-                   progress: ProgressFn | None = None) -> GeneratedViews:
+                   progress: ProgressFn | None = None, runtime: str = "auto",
+                   noise: np.ndarray | None = None) -> GeneratedViews:
     """SP4D novel views and part maps for T footage frames.
 
     rgba: (T, S, S, 4) float [0, 1] object-centred input frames (``intake.load_footage``);
         S must be the model's ``sample_size``.
-    model: an SP4D model (``SP4DDualUNet`` / ``SP4DTransformer``), or a folder / hub id for ``load_sp4d`` (None = bundled).
+    model: a loaded torch SP4D model (``SP4DDualUNet`` / ``SP4DTransformer``: runs on
+        torch), or a folder / hub id (None = bundled) run by ``runtime``.
     azimuth_deg, elevation_deg: the footage camera in the model's convention (unknown in
         general: azimuth 0 = "the object faces the camera", 15 deg = a typical eye level).
-    n_views: V (default: the model's ``num_views``).
+    n_views: V (default: the model's ``num_views``; the onnx runtime runs only that).
+    runtime: 'torch', 'onnx' or 'auto' (``engine.runtime.resolve_runtime``: ONNX Runtime
+        on the CPU when it has a graph for the model). Both sample the same way; the
+        starting noise for a seed comes from each runtime's own generator.
+    noise: optional starting noise (T, V, 1, 6, S, S), standard normal, instead of the
+        seed's (the same noise gives the same views on both runtimes).
     """
-    from ..models import SP4DModel, load_sp4d
-    from ..pipelines.pipeline_sp4d import SP4DPipeline, sp4d_scheduler
+    from ..runtime import resolve_runtime
 
     t0 = time.perf_counter()
-    net = model if isinstance(model, SP4DModel) else load_sp4d(model, device=device)
-    size = int(net.config.sample_size)
     rgba = np.asarray(rgba, np.float32)
+    say = (lambda i, n: progress(i / n, f"generating views: step {i}/{n}")) if progress else None
+    steps = int(steps or DEFAULT_STEPS)
+    if model is None or isinstance(model, str):
+        runtime = resolve_runtime(runtime, device, model)
+    else:
+        runtime = "torch"
+    sample = _sample_onnx if runtime == "onnx" else _sample_torch
+    rgb, part, cams = sample(rgba, model, device, steps, seed, azimuth_deg, elevation_deg, n_views, say, noise)
+    alpha = silhouettes(rgb, part, threshold=silhouette_threshold(rgba))
+    return GeneratedViews(rgb, part, alpha, cams, steps, time.perf_counter() - t0, runtime)
+
+
+def _check_frames(rgba: np.ndarray, size: int) -> None:
     if rgba.ndim != 4 or rgba.shape[1:] != (size, size, 4):
         raise InputError(f"footage frames must be (T, {size}, {size}, 4) for this model, got {rgba.shape}")
+
+
+def _sample_torch(rgba, model, device, steps, seed, azimuth_deg, elevation_deg, n_views, say, noise):
+    """The diffusers pipeline (``SP4DPipeline``); (rgb, part) (T, V, S, S, 3) and cameras."""
+    import torch
+
+    from ..models import SP4DModel, load_sp4d
+    from ..pipelines.pipeline_sp4d import SP4DPipeline, sp4d_scheduler
+    from ..runtime.conditioning import footage_conditioning
+
+    net = model if isinstance(model, SP4DModel) else load_sp4d(model, device=device)
+    size = int(net.config.sample_size)
+    _check_frames(rgba, size)
     v = int(n_views or net.config.num_views)
     cams = OrthoCameras.orbit(v, size, azimuth_deg, elevation_deg)
-    steps = int(steps or DEFAULT_STEPS)
     T = len(rgba)
     dev = next(net.parameters()).device
-    cond = footage_condition(torch.from_numpy(rgba), v).to(dev)
+    cond = torch.from_numpy(footage_conditioning(rgba, v)).to(dev)
     az = torch.as_tensor(cams.azimuth, dtype=torch.float32, device=dev)[None].expand(T, v)
     el = torch.as_tensor(cams.elevation, dtype=torch.float32, device=dev)[None].expand(T, v)
     # noise from a CPU generator: the same images for a seed on any device
     gen = torch.Generator().manual_seed(int(seed))
-    say = (lambda i, n: progress(i / n, f"generating views: step {i}/{n}")) if progress else None
+    latents = None if noise is None else torch.as_tensor(np.asarray(noise, np.float32), device=dev)
     out = SP4DPipeline(unet=net, scheduler=sp4d_scheduler())(
-        cond, az, el, num_inference_steps=steps, generator=gen, callback=say)
-    rgb, part = out.rgb[:, :, 0].astype(np.float32), out.part[:, :, 0].astype(np.float32)
-    alpha = silhouettes(rgb, part, threshold=silhouette_threshold(rgba))
-    return GeneratedViews(rgb, part, alpha, cams, steps, time.perf_counter() - t0)
+        cond, az, el, num_inference_steps=steps, generator=gen, latents=latents, callback=say)
+    return out.rgb[:, :, 0].astype(np.float32), out.part[:, :, 0].astype(np.float32), cams
+
+
+def _sample_onnx(rgba, model_dir, device, steps, seed, azimuth_deg, elevation_deg, n_views, say, noise):
+    """ONNX Runtime and the numpy EDM Euler loop (``engine.runtime``): no torch."""
+    from ..runtime.conditioning import footage_conditioning
+    from ..runtime.model_files import default_model_dir
+    from ..runtime.onnx_model import load_denoiser
+    from ..runtime.sampling import decode, initial_noise, sample_edm_euler
+
+    net = load_denoiser(model_dir or default_model_dir())
+    _check_frames(rgba, net.size)
+    v = int(n_views or net.views)
+    if v != net.views:
+        raise InputError(f"the onnx runtime runs the model's own {net.views} views; use runtime 'torch' for {v}")
+    cams = OrthoCameras.orbit(v, net.size, azimuth_deg, elevation_deg)
+    T, co = len(rgba), net.out_channels
+    cond = footage_conditioning(rgba, v)
+    az = np.broadcast_to(np.asarray(cams.azimuth, np.float32)[None], (T, v))
+    el = np.broadcast_to(np.asarray(cams.elevation, np.float32)[None], (T, v))
+    shape = (T, v, 1, 2 * co, net.size, net.size)
+    x0 = initial_noise(shape, seed) if noise is None else np.asarray(noise, np.float32).reshape(shape)
+
+    def denoise(x, c_noise):
+        rgb, part = net(x[:, :, :, :co], x[:, :, :, co:], cond, np.full(T, c_noise, np.float32), az, el)
+        return np.concatenate([rgb, part], axis=3)
+
+    x = sample_edm_euler(denoise, x0, steps, callback=say)
+    return decode(x[:, :, :, :co])[:, :, 0], decode(x[:, :, :, co:])[:, :, 0], cams

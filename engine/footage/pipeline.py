@@ -48,6 +48,7 @@ class FootageOptions:
     device: str = "cpu"
     steps: int | None = None
     seed: int = 0
+    runtime: str = "auto"
     azimuth_deg: float = 0.0
     elevation_deg: float = 15.0
     resolution: int = 64
@@ -92,6 +93,7 @@ class FootageResult:
         r.update({
             "faces": int(len(self.mesh.faces)),
             "cameras": self.cameras.to_dict(), "sampling_steps": int(self.generated.steps),
+            "sampling_runtime": self.generated.runtime,
             "joints_from_motion": int(self.motion.n_moved),
             "pivots": [{"parent": e.parent, "child": e.child, "used": bool(e.used), "motion": round(e.motion, 4),
                         "residual": round(float(e.residual), 4) if np.isfinite(e.residual) else None,
@@ -160,7 +162,8 @@ def rig_footage(source: str, options: FootageOptions | None = None, progress: Pr
     foot = stages.run("intake", lambda progress: load_footage(
         source, o.frames, o.indices, size, o.mask, o.crop, o.threshold))
     gen = stages.run("generate", lambda progress: generate_views(
-        foot.rgba, model or o.model, o.device, o.steps, o.seed, o.azimuth_deg, o.elevation_deg, progress=progress))
+        foot.rgba, model or o.model, o.device, o.steps, o.seed, o.azimuth_deg, o.elevation_deg, progress=progress,
+        runtime=o.runtime))
     result = stages.run("rig", rig_views, gen, o, footage=foot)
     result.timings = {"intake": stages.timings["intake"], "generate": stages.timings["generate"], **result.timings}
     result.rig.timings = dict(result.timings)
@@ -223,9 +226,9 @@ def _model_size(model, o: FootageOptions) -> int:
     import json
     import os
 
-    from ..models.loading import DEFAULT_MODEL_DIR
+    from ..runtime.model_files import default_model_dir
 
-    cfg = os.path.join(o.model or DEFAULT_MODEL_DIR, "config.json")
+    cfg = os.path.join(o.model or default_model_dir(), "config.json")
     if os.path.isfile(cfg):
         with open(cfg) as f:
             return int(json.load(f).get("sample_size", 96))

@@ -159,21 +159,14 @@ def taubin_smooth(v: np.ndarray, faces: np.ndarray, iterations: int = 10, lam: f
 
 # ----------------------------------------------------------------------------- 4. colours
 def rasterize_views(vertices: np.ndarray, faces: np.ndarray, cameras: OrthoCameras):
-    """Rasterise a mesh (normalised frame) into the views with the model's rasteriser.
+    """Rasterise a mesh (normalised frame) into the views (the model's rasteriser, numpy twin).
 
     Returns face ids (V, S, S) int64 (-1 background), barycentrics (V, S, S, 3) float32,
     depth toward the camera (V, S, S) float32 (-inf background)."""
-    import torch
-
-    from ..models.raster import rasterize
+    from ..runtime.conditioning import rasterize_mesh
 
     V = len(cameras)
-    vt = torch.as_tensor(vertices, dtype=torch.float32)
-    ft = torch.as_tensor(faces, dtype=torch.int64)
-    face, bary = rasterize(vt, ft, torch.zeros(len(ft), dtype=torch.int64), torch.zeros(V, dtype=torch.int64),
-                           torch.as_tensor(cameras.azimuth, dtype=torch.float32),
-                           torch.as_tensor(cameras.elevation, dtype=torch.float32), cameras.size)
-    face, bary = face.numpy(), bary.numpy()
+    face, bary = rasterize_mesh(vertices, faces, cameras.azimuth, cameras.elevation, cameras.size, cameras.extent)
     _, depth_v = cameras.project(vertices)                          # (V, N)
     tri = faces[np.maximum(face, 0)]                                # (V, S, S, 3)
     dv = depth_v[np.arange(V)[:, None, None, None], tri]            # (V, S, S, 3) corner depths

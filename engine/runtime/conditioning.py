@@ -124,6 +124,37 @@ def rasterize_ortho(screen: np.ndarray, tri_image: np.ndarray, n_images: int, si
     return tri, bary
 
 
+def _rasterize_triangles(verts, faces, face_ids, img_ids, frames, n_img: int, size: int,
+                         extent: float = EXTENT):
+    """Rasterise face ``face_ids[k]`` into image ``img_ids[k]`` for every k, each image seen
+    by the camera ``frames`` (d, r, u) (I, 3) (``camera_frames``) with view half-width
+    ``extent``. Returns (face (I, H, W) int64 face id or -1, bary (I, H, W, 3) float32)."""
+    d, r, u = frames
+    tv = verts[faces[face_ids]]                                     # (Ft, 3, 3)
+    dd, rr, uu = d[img_ids][:, None], r[img_ids][:, None], u[img_ids][:, None]
+    half = np.float32(size / 2.0)
+    sx = ((tv * rr).sum(-1) / np.float32(extent) + 1) * half
+    sy = (1 - (tv * uu).sum(-1) / np.float32(extent)) * half
+    # distance from a plane in front of the unit cube: positive, smaller = closer
+    w = np.float32(2.0) - (tv * dd).sum(-1)
+    tri, bary = rasterize_ortho(np.stack([sx, sy, w], -1).astype(np.float32), img_ids, n_img, size)
+    return np.where(tri >= 0, face_ids[np.maximum(tri, 0)], -1), bary
+
+
+def rasterize_mesh(vertices: np.ndarray, faces: np.ndarray, azimuth: np.ndarray, elevation: np.ndarray,
+                   size: int, extent: float = EXTENT):
+    """One mesh, already in the normalised frame, in I orthographic views (azimuth,
+    elevation (I,) radians): the numpy twin of ``engine.models.raster.rasterize`` for a
+    single object. Returns (face (I, H, W) int64 or -1, bary (I, H, W, 3) float32)."""
+    verts = np.asarray(vertices, np.float32)
+    faces = np.asarray(faces, np.int64)
+    az, el = np.asarray(azimuth, np.float32).reshape(-1), np.asarray(elevation, np.float32).reshape(-1)
+    n_img, nf = len(az), len(faces)
+    img_ids = np.repeat(np.arange(n_img), nf)
+    face_ids = np.tile(np.arange(nf), n_img)
+    return _rasterize_triangles(verts, faces, face_ids, img_ids, camera_frames(az, el), n_img, size, extent)
+
+
 def render_conditioning(meshes, n_views: int, size: int, azimuth0=None, elevation_deg: float = ELEVATION_DEG):
     """Render meshes (each (vertices (N, 3), faces (F, 3)), normalised here to the unit
     cube) from the standard orbit turned by ``azimuth0`` (B,) radians per mesh.
@@ -147,14 +178,7 @@ def render_conditioning(meshes, n_views: int, size: int, azimuth0=None, elevatio
     img_obj = np.repeat(np.arange(b), n_views)
     img_ids = np.repeat(np.arange(n_img), nf[img_obj])
     face_ids = np.concatenate([foff[o] + np.arange(nf[o]) for o in img_obj])
-    tv = verts[faces[face_ids]]                                     # (Ft, 3, 3)
-    dd, rr, uu = d[img_ids][:, None], r[img_ids][:, None], u[img_ids][:, None]
-    half = np.float32(size / 2.0)
-    sx = ((tv * rr).sum(-1) / np.float32(EXTENT) + 1) * half
-    sy = (1 - (tv * uu).sum(-1) / np.float32(EXTENT)) * half
-    w = np.float32(2.0) - (tv * dd).sum(-1)
-    tri, bary = rasterize_ortho(np.stack([sx, sy, w], -1).astype(np.float32), img_ids, n_img, size)
-    face = np.where(tri >= 0, face_ids[np.maximum(tri, 0)], -1)
+    face, bary = _rasterize_triangles(verts, faces, face_ids, img_ids, (d, r, u), n_img, size)
     hit = face >= 0
     corner = faces[np.maximum(face, 0)]                             # (I, H, W, 3)
     nrm = vertex_normals(verts, faces)
@@ -175,6 +199,18 @@ def render_conditioning(meshes, n_views: int, size: int, azimuth0=None, elevatio
     views = {k: v.astype(np.float32).reshape(*shape, v.shape[-1]) for k, v in out.items()}
     views["face"] = face.reshape(shape)
     return views, az, el, foff
+
+
+def footage_conditioning(rgba: np.ndarray, n_views: int) -> np.ndarray:
+    """(B, V, T=1, 16, H, W) float32 conditioning of footage frames rgba (B, H, W, 4) in
+    [0, 1] on white (``engine.models.views.build_cond`` with no view known): every view
+    gets the frame (RGB in [-1, 1], alpha) and zeros for the known renders and mask."""
+    rgba = np.asarray(rgba, np.float32)
+    b, h, w = rgba.shape[:3]
+    ref = np.concatenate([rgba[..., :3] * 2 - 1, rgba[..., 3:]], -1)          # (B, H, W, 4)
+    cond = np.zeros((b, n_views, 1, COND_CHANNELS, h, w), np.float32)
+    cond[:, :, 0, :4] = ref.transpose(0, 3, 1, 2)[:, None]
+    return cond
 
 
 def conditioning(views: dict, ref_view: int = 0) -> np.ndarray:

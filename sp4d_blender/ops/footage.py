@@ -16,8 +16,20 @@ from ..attributes import write_vertex_colors
 from ..jobs import JobOperator
 
 COLOR_ATTRIBUTE = "sp4d_footage_color"
-# footage runs the torch pipeline; looked up once (find_spec does not import torch)
-_HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+def _footage_missing() -> list[str]:
+    """What the footage job imports that this Python lacks (find_spec imports nothing):
+    OpenCV (video), scikit-image (marching cubes), and a runtime for SP4D (ONNX Runtime or
+    torch). Empty when everything is there."""
+    has = lambda m: importlib.util.find_spec(m) is not None
+    missing = [name for mod, name in (("cv2", "OpenCV"), ("skimage", "scikit-image")) if not has(mod)]
+    if not (has("onnxruntime") or has("torch")):
+        missing.append("ONNX Runtime")
+    return missing
+
+
+_MISSING = _footage_missing()   # looked up once, at registration
 
 
 # ------------------------------------------------------------------ bpy <-> engine
@@ -115,14 +127,14 @@ class SP4D_OT_autorig_footage(JobOperator, bpy.types.Operator):
         if context.mode != "OBJECT":
             cls.poll_message_set("Auto-Rig from Footage works in Object Mode")
             return False
-        if not _HAS_TORCH:
-            cls.poll_message_set("Auto-Rig from Footage needs PyTorch, which the extension does not "
-                                 "bundle: use 'sp4d footage' from the full install")
+        if _MISSING:
+            cls.poll_message_set(f"Auto-Rig from Footage needs {' and '.join(_MISSING)}, which this Blender "
+                                 "lacks: use 'sp4d footage' from the install (scripts/install.sh)")
             return False
         return True
 
     def prepare(self, context):
-        from ..engine.footage import FootageOptions, rig_footage  # torch: only when a job runs
+        from ..engine.footage import FootageOptions, rig_footage  # OpenCV etc.: only when a job runs
 
         from ..ui.preferences import engine_settings
 

@@ -239,17 +239,24 @@ def test_hub_model_source_loads_from_the_extension_cache_offline(tmp_path):
     assert "sp4d-test/missing" in auto and "Allow Online Access" in auto
 
 
-def test_without_torch_footage_says_why_and_cpu_is_offered(tmp_path):
-    """As in a stock Blender with the extension (no torch): the footage button is off with
-    a reason, the device list offers the CPU, Auto-Rig's button is on for a mesh."""
+def test_without_torch_footage_runs_on_onnx_and_cpu_is_offered(tmp_path):
+    """As in a Blender with the runtime install (no torch): the device list offers the CPU,
+    Auto-Rig's button is on for a mesh and so is footage's (SP4D runs on ONNX Runtime).
+    Without OpenCV (a stock Blender with the extension alone) the footage button is off and
+    says what is missing."""
     out = _run_blender("""
         bpy.ops.mesh.primitive_cube_add()
         assert bpy.ops.sp4d.autorig.poll()
+        print("FOOTAGE POLL", bpy.ops.sp4d.autorig_footage.poll())
+        print("DEVICE", prefs.device)
+        """, tmp_path, before="sys.modules['torch'] = None  # torch not installed")
+    assert "FOOTAGE POLL True" in out and "DEVICE cpu" in out
+    out = _run_blender("""
         assert not bpy.ops.sp4d.autorig_footage.poll()
         try:
             bpy.ops.sp4d.autorig_footage()
         except RuntimeError as exc:
             print("FOOTAGE", str(exc).strip())
-        print("DEVICE", prefs.device)
-        """, tmp_path, before="sys.modules['torch'] = None  # torch not installed")
-    assert "FOOTAGE" in out and "needs PyTorch" in out and "DEVICE cpu" in out
+        """, tmp_path, before="sys.modules['torch'] = sys.modules['cv2'] = None  # neither installed")
+    line = next(x for x in out.splitlines() if x.startswith("FOOTAGE"))
+    assert "needs OpenCV" in line and "scikit-image" not in line and "ONNX" not in line, line

@@ -186,14 +186,14 @@ def test_rig_from_true_views_weights_every_vertex(clip):
     assert res.report()["joints_from_motion"] == res.motion.n_moved
 
 
-def _checkpoint():
-    from engine.models.loading import DEFAULT_MODEL_DIR
+def _checkpoint() -> str:
+    """The bundled checkpoint's folder (what the product samples: ONNX Runtime on the CPU)."""
+    from engine.runtime.model_files import default_model_dir
 
-    if not os.path.isfile(os.path.join(DEFAULT_MODEL_DIR, "config.json")):
+    folder = default_model_dir()
+    if not os.path.isfile(os.path.join(folder, "config.json")):
         pytest.skip("the compact SP4D checkpoint (models/sp4d-compact) has not shipped yet")
-    from engine.models import load_sp4d
-
-    return load_sp4d()
+    return folder
 
 
 QUALITY_SEEDS = range(10_000_000, 10_000_004)  # held out; fixed before they were ever scored
@@ -204,8 +204,8 @@ QUALITY_STEPS = DEFAULT_STEPS
 
 @pytest.fixture(scope="module")
 def quality(tmp_path_factory):
-    """The shipped checkpoint on four held-out clips at the default step count, everything
-    scored once (with rigs): ~100 s per clip on a 2-core CPU."""
+    """The shipped checkpoint on four held-out clips at the default step count and runtime
+    (ONNX Runtime), everything scored once (with rigs): ~60 s per clip on a 2-core CPU."""
     model = _checkpoint()
     work = tmp_path_factory.mktemp("quality")
     rs = [evaluate(s, model, steps=QUALITY_STEPS, work=str(work / str(s)), rig=True) for s in QUALITY_SEEDS]
@@ -266,8 +266,9 @@ def test_footage_mode_generation_plumbing_with_an_untrained_tiny_model():
     architecture: shapes, ranges, progress, seeding. Quality needs the checkpoint."""
     import torch
 
-    from engine.footage.generate import footage_condition, generate_views
+    from engine.footage.generate import generate_views
     from engine.models import TINY, SP4DDualUNet
+    from engine.runtime.conditioning import footage_conditioning
 
     torch.manual_seed(0)
     model = SP4DDualUNet(**TINY).eval()
@@ -275,12 +276,12 @@ def test_footage_mode_generation_plumbing_with_an_untrained_tiny_model():
     rgba = np.ones((3, s, s, 4), np.float32)
     rgba[..., 3] = 0
     rgba[:, 4:12, 5:11] = [0.2, 0.4, 0.6, 1.0]
-    cond = footage_condition(torch.from_numpy(rgba), v)
+    cond = footage_conditioning(rgba, v)
     assert cond.shape == (3, v, 1, 16, s, s)
     # every view sees the input frame (rgb in [-1, 1], alpha) and nothing known
-    np.testing.assert_allclose(cond[:, 2, 0, :3].permute(0, 2, 3, 1).numpy(), rgba[..., :3] * 2 - 1, atol=1e-6)
-    np.testing.assert_allclose(cond[:, 1, 0, 3].numpy(), rgba[..., 3])
-    assert float(cond[:, :, :, 4:].abs().max()) == 0.0
+    np.testing.assert_allclose(cond[:, 2, 0, :3].transpose(0, 2, 3, 1), rgba[..., :3] * 2 - 1, atol=1e-6)
+    np.testing.assert_allclose(cond[:, 1, 0, 3], rgba[..., 3])
+    assert float(np.abs(cond[:, :, :, 4:]).max()) == 0.0
     calls = []
     g1 = generate_views(rgba, model, steps=3, seed=1, azimuth_deg=30, progress=lambda f, t: calls.append(f))
     g2 = generate_views(rgba, model, steps=3, seed=1, azimuth_deg=30)
