@@ -151,6 +151,7 @@ def main():
     ap.add_argument("--model", default=None)
     ap.add_argument("--runtime", choices=("auto", "torch", "onnx"), default="auto",
                     help="how SP4D samples (auto: ONNX Runtime on the CPU, as the product does)")
+    ap.add_argument("--sample-seed", type=int, default=0, help="the sampler's noise seed (the product's default 0)")
     ap.add_argument("--oracle-only", action="store_true")
     ap.add_argument("--rig", action="store_true", help="also rig the views and score the skeletons")
     ap.add_argument("--pictures", metavar="DIR", help="write footage_*.png pictures there and stop")
@@ -175,7 +176,8 @@ def main():
     print(" | ".join(cols))
     rows = []
     for i in range(a.seeds):
-        r = evaluate(CLIP_SETS[a.set] + i, model, a.steps, a.oracle_only, rig=a.rig, runtime=a.runtime)
+        r = evaluate(CLIP_SETS[a.set] + i, model, a.steps, a.oracle_only, rig=a.rig, runtime=a.runtime,
+                     sample_seed=a.sample_seed)
         rows.append(r)
         print(" | ".join(f"{r[c]:.3f}" if isinstance(r.get(c), float) else str(r.get(c, "-")) for c in cols), flush=True)
     scored = [c for c in cols[2:] if c.startswith(("iou", "chamfer", "j2j", "j2b", "b2b"))

@@ -189,11 +189,11 @@ def model_shape(model=None) -> tuple[int, int]:
 
 def evaluate(seed: int, model=None, steps: int | None = None, oracle_only: bool = False, work: str | None = None,
              azimuth_deg: float = 0.0, elevation_deg: float = 15.0, resolution: int = 64, rig: bool = False,
-             runtime: str = "auto") -> dict:
+             runtime: str = "auto", sample_seed: int = 0) -> dict:
     """All numbers for one held-out clip (see the module docstring); rig: also rig the
     generated and the true views and the baseline mesh and score the skeletons. model: a
     loaded torch model, a folder or None (the bundled one); runtime: how a folder / the
-    bundled model samples (``generate_views``)."""
+    bundled model samples (``generate_views``); sample_seed: the sampler's noise seed."""
     work = work or tempfile.mkdtemp(prefix="sp4d-footage-")
     clip = write_clip(seed, work, azimuth_deg=azimuth_deg, elevation_deg=elevation_deg)
     size, n_views = model_shape(model)
@@ -226,8 +226,8 @@ def evaluate(seed: int, model=None, steps: int | None = None, oracle_only: bool 
     from ..footage.generate import generate_views
 
     t0 = time.perf_counter()
-    gen = generate_views(foot.rgba, model, steps=steps, azimuth_deg=azimuth_deg, elevation_deg=elevation_deg,
-                         runtime=runtime)
+    gen = generate_views(foot.rgba, model, steps=steps, seed=sample_seed, azimuth_deg=azimuth_deg,
+                         elevation_deg=elevation_deg, runtime=runtime)
     out["generate_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     out.update(score_views(gen, foot, truth, cams, gt_v, gt_f, resolution))

@@ -205,7 +205,7 @@ QUALITY_STEPS = DEFAULT_STEPS
 @pytest.fixture(scope="module")
 def quality(tmp_path_factory):
     """The shipped checkpoint on four held-out clips at the default step count and runtime
-    (ONNX Runtime), everything scored once (with rigs): ~60 s per clip on a 2-core CPU."""
+    (ONNX Runtime), everything scored once (with rigs): ~75 s per clip on a 2-core CPU."""
     model = _checkpoint()
     work = tmp_path_factory.mktemp("quality")
     rs = [evaluate(s, model, steps=QUALITY_STEPS, work=str(work / str(s)), rig=True) for s in QUALITY_SEEDS]
