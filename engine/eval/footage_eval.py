@@ -8,7 +8,6 @@ distances in the unit cube each mesh is normalised to (footage has no scale).
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 
@@ -16,7 +15,7 @@ import numpy as np
 
 from ..footage.cameras import OrthoCameras
 from ..footage.intake import load_footage
-from ..footage.pipeline import reconstruction_views
+from ..footage.pipeline import model_shape, reconstruction_views
 from ..footage.reconstruct import extract_surface, grid_points, rasterize_views, reconstruct
 from ..footage.testclip import true_views, write_clip
 from .footage_metrics import worst_value
@@ -168,23 +167,6 @@ def baseline_skeleton_scores(vertices, faces, obj, frame: int) -> dict:
 
     mesh = MeshData(vertices, faces)
     return skeleton_scores(skeleton_from_parts(mesh, segment_geometric(mesh)).skeleton, mesh, obj, frame)
-
-
-def model_shape(model=None) -> tuple[int, int]:
-    """(sample_size, num_views) of a loaded model, a model folder or (None) the bundled
-    model; (96, 8) when a folder has no config (a hub id)."""
-    if hasattr(model, "config"):
-        return int(model.config.sample_size), int(model.config.num_views)
-    import json
-
-    from ..runtime.model_files import default_model_dir
-
-    cfg = os.path.join(model or default_model_dir(), "config.json")
-    if not os.path.isfile(cfg):
-        return 96, 8
-    with open(cfg) as f:
-        c = json.load(f)
-    return int(c.get("sample_size", 96)), int(c.get("num_views", 8))
 
 
 def evaluate(seed: int, model=None, steps: int | None = None, oracle_only: bool = False, work: str | None = None,

@@ -179,9 +179,5 @@ def _sample_onnx(rgba, model_dir, device, steps, seed, azimuth_deg, elevation_de
     shape = (T, v, 1, 2 * co, net.size, net.size)
     x0 = initial_noise(shape, seed) if noise is None else np.asarray(noise, np.float32).reshape(shape)
 
-    def denoise(x, c_noise):
-        rgb, part = net(x[:, :, :, :co], x[:, :, :, co:], cond, np.full(T, c_noise, np.float32), az, el)
-        return np.concatenate([rgb, part], axis=3)
-
-    x = sample_edm_euler(denoise, x0, steps, callback=say)
+    x = sample_edm_euler(net.denoiser(cond, az, el), x0, steps, callback=say)
     return decode(x[:, :, :, :co])[:, :, 0], decode(x[:, :, :, co:])[:, :, 0], cams

@@ -158,7 +158,7 @@ def rig_footage(source: str, options: FootageOptions | None = None, progress: Pr
     Raises InputError (bad footage), ModelError (weights), Cancelled (via ``progress``)."""
     o = options or FootageOptions()
     stages = StagedProgress(progress, {"intake": 0.5, "generate": 10.0, "rig": 5.0})
-    size = _model_size(model, o)
+    size = model_shape(model if model is not None else o.model)[0]
     foot = stages.run("intake", lambda progress: load_footage(
         source, o.frames, o.indices, size, o.mask, o.crop, o.threshold))
     gen = stages.run("generate", lambda progress: generate_views(
@@ -219,17 +219,20 @@ def rig_views(gen: GeneratedViews, options: FootageOptions | None = None, footag
                          dict(stages.timings), warnings)
 
 
-def _model_size(model, o: FootageOptions) -> int:
-    """The model's input size (its config), without loading weights twice."""
-    if model is not None:
-        return int(model.config.sample_size)
+def model_shape(model=None) -> tuple[int, int]:
+    """(sample_size, num_views) of a loaded model, a model folder or (None) the bundled
+    model, read from its config without loading weights; (96, 8) when a folder has no
+    config (a hub id)."""
+    if hasattr(model, "config"):
+        return int(model.config.sample_size), int(model.config.num_views)
     import json
     import os
 
     from ..runtime.model_files import default_model_dir
 
-    cfg = os.path.join(o.model or default_model_dir(), "config.json")
-    if os.path.isfile(cfg):
-        with open(cfg) as f:
-            return int(json.load(f).get("sample_size", 96))
-    return 96
+    cfg = os.path.join(model or default_model_dir(), "config.json")
+    if not os.path.isfile(cfg):
+        return 96, 8
+    with open(cfg) as f:
+        c = json.load(f)
+    return int(c.get("sample_size", 96)), int(c.get("num_views", 8))

@@ -230,10 +230,6 @@ def _generate_onnx(reps, k, model_dir, device, dtype, steps, seed, say, n_views,
     shape = (b, v, 1, 2 * co, s, s)
     x0 = initial_noise(shape, seed) if noise is None else np.asarray(noise, np.float32).reshape(shape)
 
-    def denoise(x, c_noise):
-        rgb, part = net(x[:, :, :, :co], x[:, :, :, co:], cond, np.full(b, c_noise, np.float32), az, el)
-        return np.concatenate([rgb, part], axis=3)
-
     say(0.2, f"sampling ({steps} steps)")
-    x = sample_edm_euler(denoise, x0, int(steps), callback=lambda i, n: say(0.2 + 0.6 * i / n, f"step {i}/{n}"))
+    x = sample_edm_euler(net.denoiser(cond, az, el), x0, int(steps), callback=lambda i, n: say(0.2 + 0.6 * i / n, f"step {i}/{n}"))
     return views, az, el, offs, decode(x[:, :, :, :co]), decode(x[:, :, :, co:])

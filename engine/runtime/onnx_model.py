@@ -123,6 +123,19 @@ class OnnxDenoiser:
         rgb, part = self.session.run(list(OUTPUTS), {k: np.ascontiguousarray(a, np.float32) for k, a in feed.items()})
         return rgb, part
 
+    def denoiser(self, cond, azimuth, elevation):
+        """``denoise(x, c_noise)`` for ``sampling.sample_edm_euler``: x (B, V, 1, 2C, H, W)
+        holds the RGB channels then the part channels (the pipelines' latent layout); the
+        output is the model's two predictions in the same layout."""
+        co, b = self.out_channels, len(cond)
+
+        def denoise(x, c_noise):
+            rgb, part = self(x[:, :, :, :co], x[:, :, :, co:], cond, np.full(b, c_noise, np.float32),
+                             azimuth, elevation)
+            return np.concatenate([rgb, part], axis=3)
+
+        return denoise
+
 
 def load_denoiser(model_dir: str, threads: int | None = None) -> OnnxDenoiser:
     """OnnxDenoiser of the model folder (config.json + safetensors); cached per folder and
