@@ -57,14 +57,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default="autorig,parts,footage")
     ap.add_argument("--repeat", type=int, default=1, help="runs per command; the table shows the fastest")
+    ap.add_argument("--model", default=None, help="SP4D model folder (default: the bundled one)")
     a = ap.parse_args()
+    model = ["--model", a.model] if a.model else []
     if not os.path.exists(FOX):
         sys.exit(f"bench_cpu_commands: {FOX} is missing (../shared/assets)")
     work = tempfile.mkdtemp(prefix="sp4d-bench-cpu-")
     cmds = {
         "autorig": [SP4D, "autorig", FOX, "-o", os.path.join(work, "fox.glb"), "--report",
-                    os.path.join(work, "autorig.json"), "--quiet"],
-        "parts": [SP4D, "parts", FOX, "--out-dir", os.path.join(work, "parts")],
+                    os.path.join(work, "autorig.json"), "--quiet", *model],
+        "parts": [SP4D, "parts", FOX, "--out-dir", os.path.join(work, "parts"), *model],
     }
     if "footage" in a.only:
         from engine.footage.testclip import write_clip
@@ -72,7 +74,7 @@ def main() -> int:
         clip = write_clip(CLIP_SEED, os.path.join(work, "clip"), n_frames=16, category="quadruped",
                           azimuth_deg=-30)
         cmds["footage"] = [SP4D, "footage", clip.video, "-o", os.path.join(work, "clip.glb"), "--report",
-                           os.path.join(work, "footage.json")]
+                           os.path.join(work, "footage.json"), *model]
     print(f"{'command':10s} {'wall s':>7s} {'target':>7s} {'peak GiB':>9s}  stages (s, from the report)")
     for name in a.only.split(","):
         runs = [_run(cmds[name]) for _ in range(a.repeat)]
