@@ -165,6 +165,12 @@ GROUND_PAIRS: bool = True
 # an object is mirror-symmetric (paired joints, .L/.R names) when its reflection error is
 # below this fraction of the bbox diagonal (``engine.rig.symmetry.is_symmetric``)
 SYMMETRY_TOL = 0.01
+# on a mirrored object the spanning tree may take the contacts between central parts (parts
+# that mirror onto themselves) before any other, so a central piece (a brisket between the
+# front legs, a belly) hangs from the trunk it touches rather than from one side's leg. Off
+# (None): on the tuning data it left joints level and named humanoids better but quadrupeds'
+# trunks and front / back worse (notes/RIGGING.md, session 23); 1.0: on
+CENTRAL_FIRST = None
 # between SYMMETRY_TOL and this, an object counts as mirrored only when its part tree is a
 # mirror too (``mirrored_tree``): artists' clean parts of a slightly lopsided model are, the
 # model's parts of a borderline object often are not (a leg's pieces hanging from each other
@@ -432,7 +438,6 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     n_bridge = int((graph.kind == 2).sum())
     if n_bridge:
         warnings.append(f"{n_bridge} part group(s) touch nothing else: attached through closest points")
-    edges = spanning_tree(graph)
     loose = not symmetric and LOOSE_SYMMETRY_TOL is not None and is_symmetric(plane, LOOSE_SYMMETRY_TOL)
     mass = _part_areas(V, cm.mesh.faces, wl, P)
 
@@ -448,18 +453,19 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         up, fwd = _frame(plane, sym, facing)
         mirror, side = (_mirror_sides(V, wl, plane, facing) if sym
                         else (-np.ones(P, np.int64), np.zeros(P, np.int64)))
+        edges = spanning_tree(graph, first=(mirror == np.arange(P)) if sym and CENTRAL_FIRST else None)
         root = _hips_root(edges, mirror, V @ up, wl, P) if sym else -1
         if root < 0:
             root = choose_root(graph, edges, mass=mass)
             root = _chain_root_at_bottom(edges, root, V @ up, wl, P)
             root = _base_root(root, V, up, wl, P, mirror if sym else None)
-        return up, fwd, mirror, side, orient_tree(P, edges, root), facing
+        return up, fwd, mirror, side, orient_tree(P, edges, root), facing, edges
 
-    up, fwd, mirror, side, tree, facing = oriented(symmetric or loose)
+    up, fwd, mirror, side, tree, facing, edges = oriented(symmetric or loose)
     if loose:
         symmetric = mirrored_tree(tree.parent, mirror, side) >= MIRRORED_SHARE
         if not symmetric:
-            up, fwd, mirror, side, tree, facing = oriented(False)
+            up, fwd, mirror, side, tree, facing, edges = oriented(False)
     # nearly mirrored: names .L/.R from the pairs, joints and tree as for an asymmetric object
     naming = (mirror, side, up, fwd, symmetric)
     if not symmetric and NAMES_SYMMETRY_TOL is not None and is_symmetric(plane, NAMES_SYMMETRY_TOL):

@@ -322,12 +322,15 @@ class PartTree:
         return out
 
 
-def spanning_tree(graph: PartGraph) -> np.ndarray:
+def spanning_tree(graph: PartGraph, first: np.ndarray | None = None) -> np.ndarray:
     """(P-1, 2) part pairs of the maximum-strength spanning tree.
 
     The contact between a part and its kinematic parent is a full cross-section (a ring
     of edges), while spurious contacts (armpit skin touching the chest, a thigh grazing
     the belly) are partial; so where contacts form a cycle, the weakest one is dropped.
+    first (P,) bool: contacts between two marked parts are all taken before any other (the
+    central parts of a mirrored object: a piece on the mirror plane hangs from the trunk it
+    touches, never from one side's limb).
     """
     p = graph.n_parts
     if p == 1:
@@ -336,6 +339,9 @@ def spanning_tree(graph: PartGraph) -> np.ndarray:
     s = np.where(graph.side, SIDE_WEIGHT * s, s)
     # minimum spanning tree of (max+1 - strength) == maximum spanning tree of strength
     w = (s.max() + 1.0) - s
+    if first is not None:
+        both = first[graph.pairs[:, 0]] & first[graph.pairs[:, 1]]
+        w = np.where(both, w, w + s.max() + 1.0)   # every such weight below every other
     g = sp.coo_matrix((w, (graph.pairs[:, 0], graph.pairs[:, 1])), shape=(p, p)).tocsr()
     t = minimum_spanning_tree(g).tocoo()
     return np.stack([t.row, t.col], axis=1).astype(np.int64)

@@ -427,3 +427,22 @@ def test_a_leg_cut_in_two_on_one_side_is_cut_the_same_way_on_the_other(creature,
     assert int(off.labels.max()) + 1 == 8
     assert len([n for n in off.skeleton.names if n.endswith(".L")]) != len(
         [n for n in off.skeleton.names if n.endswith(".R")]) or not off.symmetric
+
+
+def test_a_central_piece_hangs_from_the_trunk_not_from_a_leg():
+    """A brisket (central part 3) touching the chest (0) weakly and the left front thigh (1)
+    and the right one (2) strongly: the maximum spanning tree alone hangs it from the left
+    thigh; with central parts first it hangs from the chest."""
+    from engine.rig.parts_graph import PartGraph, spanning_tree
+
+    pairs = np.array([[0, 1], [0, 2], [0, 3], [1, 3], [2, 3]])
+    g = PartGraph(n_parts=4, centroids=np.zeros((4, 3)), sizes=np.ones(4, np.int64), pairs=pairs,
+                  strength=np.array([10.0, 9.0, 2.0, 8.0, 7.0]), joints=np.zeros((5, 3)),
+                  kind=np.zeros(5, np.int64), side=np.zeros(5, bool))
+
+    def tree(first=None):
+        return {tuple(sorted(e)) for e in spanning_tree(g, first=first).tolist()}
+
+    assert (0, 3) not in tree() and (1, 3) in tree()
+    central = np.array([True, False, False, True])
+    assert tree(central) == {(0, 1), (0, 2), (0, 3)}
