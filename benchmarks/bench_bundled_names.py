@@ -6,6 +6,7 @@ this runs the same checks (``engine.eval.bundled_names``) through the same code 
 names are known to hold beyond one draw before it replaces the shipped one.
 
 Usage: .venv/bin/python benchmarks/bench_bundled_names.py [--model DIR] [--seeds 0,1,2] [--only cow]
+       [--const LOW_CENTRAL=0.0 ...]
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ def main() -> int:
     ap.add_argument("--model", default=None, help="SP4D model folder (default: the bundled one)")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--only", default=",".join(PROBLEMS))
+    ap.add_argument("--const", action="append", default=[], metavar="NAME=VALUE",
+                    help="set a rig constant first, as eval_naming.py's --const does; repeatable")
     a = ap.parse_args()
+    if a.const:
+        sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+        from tune_skeleton import set_constants
+
+        set_constants(a.const)
     from sp4d_blender.commands.autorig import rig_file
 
     work = tempfile.mkdtemp(prefix="sp4d-bench-names-")

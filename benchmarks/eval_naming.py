@@ -194,11 +194,9 @@ def main() -> None:
                          "engine.rig.from_parts or MODULE.NAME, 'none' for None); repeatable")
     args = ap.parse_args()
     if args.const:
-        from tune_skeleton import checked_owner, constant_value
+        from tune_skeleton import set_constants
 
-        for text in args.const:
-            name, _, value = text.partition("=")
-            setattr(*checked_owner(name), constant_value(value))
+        set_constants(args.const)
     load = _turned(load_folder) if args.turn else load_folder
     if args.npz and os.path.abspath(args.npz) == os.path.join(ROOT, ".cache", "assets"):
         raise SystemExit("--npz: .cache/assets is for measuring (use --set assets)")

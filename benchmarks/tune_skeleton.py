@@ -87,6 +87,14 @@ def checked_owner(name: str) -> tuple:
     return owner
 
 
+def set_constants(texts: list[str]) -> None:
+    """Set rig constants from ``NAME=VALUE`` texts (the names as --grid takes them, 'none'
+    for None): how eval_naming.py and bench_bundled_names.py try a rule before it is on."""
+    for text in texts:
+        name, _, value = text.partition("=")
+        setattr(*checked_owner(name), constant_value(value))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--npz", action="append", default=[],

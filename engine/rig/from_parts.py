@@ -29,7 +29,7 @@ from .medial import (edge_length_graph, medial_curve, near_point, part_distance,
                      tip_point)
 from .naming import name_bones
 from .parts_graph import (PartGraph, PartTree, build_part_graph, choose_root, clean_labels,
-                          orient_tree, relabel, spanning_tree, welded_labels)
+                          orient_tree, rehang_low_central, relabel, spanning_tree, welded_labels)
 from .facing import facing_sign
 from .roll import consistent_rolls
 from .skeleton import Skeleton
@@ -171,6 +171,13 @@ SYMMETRY_TOL = 0.01
 # (None): on the tuning data it left joints level and named humanoids better but quadrupeds'
 # trunks and front / back worse (notes/RIGGING.md, session 23); 1.0: on
 CENTRAL_FIRST = None
+# narrower: only a central piece that reaches the other central parts through a limb, touches
+# that limb's mirror image too and sits below the limb's joint by more than this fraction of
+# the bbox diagonal is re-hung from the central part it touches (``rehang_low_central``; None: off)
+LOW_CENTRAL: float | None = None
+# ... and only when its contact with the central part is at least this times as strong as
+# its contact with the limb (1.0: ties only)
+LOW_CENTRAL_RATIO = 1.0
 # between SYMMETRY_TOL and this, an object counts as mirrored only when its part tree is a
 # mirror too (``mirrored_tree``): artists' clean parts of a slightly lopsided model are, the
 # model's parts of a borderline object often are not (a leg's pieces hanging from each other
@@ -454,6 +461,9 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         mirror, side = (_mirror_sides(V, wl, plane, facing) if sym
                         else (-np.ones(P, np.int64), np.zeros(P, np.int64)))
         edges = spanning_tree(graph, first=(mirror == np.arange(P)) if sym and CENTRAL_FIRST else None)
+        if sym and LOW_CENTRAL is not None:
+            diag = float(np.linalg.norm(np.ptp(V, axis=0)))
+            edges = rehang_low_central(graph, edges, mirror, up, LOW_CENTRAL * diag, LOW_CENTRAL_RATIO)
         root = _hips_root(edges, mirror, V @ up, wl, P) if sym else -1
         if root < 0:
             root = choose_root(graph, edges, mass=mass)

@@ -347,6 +347,82 @@ def spanning_tree(graph: PartGraph, first: np.ndarray | None = None) -> np.ndarr
     return np.stack([t.row, t.col], axis=1).astype(np.int64)
 
 
+def rehang_low_central(graph: PartGraph, edges: np.ndarray, mirror: np.ndarray, up: np.ndarray,
+                       margin: float = 0.0, ratio: float = 0.0) -> np.ndarray:
+    """Tree edges (P-1, 2) with each low central piece between two limbs re-hung from the
+    central parts.
+
+    A central part c (``mirror`` (P,) as ``mirror_parts``: c mirrors onto itself) that
+    reaches the other central parts only through a side part s, touches s's mirror image
+    too, and whose centroid lies below the joint where s leads on towards them by more than
+    ``margin`` (units of the mesh, along ``up`` (3,)), is a piece under the trunk between a
+    pair of limbs (a brisket between the front legs, a belly between the thighs): its tree
+    edge to s is replaced by its strongest contact with a central part on the far side of
+    s, if that contact is at least ``ratio`` times as strong as the one to s (1.0: only
+    where the maximum spanning tree broke a tie towards the limb). Central parts above the
+    limb's joint (a head reached through an ear), pieces that touch one limb only (a tail
+    behind a hip) and every other edge stay as they are.
+    """
+    p = graph.n_parts
+    edges = np.asarray(edges, dtype=np.int64).copy()
+    central = mirror == np.arange(p)
+    touching = {(int(a), int(b)) for a, b in graph.pairs} | {(int(b), int(a)) for a, b in graph.pairs}
+    if p < 3 or central.sum() < 2:
+        return edges
+    height = graph.centroids @ up
+    for c in np.flatnonzero(central):
+        nbrs: list[list[int]] = [[] for _ in range(p)]
+        for a, b in edges:
+            nbrs[a].append(int(b))
+            nbrs[b].append(int(a))
+        # breadth-first from c to the nearest other central part
+        prev = -np.ones(p, dtype=np.int64)
+        prev[c] = c
+        queue, hit = [int(c)], -1
+        while queue and hit < 0:
+            q = queue.pop(0)
+            for r in nbrs[q]:
+                if prev[r] < 0:
+                    prev[r] = q
+                    if central[r]:
+                        hit = r
+                        break
+                    queue.append(r)
+        if hit < 0:
+            continue
+        path = [hit]
+        while path[-1] != c:
+            path.append(int(prev[path[-1]]))
+        path = path[::-1]           # c, s, ..., hit
+        if len(path) < 3:
+            continue                # c already touches a central part in the tree
+        s, nxt = path[1], path[2]
+        between = mirror[s] >= 0 and (int(c), int(mirror[s])) in touching
+        if not between or not height[c] < graph.joint(s, nxt) @ up - margin:
+            continue
+        # the side of the cut edge (c, s) that holds s: candidates for the new parent
+        far = np.zeros(p, dtype=bool)
+        far[s] = True
+        stack = [s]
+        while stack:
+            q = stack.pop()
+            for r in nbrs[q]:
+                if not far[r] and r != c:
+                    far[r] = True
+                    stack.append(r)
+        a, b = graph.pairs[:, 0], graph.pairs[:, 1]
+        cand = np.flatnonzero(((a == c) & central[b] & far[b]) | ((b == c) & central[a] & far[a]))
+        if len(cand) == 0:
+            continue
+        best = cand[np.argmax(graph.strength[cand])]
+        if graph.strength[best] < ratio * graph.strength[graph._index(c, s)]:
+            continue
+        t = int(a[best] if b[best] == c else b[best])
+        cut = np.flatnonzero(((edges[:, 0] == c) & (edges[:, 1] == s)) | ((edges[:, 0] == s) & (edges[:, 1] == c)))
+        edges[cut[0]] = (min(c, t), max(c, t))
+    return edges
+
+
 def choose_root(graph: PartGraph, tree_edges: np.ndarray, mass: np.ndarray | None = None) -> int:
     """The part at the mass centre of the tree: minimises the mass-weighted sum of path
     lengths (centroid -> joint -> centroid) to every other part. mass (P,) defaults to

@@ -446,3 +446,33 @@ def test_a_central_piece_hangs_from_the_trunk_not_from_a_leg():
     assert (0, 3) not in tree() and (1, 3) in tree()
     central = np.array([True, False, False, True])
     assert tree(central) == {(0, 1), (0, 2), (0, 3)}
+
+
+def test_only_a_low_central_piece_is_rehung_from_the_trunk():
+    """rehang_low_central: the brisket (3, between the front thighs 1 and 2, centroid below
+    the shoulder joint it reaches the chest through) moves from the left thigh to the chest;
+    the same piece above the shoulder (a crest reached through an ear), or touching one
+    thigh only (a tail behind a hip), or with a chest contact weaker than the ``ratio``
+    asks, keeps the maximum spanning tree's parent."""
+    from engine.rig.parts_graph import PartGraph, rehang_low_central, spanning_tree
+
+    up = np.array([0.0, 0.0, 1.0])
+
+    def rehung(piece_height, both_thighs=True, ratio=0.0):
+        pairs = np.array([[0, 1], [0, 2], [0, 3], [1, 3], [2, 3]])
+        strength = np.array([10.0, 9.0, 2.0, 8.0, 7.0])
+        joints = np.array([[0.2, 0, 0.8], [-0.2, 0, 0.8], [0, 0, 0.6], [0.1, 0, 0.4], [-0.1, 0, 0.4]])
+        keep = slice(None) if both_thighs else slice(0, 4)
+        centroids = np.array([[0, 0, 1.0], [0.3, 0, 0.5], [-0.3, 0, 0.5], [0, 0, piece_height]])
+        n = len(pairs[keep])
+        g = PartGraph(n_parts=4, centroids=centroids, sizes=np.ones(4, np.int64), pairs=pairs[keep],
+                      strength=strength[keep], joints=joints[keep], kind=np.zeros(n, np.int64),
+                      side=np.zeros(n, bool))
+        edges = rehang_low_central(g, spanning_tree(g), np.array([0, 2, 1, 3]), up, ratio=ratio)
+        return {tuple(sorted(e)) for e in edges.tolist()}
+
+    assert rehung(0.3) == {(0, 1), (0, 2), (0, 3)}
+    assert rehung(1.2) == {(0, 1), (0, 2), (1, 3)}
+    assert rehung(0.3, both_thighs=False) == {(0, 1), (0, 2), (1, 3)}
+    # the chest contact (2) is weaker than the thigh's (8): kept when only ties may move
+    assert rehung(0.3, ratio=1.0) == {(0, 1), (0, 2), (1, 3)}
