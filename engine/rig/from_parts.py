@@ -176,9 +176,10 @@ CENTRAL_FIRST = None
 # the bbox diagonal is re-hung from the central part it touches (``rehang_low_central``; None: off)
 # ... and only when its contact with the central part is at least LOW_CENTRAL_RATIO times as
 # strong as its contact with the limb. 1.0 (ties only) changes no tree of the tuning data
-# (joints and names identical, model's and artists' parts) and hangs the bundled cow's brisket
-# from its chest at every seed; 0.0 (any contact) also does so for the 128-px model's cow but
-# costs the training quadrupeds' trunk names (notes/RIGGING.md, session 24)
+# (joints and names identical, model's and artists' parts) and, with the shipped model, hangs
+# the bundled cow's brisket from its chest at every seed; 0.0 (any contact) also does so for
+# the 128-px model's cow but costs the training quadrupeds' trunk names (notes/RIGGING.md,
+# session 24)
 LOW_CENTRAL: float | None = 0.0
 LOW_CENTRAL_RATIO = 1.0
 # between SYMMETRY_TOL and this, an object counts as mirrored only when its part tree is a

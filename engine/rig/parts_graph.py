@@ -322,6 +322,12 @@ class PartTree:
         return out
 
 
+def tree_strength(graph: PartGraph) -> np.ndarray:
+    """(E,) contact strengths as the spanning tree weighs them: side contacts count
+    ``SIDE_WEIGHT`` times their interface."""
+    return np.where(graph.side, SIDE_WEIGHT * graph.strength, graph.strength)
+
+
 def spanning_tree(graph: PartGraph, first: np.ndarray | None = None) -> np.ndarray:
     """(P-1, 2) part pairs of the maximum-strength spanning tree.
 
@@ -335,8 +341,7 @@ def spanning_tree(graph: PartGraph, first: np.ndarray | None = None) -> np.ndarr
     p = graph.n_parts
     if p == 1:
         return np.zeros((0, 2), dtype=np.int64)
-    s = graph.strength
-    s = np.where(graph.side, SIDE_WEIGHT * s, s)
+    s = tree_strength(graph)
     # minimum spanning tree of (max+1 - strength) == maximum spanning tree of strength
     w = (s.max() + 1.0) - s
     if first is not None:
@@ -358,10 +363,10 @@ def rehang_low_central(graph: PartGraph, edges: np.ndarray, mirror: np.ndarray, 
     ``margin`` (units of the mesh, along ``up`` (3,)), is a piece under the trunk between a
     pair of limbs (a brisket between the front legs, a belly between the thighs): its tree
     edge to s is replaced by its strongest contact with a central part on the far side of
-    s, if that contact is at least ``ratio`` times as strong as the one to s (1.0: only
-    where the maximum spanning tree broke a tie towards the limb). Central parts above the
-    limb's joint (a head reached through an ear), pieces that touch one limb only (a tail
-    behind a hip) and every other edge stay as they are.
+    s, if that contact is at least ``ratio`` times as strong as the one to s (strengths as
+    ``tree_strength``; 1.0: only where the maximum spanning tree broke a tie towards the
+    limb). Central parts above the limb's joint (a head reached through an ear), pieces that
+    touch one limb only (a tail behind a hip) and every other edge stay as they are.
     """
     p = graph.n_parts
     edges = np.asarray(edges, dtype=np.int64).copy()
@@ -370,6 +375,7 @@ def rehang_low_central(graph: PartGraph, edges: np.ndarray, mirror: np.ndarray, 
     if p < 3 or central.sum() < 2:
         return edges
     height = graph.centroids @ up
+    strength = tree_strength(graph)
     for c in np.flatnonzero(central):
         nbrs: list[list[int]] = [[] for _ in range(p)]
         for a, b in edges:
@@ -414,8 +420,8 @@ def rehang_low_central(graph: PartGraph, edges: np.ndarray, mirror: np.ndarray, 
         cand = np.flatnonzero(((a == c) & central[b] & far[b]) | ((b == c) & central[a] & far[a]))
         if len(cand) == 0:
             continue
-        best = cand[np.argmax(graph.strength[cand])]
-        if graph.strength[best] < ratio * graph.strength[graph._index(c, s)]:
+        best = cand[np.argmax(strength[cand])]
+        if strength[best] < ratio * strength[graph._index(c, s)]:
             continue
         t = int(a[best] if b[best] == c else b[best])
         cut = np.flatnonzero(((edges[:, 0] == c) & (edges[:, 1] == s)) | ((edges[:, 0] == s) & (edges[:, 1] == c)))
