@@ -9,7 +9,7 @@ import pytest
 
 from engine.errors import InputError
 from engine.footage.cameras import OrthoCameras
-from engine.footage.generate import DEFAULT_STEPS
+from engine.footage.generate import default_steps
 from engine.footage.intake import choose_frames, load_footage, natural_key, object_components
 from engine.footage.pipeline import FootageOptions, reconstruction_views, rig_views
 from engine.footage.reconstruct import hull_field, main_pieces, reconstruct
@@ -197,9 +197,10 @@ def _checkpoint() -> str:
 
 
 QUALITY_SEEDS = range(10_000_000, 10_000_004)  # held out; fixed before they were ever scored
-# the product's default (12): at 4 steps the views score as well but the part maps are
-# too blurry for the rig (mean CD-J2J 22.5 vs the trivial rig's 21.3; 14.6 at 12 steps)
-QUALITY_STEPS = DEFAULT_STEPS
+# the product's default for the bundled model (12 at 96 px): at 4 steps the views score as
+# well but the part maps are too blurry for the rig (mean CD-J2J 22.5 vs the trivial rig's
+# 21.3; 14.6 at 12 steps)
+QUALITY_STEPS = default_steps()
 
 
 @pytest.fixture(scope="module")
@@ -313,3 +314,20 @@ def test_aligned_error_ignores_pose_and_scale_but_not_shape():
     box_f = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
                       [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]])
     assert aligned_error(corners, box_f, v, f) > 0.02
+
+
+def test_footage_steps_follow_the_models_sample_size(tmp_path):
+    """12 steps for a 96-px model, 8 for a 128-px one, 12 for a size never measured (the
+    config read from the model's folder, no weights loaded)."""
+    import json
+
+    from engine.runtime.model_files import default_model_dir
+
+    with open(os.path.join(default_model_dir(), "config.json")) as f:
+        cfg = json.load(f)
+    for size, steps in ((96, 12), (128, 8), (112, 12)):
+        folder = tmp_path / str(size)
+        folder.mkdir()
+        with open(folder / "config.json", "w") as f:
+            json.dump({**cfg, "sample_size": size}, f)
+        assert default_steps(str(folder)) == steps

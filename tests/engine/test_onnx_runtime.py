@@ -83,8 +83,11 @@ def test_onnx_runtime_gives_the_torch_pipelines_part_labels(meshes, name):
     """Same starting noise on both runtimes -> the same parts (ARI >= 0.95)."""
     from engine.pipelines.parts_for_mesh import predict_parts
 
+    from engine.footage.pipeline import model_shape
+
+    size, views = model_shape()
     mesh = meshes[name]
-    noise = np.random.default_rng(7).standard_normal((1, 8, 1, 6, 96, 96), dtype=np.float32)
+    noise = np.random.default_rng(7).standard_normal((1, views, 1, 6, size, size), dtype=np.float32)
     t = predict_parts(mesh, steps=4, runtime="torch", noise=noise)
     o = predict_parts(mesh, steps=4, runtime="onnx", noise=noise)
     assert np.abs(t.part_maps - o.part_maps).max() < 0.05
@@ -117,20 +120,23 @@ def test_footage_views_are_the_same_on_both_runtimes():
     gives the diffusers pipeline's views for the same starting noise, and its conditioning
     is the model code's ``build_cond`` with no view known."""
     from engine.footage.generate import generate_views
+    from engine.footage.pipeline import model_shape
     from engine.models.views import build_cond
     from engine.runtime.conditioning import footage_conditioning
 
+    S, V = model_shape()                        # frames come at the bundled model's size
+    px = lambda a: int(a * S / 96)              # noqa: E731  (the boxes below are drawn for 96 px)
     rng = np.random.default_rng(5)
-    rgba = np.ones((2, 96, 96, 4), np.float32)
+    rgba = np.ones((2, S, S, 4), np.float32)
     rgba[..., 3] = 0
-    rgba[:, 30:70, 20:80] = [0.8, 0.3, 0.2, 1.0]
-    rgba[1, 60:90, 40:50] = [0.2, 0.5, 0.9, 1.0]
+    rgba[:, px(30):px(70), px(20):px(80)] = [0.8, 0.3, 0.2, 1.0]
+    rgba[1, px(60):px(90), px(40):px(50)] = [0.2, 0.5, 0.9, 1.0]
     ref = torch.from_numpy(np.concatenate([rgba[..., :3] * 2 - 1, rgba[..., 3:]], -1))
-    zeros = {k: torch.zeros(2, 8, 96, 96, c) for k, c in
+    zeros = {k: torch.zeros(2, V, S, S, c) for k, c in
              (("rgb", 3), ("normal", 3), ("position", 3), ("depth", 1), ("alpha", 1))}
-    np.testing.assert_allclose(footage_conditioning(rgba, 8),
-                               build_cond(zeros, torch.zeros(2, 8), ref_rgba=ref).numpy(), atol=1e-7)
-    noise = rng.standard_normal((2, 8, 1, 6, 96, 96), dtype=np.float32)
+    np.testing.assert_allclose(footage_conditioning(rgba, V),
+                               build_cond(zeros, torch.zeros(2, V), ref_rgba=ref).numpy(), atol=1e-7)
+    noise = rng.standard_normal((2, V, 1, 6, S, S), dtype=np.float32)
     t = generate_views(rgba, None, steps=3, runtime="torch", noise=noise, azimuth_deg=20)
     o = generate_views(rgba, None, steps=3, runtime="onnx", noise=noise, azimuth_deg=20)
     assert (t.runtime, o.runtime) == ("torch", "onnx")
