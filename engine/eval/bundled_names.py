@@ -23,10 +23,18 @@ def _suffix_problems(names: list[str]) -> list[str]:
                   if re.search(r"_\d{2}_\d{2}", n) and not n.startswith("part_")]
 
 
+def _ancestors(parents, b: int) -> list[int]:
+    out, p = [], int(parents[b])
+    while p >= 0:
+        out.append(p)
+        p = int(parents[p])
+    return out
+
+
 def cow_problems(names, heads, tails, parents) -> list[str]:
     """The cow (faces -Y, so its left is +X): root, head, neck and tail; thigh / shin / foot
     front and back on each side, the front ones nearer the head; ``.L`` at +X; no ``part_N``
-    hanging from a leg bone."""
+    hanging from a leg bone and no leg hanging from another."""
     names, heads = list(names), np.asarray(heads, np.float64)
     out = _suffix_problems(names)
     out += [f"no {n}" for n in ("root", "head", "neck", "tail") if n not in names]
@@ -44,6 +52,10 @@ def cow_problems(names, heads, tails, parents) -> list[str]:
             out.append(f"{n} on the wrong side")
         if n.startswith("part_") and parents[i] >= 0 and names[parents[i]].startswith(("thigh", "shin", "foot")):
             out.append(f"{n} hangs from the leg bone {names[parents[i]]}")
+        if re.fullmatch(r"thigh_(front|back)\.[LR]", n):   # a leg's first bone
+            leg = next((names[a] for a in _ancestors(parents, i) if names[a].startswith(("thigh", "shin", "foot"))), None)
+            if leg is not None:
+                out.append(f"{n} moves with the leg bone {leg}")
     return out
 
 

@@ -182,6 +182,12 @@ CENTRAL_FIRST = None
 # session 24)
 LOW_CENTRAL: float | None = 0.0
 LOW_CENTRAL_RATIO = 1.0
+# ... where the piece joins the pair (the tree hangs the other limb from it too, or it touches
+# both limbs alike) a central contact this fraction of the limb's is enough: otherwise one
+# front leg moves with the other. Training models' names (artists' parts, ``eval_naming.py
+# --set train --const``): none 82.7 %, 0.0 82.6, 0.3 83.4, 0.5 83.6, 0.7 82.6 %; joints
+# 5.173 -> 5.182; the tuning models from the model's parts unchanged (notes/RIGGING.md, session 25)
+LOW_CENTRAL_LINKED_RATIO: float | None = 0.5
 # between SYMMETRY_TOL and this, an object counts as mirrored only when its part tree is a
 # mirror too (``mirrored_tree``): artists' clean parts of a slightly lopsided model are, the
 # model's parts of a borderline object often are not (a leg's pieces hanging from each other
@@ -467,7 +473,8 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         edges = spanning_tree(graph, first=(mirror == np.arange(P)) if sym and CENTRAL_FIRST else None)
         if sym and LOW_CENTRAL is not None:
             diag = float(np.linalg.norm(np.ptp(V, axis=0)))
-            edges = rehang_low_central(graph, edges, mirror, up, LOW_CENTRAL * diag, LOW_CENTRAL_RATIO)
+            edges = rehang_low_central(graph, edges, mirror, up, LOW_CENTRAL * diag, LOW_CENTRAL_RATIO,
+                                       LOW_CENTRAL_LINKED_RATIO)
         root = _hips_root(edges, mirror, V @ up, wl, P) if sym else -1
         if root < 0:
             root = choose_root(graph, edges, mass=mass)

@@ -353,7 +353,7 @@ def spanning_tree(graph: PartGraph, first: np.ndarray | None = None) -> np.ndarr
 
 
 def rehang_low_central(graph: PartGraph, edges: np.ndarray, mirror: np.ndarray, up: np.ndarray,
-                       margin: float = 0.0, ratio: float = 0.0) -> np.ndarray:
+                       margin: float = 0.0, ratio: float = 0.0, linked_ratio: float | None = None) -> np.ndarray:
     """Tree edges (P-1, 2) with each low central piece between two limbs re-hung from the
     central parts.
 
@@ -365,8 +365,10 @@ def rehang_low_central(graph: PartGraph, edges: np.ndarray, mirror: np.ndarray, 
     edge to s is replaced by its strongest contact with a central part on the far side of
     s, if that contact is at least ``ratio`` times as strong as the one to s (strengths as
     ``tree_strength``; 1.0: only where the maximum spanning tree broke a tie towards the
-    limb). Central parts above the limb's joint (a head reached through an ear), pieces that
-    touch one limb only (a tail behind a hip) and every other edge stay as they are.
+    limb). ``linked_ratio`` (None: ``ratio``) replaces ``ratio`` where the tree hangs s's
+    mirror image from c too (one limb of the pair hangs from the other through c). Central
+    parts above the limb's joint (a head reached through an ear), pieces that touch one limb
+    only (a tail behind a hip) and every other edge stay as they are.
     """
     p = graph.n_parts
     edges = np.asarray(edges, dtype=np.int64).copy()
@@ -421,7 +423,12 @@ def rehang_low_central(graph: PartGraph, edges: np.ndarray, mirror: np.ndarray, 
         if len(cand) == 0:
             continue
         best = cand[np.argmax(strength[cand])]
-        if strength[best] < ratio * strength[graph._index(c, s)]:
+        # c joins the pair: the tree hangs s's mirror image from c too, or c touches it at
+        # least as strongly as s (which of the two c hangs from was a coin toss)
+        linked = (any({int(c), int(mirror[s])} == {int(a_), int(b_)} for a_, b_ in edges)
+                  or strength[graph._index(c, int(mirror[s]))] >= strength[graph._index(c, s)])
+        need = ratio if linked_ratio is None or not linked else linked_ratio
+        if strength[best] < need * strength[graph._index(c, s)]:
             continue
         t = int(a[best] if b[best] == c else b[best])
         cut = np.flatnonzero(((edges[:, 0] == c) & (edges[:, 1] == s)) | ((edges[:, 0] == s) & (edges[:, 1] == c)))

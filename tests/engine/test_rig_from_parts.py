@@ -476,3 +476,35 @@ def test_only_a_low_central_piece_is_rehung_from_the_trunk():
     assert rehung(0.3, both_thighs=False) == {(0, 1), (0, 2), (1, 3)}
     # the chest contact (2) is weaker than the thigh's (8): kept when only ties may move
     assert rehung(0.3, ratio=1.0) == {(0, 1), (0, 2), (1, 3)}
+
+
+def test_a_piece_joining_a_pair_of_limbs_hangs_from_the_trunk_on_a_weaker_contact():
+    """rehang_low_central's ``linked_ratio``: a brisket (3) that the tree puts between the two
+    front thighs (left 1 -> brisket -> right 2: one leg would move with the other), or that
+    touches both thighs alike (the tree's pick of one was a tie), moves to the chest (0) on a
+    contact half as strong as the thigh's; a brisket hanging from one thigh that it touches
+    more strongly than the other keeps it."""
+    from engine.rig.parts_graph import PartGraph, rehang_low_central, spanning_tree
+
+    up = np.array([0.0, 0.0, 1.0])
+    pairs = np.array([[0, 1], [0, 2], [0, 3], [1, 3], [2, 3]])
+    joints = np.array([[0.2, 0, 0.8], [-0.2, 0, 0.8], [0, 0, 0.6], [0.1, 0, 0.4], [-0.1, 0, 0.4]])
+    centroids = np.array([[0, 0, 1.0], [0.3, 0, 0.5], [-0.3, 0, 0.5], [0, 0, 0.3]])
+
+    def rehung(strength, linked_ratio):
+        g = PartGraph(n_parts=4, centroids=centroids, sizes=np.ones(4, np.int64), pairs=pairs,
+                      strength=np.array(strength, np.float64), joints=joints, kind=np.zeros(5, np.int64),
+                      side=np.zeros(5, bool))
+        edges = rehang_low_central(g, spanning_tree(g), np.array([0, 2, 1, 3]), up, ratio=1.0,
+                                   linked_ratio=linked_ratio)
+        return {tuple(sorted(e)) for e in edges.tolist()}
+
+    chained = [10.0, 1.0, 5.0, 8.0, 7.0]    # right thigh reaches the chest only through the brisket
+    assert rehung(chained, None) == {(0, 1), (1, 3), (2, 3)}
+    assert rehung(chained, 0.5) == {(0, 1), (0, 3), (2, 3)}
+    tied = [10.0, 9.0, 5.0, 8.0, 8.0]
+    assert (0, 3) in rehung(tied, 0.5) and (0, 3) not in rehung(tied, None)
+    one_sided = [10.0, 9.0, 5.0, 8.0, 6.0]
+    assert rehung(one_sided, 0.5) == {(0, 1), (0, 2), (1, 3)}
+    # a chest contact under half the thigh's stays where the tree put it
+    assert rehung([10.0, 1.0, 3.0, 8.0, 7.0], 0.5) == {(0, 1), (1, 3), (2, 3)}
