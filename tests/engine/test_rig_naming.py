@@ -284,3 +284,19 @@ def test_a_front_leg_hung_from_the_other_through_a_piece_of_chest_keeps_its_name
             12: "foot_front.R", 14: "thigh_front.L", 15: "shin_front.L", 16: "foot_front.L"}
     assert {b: names[b] for b in want} == want, names
     assert names[13].startswith("thigh_front_branch"), names
+
+
+def test_the_heaviest_forward_chain_is_the_neck_and_head():
+    """Two trunk chains leave the root forwards: a one-bone chest piece (first in the tree's
+    order) and a three-bone neck carrying the head. The neck chain takes ``neck``... ``head``;
+    the chest piece is a branch, not the head."""
+    from engine.rig import naming
+
+    heads = np.array([[0, 0, 1.0], [0, -0.2, 0.8], [0, -0.2, 1.1], [0, -0.5, 1.3], [0, -0.8, 1.5]])
+    tails = np.array([[0, -0.2, 1.0], [0, -0.6, 0.7], [0, -0.5, 1.3], [0, -0.8, 1.5], [0, -1.1, 1.5]])
+    kids = [[1, 2], [], [3], [4], []]
+    no = np.zeros(5, dtype=bool)
+    names = naming._trunk_names(kids, kids, 0, heads, tails, np.arange(5), np.array([0, 0, 1.0]),
+                                np.array([0, -1.0, 0]), no, no, no)
+    assert 1 not in names
+    assert names[2][0] == "neck" and names[4][0] == "head"
