@@ -365,8 +365,9 @@ def rehang_low_central(graph: PartGraph, edges: np.ndarray, mirror: np.ndarray, 
     edge to s is replaced by its strongest contact with a central part on the far side of
     s, if that contact is at least ``ratio`` times as strong as the one to s (strengths as
     ``tree_strength``; 1.0: only where the maximum spanning tree broke a tie towards the
-    limb). ``linked_ratio`` (None: ``ratio``) replaces ``ratio`` where the tree hangs s's
-    mirror image from c too (one limb of the pair hangs from the other through c). Central
+    limb). ``linked_ratio`` (None: ``ratio``) replaces ``ratio`` where c joins the pair: the
+    tree hangs s's mirror image from c too (one limb hangs from the other through c), or c
+    touches it at least as strongly as s (the tree's pick of s was a tie). Central
     parts above the limb's joint (a head reached through an ear), pieces that touch one limb
     only (a tail behind a hip) and every other edge stay as they are.
     """
@@ -423,12 +424,12 @@ def rehang_low_central(graph: PartGraph, edges: np.ndarray, mirror: np.ndarray, 
         if len(cand) == 0:
             continue
         best = cand[np.argmax(strength[cand])]
+        to_s = strength[graph._index(c, s)]
         # c joins the pair: the tree hangs s's mirror image from c too, or c touches it at
         # least as strongly as s (which of the two c hangs from was a coin toss)
-        linked = (any({int(c), int(mirror[s])} == {int(a_), int(b_)} for a_, b_ in edges)
-                  or strength[graph._index(c, int(mirror[s]))] >= strength[graph._index(c, s)])
+        linked = int(mirror[s]) in nbrs[c] or strength[graph._index(c, int(mirror[s]))] >= to_s
         need = ratio if linked_ratio is None or not linked else linked_ratio
-        if strength[best] < need * strength[graph._index(c, s)]:
+        if strength[best] < need * to_s:
             continue
         t = int(a[best] if b[best] == c else b[best])
         cut = np.flatnonzero(((edges[:, 0] == c) & (edges[:, 1] == s)) | ((edges[:, 0] == s) & (edges[:, 1] == c)))
