@@ -10,6 +10,11 @@ our bone to the artist's bone segment) and both names are read into four categor
 
 A category is scored on the pairs where the artist's name says something in it: our name
 agrees when it says the same; saying nothing (``part_3``) or something else disagrees.
+A fifth column, ``hangs``, checks where each of our bones with a parent hangs, not what it
+is called: the artist bone matched to our parent must be the one matched to our bone or one
+of its ancestors in the artist's tree (a front leg hanging from the other front leg, or a neck
+from a thigh, disagrees; a leg hanging from the root where the artist has hips between does
+not). It is not part of ``all``, so ``all`` stays comparable with earlier sessions.
 Table per model (agree/total per category) and totals, for the training models
 (``.cache/train_assets``, where naming rules are chosen) and the 16 ``shared/assets``
 models (``.cache/assets``, measured only). Parts are the artists' (argmax of the weights),
@@ -47,6 +52,7 @@ from engine.rig import skeleton_from_parts  # noqa: E402
 from engine.skin.bones import closest_points_on_segments  # noqa: E402
 
 CATEGORIES = ("side", "fb", "limb", "trunk")
+COLUMNS = CATEGORIES + ("hangs",)
 
 _ARM = re.compile(r"arm|shoulder(?!s)|hand(?!le)|fist|palm|wrist|finger|thumb|index|middle|ring|little|pinky|elbow|clavicle")
 _LEG = re.compile(r"leg|thigh|shin|calf|knee|foot|toe|ankle|hoof|paw")
@@ -100,9 +106,27 @@ def match_bones(heads: np.ndarray, tails: np.ndarray, gt_heads: np.ndarray, gt_t
     return d.reshape(len(heads), n_samples, -1).mean(axis=1).argmin(axis=1)
 
 
+def _ancestors_or_self(parents: np.ndarray, g: int) -> set[int]:
+    """``g`` and every bone above it in a tree of parents (B,) (-1 for a root)."""
+    out = set()
+    while g >= 0 and g not in out:
+        out.add(g)
+        g = int(parents[g])
+    return out
+
+
+def hangs_right(parents: np.ndarray, near: np.ndarray, gt_parents: np.ndarray) -> tuple[int, int]:
+    """(agree, total) over our bones with a parent (parents (B,), -1 for a root): the artist
+    bone ``near`` (B,) gives our parent is the one it gives our bone or its ancestor in the
+    artist's tree (gt_parents (G,))."""
+    kids = np.flatnonzero(parents >= 0)
+    ok = sum(int(near[parents[b]]) in _ancestors_or_self(gt_parents, int(near[b])) for b in kids)
+    return int(ok), len(kids)
+
+
 def score_model(model, verbose: bool = False, model_parts: bool = False,
                 model_dir: str | None = None) -> dict[str, tuple[int, int]]:
-    """{category: (agree, total)} for one RiggedModel, parts from the artist's weights, or
+    """{column: (agree, total)} for one RiggedModel, parts from the artist's weights, or
     (``model_parts``) Auto-Rig's skeleton stage on the parts of the SP4D checkpoint
     ``model_dir`` (None: the shipped one; views cached by ``tune_skeleton.model_parts``)."""
     gt, w = model.weighted_skeleton()
@@ -129,6 +153,7 @@ def score_model(model, verbose: bool = False, model_parts: bool = False,
                 bad.append(c)
         if verbose and bad:
             print(f"    {sk.names[b]:22s} ~ {gt.names[g]:22s} disagree on {', '.join(bad)}")
+    out["hangs"] = hangs_right(np.asarray(sk.parents), near, np.asarray(gt.parents))
     return {c: (a, t) for c, (a, t) in out.items()}
 
 
@@ -159,19 +184,22 @@ def _cell(a: int, t: int) -> str:
 def table(models, title: str, verbose: bool = False, model_parts: bool = False,
           model_dir: str | None = None) -> dict[str, tuple[int, int]]:
     print(title)
-    print(f"{'model':40s} " + " ".join(f"{c:>7s}" for c in CATEGORIES) + f" {'all':>7s}")
-    total = {c: [0, 0] for c in CATEGORIES}
+    print(f"{'model':40s} " + " ".join(f"{c:>7s}" for c in CATEGORIES) + f" {'all':>7s} {'hangs':>7s}")
+    total = {c: [0, 0] for c in COLUMNS}
+
+    def row(label, cells, fmt):
+        a, t = sum(cells[c][0] for c in CATEGORIES), sum(cells[c][1] for c in CATEGORIES)
+        print(f"{label:40s} " + " ".join(fmt(*cells[c]) for c in CATEGORIES) + f" {fmt(a, t)} {fmt(*cells['hangs'])}")
+
     for m in models:
         s = score_model(m, verbose, model_parts, model_dir)
-        a, t = sum(v[0] for v in s.values()), sum(v[1] for v in s.values())
-        print(f"{m.name[:40]:40s} " + " ".join(_cell(*s[c]) for c in CATEGORIES) + f" {_cell(a, t)}")
-        for c in CATEGORIES:
+        row(m.name[:40], s, _cell)
+        for c in COLUMNS:
             total[c][0] += s[c][0]
             total[c][1] += s[c][1]
     pct = lambda a, t: f"{100.0 * a / t:6.1f}%" if t else f"{'-':>7s}"  # noqa: E731
-    a, t = sum(v[0] for v in total.values()), sum(v[1] for v in total.values())
-    print(f"{'TOTAL (bones agreeing)':40s} " + " ".join(_cell(*total[c]) for c in CATEGORIES) + f" {_cell(a, t)}")
-    print(f"{'TOTAL (%)':40s} " + " ".join(pct(*total[c]) for c in CATEGORIES) + f" {pct(a, t)}")
+    row("TOTAL (bones agreeing)", total, _cell)
+    row("TOTAL (%)", total, pct)
     print()
     return {c: tuple(v) for c, v in total.items()}
 
