@@ -49,6 +49,7 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+from engine.eval.bundled_names import ancestors  # noqa: E402
 from engine.eval.part_metrics import labels_from_weights  # noqa: E402
 from engine.eval.reference import load_folder  # noqa: E402
 from engine.rig import skeleton_from_parts  # noqa: E402
@@ -109,15 +110,6 @@ def match_bones(heads: np.ndarray, tails: np.ndarray, gt_heads: np.ndarray, gt_t
     return d.reshape(len(heads), n_samples, -1).mean(axis=1).argmin(axis=1)
 
 
-def _ancestors_or_self(parents: np.ndarray, g: int) -> set[int]:
-    """``g`` and every bone above it in a tree of parents (B,) (-1 for a root)."""
-    out = set()
-    while g >= 0 and g not in out:
-        out.add(g)
-        g = int(parents[g])
-    return out
-
-
 def hangs_right(parents: np.ndarray, near: np.ndarray, gt_parents: np.ndarray) -> tuple[int, int]:
     """(agree, total) over our bones with a parent (parents (B,), -1 for a root): the artist
     bone ``near`` (B,) gives our parent is the one it gives our bone or its ancestor in the
@@ -128,9 +120,10 @@ def hangs_right(parents: np.ndarray, near: np.ndarray, gt_parents: np.ndarray) -
     root = gt_parents < 0
     has_kids = np.zeros(len(gt_parents), bool)
     has_kids[gt_parents[~root]] = True
-    free = root | (~has_kids & root[np.maximum(gt_parents, 0)] & ~root)
+    free = root | (~has_kids & root[np.maximum(gt_parents, 0)])
     kids = np.flatnonzero((parents >= 0) & ~free[near])
-    ok = sum(int(near[parents[b]]) in _ancestors_or_self(gt_parents, int(near[b])) for b in kids)
+    ok = sum(near[parents[b]] == near[b] or int(near[parents[b]]) in ancestors(gt_parents, int(near[b]))
+             for b in kids)
     return int(ok), len(kids)
 
 

@@ -23,9 +23,11 @@ def _suffix_problems(names: list[str]) -> list[str]:
                   if re.search(r"_\d{2}_\d{2}", n) and not n.startswith("part_")]
 
 
-def _ancestors(parents, b: int) -> list[int]:
+def ancestors(parents, b: int) -> list[int]:
+    """The bones above bone ``b`` in a tree of ``parents`` (B,) (-1 for a root), nearest
+    first; stops at a bone seen before, so a malformed (cyclic) tree cannot hang it."""
     out, p = [], int(parents[b])
-    while p >= 0:
+    while p >= 0 and p != b and p not in out:
         out.append(p)
         p = int(parents[p])
     return out
@@ -53,7 +55,7 @@ def cow_problems(names, heads, tails, parents) -> list[str]:
         if n.startswith("part_") and parents[i] >= 0 and names[parents[i]].startswith(("thigh", "shin", "foot")):
             out.append(f"{n} hangs from the leg bone {names[parents[i]]}")
         if re.fullmatch(r"thigh_(front|back)\.[LR]", n):   # a leg's first bone
-            leg = next((names[a] for a in _ancestors(parents, i) if names[a].startswith(("thigh", "shin", "foot"))), None)
+            leg = next((names[a] for a in ancestors(parents, i) if names[a].startswith(("thigh", "shin", "foot"))), None)
             if leg is not None:
                 out.append(f"{n} moves with the leg bone {leg}")
     return out
