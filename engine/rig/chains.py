@@ -6,7 +6,10 @@ stiff robot resamples the chain: the chain's polyline (heads of its bones, then 
 tail) is cut into N bones of equal length with the chain's names (``tail``, ``tail_02``...),
 children of the old bones hang from the new bone nearest their head, and the vertices the
 old bones drove are split among the new bones by the nearest segment (the same rule as the
-humanoid rebuild), so skinning sees one part per new bone.
+humanoid rebuild), so skinning sees one part per new bone. Where that leaves a new bone with
+no vertex (a low-poly tail whose rings sit farther apart than the bones), the chain's
+vertices go to the bones in order along the chain instead, ring by ring, so every bone the
+artist asked for moves some skin when the mesh has at least as many rings as bones.
 """
 
 from __future__ import annotations
@@ -63,6 +66,47 @@ def _cut(poly: np.ndarray, n: int) -> np.ndarray:
     s = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(poly, axis=0), axis=1))]
     at = np.linspace(0.0, s[-1], n + 1)
     return np.stack([np.interp(at, s, poly[:, k]) for k in range(3)], axis=1)
+
+
+def _split_along(points: np.ndarray, heads: np.ndarray, tails: np.ndarray, gap: float = 0.05) -> np.ndarray:
+    """(n,) bone of each of ``points`` (n, 3) among the chain's equal-length bones ``heads``,
+    ``tails`` (B, 3): the nearest bone, unless that leaves a bone with no point; then the
+    points are grouped into rings (runs along the chain with gaps under ``gap`` bone lengths)
+    and the rings are dealt to the bones in chain order, each bone at least one ring, each
+    ring to the bone that keeps the summed distance along the chain (in bone lengths, per
+    point) smallest. With fewer rings than bones the nearest-bone split stays."""
+    d, t = closest_points_on_segments(points, heads, tails)
+    near = np.argmin(d, axis=1)
+    B = len(heads)
+    if len(np.unique(near)) == B:
+        return near
+    pos = near + t[np.arange(len(points)), near]          # position along the chain, in bones
+    order = np.argsort(pos, kind="stable")
+    ring = np.r_[0, np.cumsum(np.diff(pos[order]) > gap)]
+    R = int(ring[-1]) + 1
+    if R < B:
+        return near
+    size = np.bincount(ring, minlength=R).astype(np.float64)
+    centre = np.bincount(ring, pos[order], minlength=R) / size
+    # cost[r, b]: ring r's distance to bone b's span [b, b + 1], times its points
+    cost = size[:, None] * np.maximum(0.0, np.maximum(np.arange(B)[None] - centre[:, None],
+                                                      centre[:, None] - np.arange(1, B + 1)[None]))
+    best = np.full((R, B), np.inf)
+    came = np.zeros((R, B), np.int64)   # 1: the previous ring is on the bone before
+    best[0, 0] = cost[0, 0]
+    for r in range(1, R):
+        for b in range(min(r, B - 1) + 1):
+            stay, step = best[r - 1, b], best[r - 1, b - 1] if b > 0 else np.inf
+            came[r, b] = step < stay
+            best[r, b] = cost[r, b] + min(stay, step)
+    bone_of_ring = np.empty(R, np.int64)
+    b = B - 1
+    for r in range(R - 1, -1, -1):
+        bone_of_ring[r] = b
+        b -= came[r, b]
+    out = np.empty(len(points), np.int64)
+    out[order] = bone_of_ring[ring]
+    return out
 
 
 def resample_chains(vertices: np.ndarray, sk: Skeleton, labels: np.ndarray, label_to_bone: np.ndarray,
@@ -134,8 +178,7 @@ def resample_chains(vertices: np.ndarray, sk: Skeleton, labels: np.ndarray, labe
         old_to_new = np.array([index.get(int(b), new_index[0]) for b in range(sk.n_bones)], np.int64)
         l2b = old_to_new[l2b]
         if drove.any():
-            d, _ = closest_points_on_segments(np.asarray(vertices, np.float64)[drove], new_h, new_t)
-            labels[drove] = len(l2b) + np.argmin(d, axis=1)
+            labels[drove] = len(l2b) + _split_along(np.asarray(vertices, np.float64)[drove], new_h, new_t)
         l2b = np.r_[l2b, new_index]
         sk = Skeleton(names, np.array(heads), np.array(tails), np.array(parents, np.int64), np.array(rolls),
                       np.ones(len(names), bool)).validate()

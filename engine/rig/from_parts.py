@@ -165,12 +165,14 @@ GROUND_PAIRS: bool = True
 # an object is mirror-symmetric (paired joints, .L/.R names) when its reflection error is
 # below this fraction of the bbox diagonal (``engine.rig.symmetry.is_symmetric``)
 SYMMETRY_TOL = 0.01
-# on a mirrored object the spanning tree may take the contacts between central parts (parts
-# that mirror onto themselves) before any other, so a central piece (a brisket between the
-# front legs, a belly) hangs from the trunk it touches rather than from one side's leg. Off
-# (None): on the tuning data it left joints level and named humanoids better but quadrupeds'
-# trunks and front / back worse (notes/RIGGING.md, session 23); 1.0: on
-CENTRAL_FIRST = None
+# on a mirrored object the spanning tree takes the contacts between central parts (parts that
+# mirror onto themselves) before any other, so a central piece (a brisket between the front
+# legs, a belly) hangs from the trunk it touches rather than from one side's leg (None: off).
+# Left off in session 23 on names alone; on with eval_naming.py's `hangs` column (session 26):
+# bones hanging where the artist's hang 77.6 -> 80.1 % on the training models, 76.2 -> 78.5 %
+# and 77.3 -> 80.3 % on the tuning models from the shipped / 128-px model's parts, names there
+# 78.8 -> 79.0 / 79.8 -> 81.2 % (training 83.8 -> 83.6 %), joints level (notes/RIGGING.md)
+CENTRAL_FIRST = 1.0
 # narrower: only a central piece that reaches the other central parts through a limb, touches
 # that limb's mirror image too and sits below the limb's joint by more than this fraction of
 # the bbox diagonal is re-hung from the central part it touches (``rehang_low_central``; None: off)

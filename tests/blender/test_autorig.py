@@ -20,12 +20,12 @@ SEGMENTER = "sp4d"  # the shipped compact checkpoint (models/sp4d-compact)
 
 
 def load_mesh_only(name: str):
-    """Reference model ``name`` with its rig removed (armature, groups, modifiers); the
-    meshes keep their world-space rest shape. Returns the selected, active meshes."""
+    """Reference model ``name`` (or a file path) with its rig removed (armature, groups,
+    modifiers); the meshes keep their world-space rest shape. Returns the selected, active meshes."""
     from sp4d_blender import rigging, scene_io
     from sp4d_blender.scene_rig import _unbind
 
-    objects = scene_io.load_file(asset_path(name))
+    objects = scene_io.load_file(name if os.path.isfile(name) else asset_path(name))
     meshes = rigging.input_meshes(objects)
     for obj in meshes:
         _unbind(obj)
@@ -236,24 +236,24 @@ def test_sp4d_autorig_command_humanoid_with_mixamo_names(tmp_path):
 
 
 def test_panel_chain_settings_give_the_bones_asked_for(addon):
-    """Tail / spine bone counts and symmetry from the panel reach the operator: the rig's
-    tail and spine chains have exactly the bones asked for, each carrying weight."""
+    """Tail / neck / spine bone counts and symmetry from the panel reach the operator: on the
+    bundled cow (a spine, a neck and a tail; the procedural test quadruped has no tail) the
+    rig's chains have exactly the bones asked for, each carrying weight."""
     from sp4d_blender.rig_settings import ARTIST_SETTINGS
 
-    meshes = load_mesh_only("synth_quadruped")
+    meshes = load_mesh_only(os.path.join(ROOT, "examples", "cow.glb"))
     rig = bpy.context.scene.sp4d_rig
-    rig.humanoid, rig.symmetry, rig.spine_bones, rig.neck_bones, rig.tail_bones = False, False, 2, 0, 4
+    rig.humanoid, rig.symmetry, rig.spine_bones, rig.neck_bones, rig.tail_bones = False, False, 2, 2, 4
     assert bpy.ops.sp4d.autorig(segmenter=SEGMENTER, **{k: getattr(rig, k) for k in ARTIST_SETTINGS}) == {"FINISHED"}
     (arm,) = _armatures()
     names = [b.name for b in arm.data.bones]
-    tail = [n for n in names if n == "tail" or n.startswith("tail_")]
-    spine = [n for n in names if n == "spine" or n.startswith("spine_")]
-    assert tail == ["tail", "tail_02", "tail_03", "tail_04"], names
-    assert spine == ["spine", "spine_02"], names
-    for a, b in (("tail", "tail_02"), ("tail_03", "tail_04"), ("spine", "spine_02")):
+    chain = {c: [n for n in names if n == c or n.startswith(c + "_")] for c in ("tail", "neck", "spine")}
+    assert chain == {"tail": ["tail", "tail_02", "tail_03", "tail_04"], "neck": ["neck", "neck_02"],
+                     "spine": ["spine", "spine_02"]}, names
+    for a, b in (("tail", "tail_02"), ("tail_03", "tail_04"), ("neck", "neck_02"), ("spine", "spine_02")):
         assert arm.data.bones[b].parent.name == a
     w = np.concatenate([dense_weights(m, names) for m in meshes])
-    assert (w[:, [names.index(n) for n in tail + spine]].max(axis=0) > 0.3).all()
+    assert (w[:, [names.index(n) for c in chain.values() for n in c]].max(axis=0) > 0.3).all()
 
 
 def test_panel_front_setting_turns_the_rig_round(addon):

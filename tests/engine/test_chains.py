@@ -69,3 +69,20 @@ def test_missing_chain_is_a_warning_and_zero_leaves_the_rig_alone():
     assert ch.skeleton.names == rig.skeleton.names
     assert np.array_equal(ch.labels, rig.labels) and np.array_equal(ch.label_to_bone, rig.part_to_bone)
     assert ch.warnings == ["no neck chain to give 2 bone(s)"]
+
+
+def test_low_poly_chain_gives_every_asked_bone_a_ring():
+    """A 4-bone tail over a tail of 4 rings that sit unevenly (none within the first bone):
+    every bone gets one ring, in chain order; with fewer rings than bones the nearest bone
+    keeps them (some bones stay empty: nothing to move)."""
+    from engine.rig.chains import _split_along
+
+    heads = np.array([[0.0, 0, 0], [1, 0, 0], [2, 0, 0], [3, 0, 0]])
+    tails = heads + [1.0, 0, 0]
+    ring = lambda x, n: np.c_[np.full(n, x), 0.1 * np.cos(np.linspace(0, 6, n)), 0.1 * np.sin(np.linspace(0, 6, n))]
+    pts = np.vstack([ring(1.16, 4), ring(2.92, 6), ring(3.36, 4), ring(4.0, 4)])
+    assert _split_along(pts, heads, tails).tolist() == [0] * 4 + [1] * 6 + [2] * 4 + [3] * 4
+    dense = np.vstack([ring(x, 5) for x in np.linspace(0.1, 3.9, 12)])   # enough rings: nearest bone
+    assert _split_along(dense, heads, tails).tolist() == np.repeat([0, 1, 2, 3], 15).tolist()
+    two = np.vstack([ring(1.16, 4), ring(3.9, 4)])
+    assert _split_along(two, heads, tails).tolist() == [1] * 4 + [3] * 4
