@@ -9,7 +9,8 @@ old bones drove are split among the new bones by the nearest segment (the same r
 humanoid rebuild), so skinning sees one part per new bone. Where that leaves a new bone with
 no vertex (a low-poly tail whose rings sit farther apart than the bones), the chain's
 vertices go to the bones in order along the chain instead, ring by ring, so every bone the
-artist asked for moves some skin when the mesh has at least as many rings as bones.
+artist asked for moves some skin when the mesh has at least as many rings as bones (with
+fewer, a warning says how many bones move nothing).
 """
 
 from __future__ import annotations
@@ -178,7 +179,12 @@ def resample_chains(vertices: np.ndarray, sk: Skeleton, labels: np.ndarray, labe
         old_to_new = np.array([index.get(int(b), new_index[0]) for b in range(sk.n_bones)], np.int64)
         l2b = old_to_new[l2b]
         if drove.any():
-            labels[drove] = len(l2b) + _split_along(np.asarray(vertices, np.float64)[drove], new_h, new_t)
+            seg = _split_along(np.asarray(vertices, np.float64)[drove], new_h, new_t)
+            labels[drove] = len(l2b) + seg
+            idle = n - len(np.unique(seg))
+            if idle:
+                warnings.append(f"{idle} of the {n} {kind} bones move no vertex: the mesh has too few "
+                                f"rings along the {kind} for that many bones")
         l2b = np.r_[l2b, new_index]
         sk = Skeleton(names, np.array(heads), np.array(tails), np.array(parents, np.int64), np.array(rolls),
                       np.ones(len(names), bool)).validate()

@@ -86,3 +86,21 @@ def test_low_poly_chain_gives_every_asked_bone_a_ring():
     assert _split_along(dense, heads, tails).tolist() == np.repeat([0, 1, 2, 3], 15).tolist()
     two = np.vstack([ring(1.16, 4), ring(3.9, 4)])
     assert _split_along(two, heads, tails).tolist() == [1] * 4 + [3] * 4
+
+
+def test_more_bones_than_rings_says_which_bones_move_nothing():
+    """A tail of 2 rings asked for 4 bones: the rig has the 4 bones and a warning that 2 of
+    them move no vertex (the artist sees why, instead of dead bones)."""
+    from engine.rig.skeleton import Skeleton
+
+    ring = lambda x, n: np.c_[np.full(n, x), 0.1 * np.cos(np.linspace(0, 6, n)), 0.1 * np.sin(np.linspace(0, 6, n))]
+    verts = np.vstack([ring(-0.5, 6), ring(1.3, 6), ring(3.9, 6)])
+    sk = Skeleton(["hips", "tail", "tail_02"], np.array([[-1.0, 0, 0], [0, 0, 0], [2, 0, 0]]),
+                  np.array([[0.0, 0, 0], [2, 0, 0], [4, 0, 0]]), np.array([-1, 0, 1]), np.zeros(3), np.ones(3, bool))
+    labels = np.repeat([0, 1, 2], 6)
+    ch = resample_chains(verts, sk, labels, np.array([0, 1, 2]), {"tail": 4})
+    assert [n for n in ch.skeleton.names if n.startswith("tail")] == ["tail", "tail_02", "tail_03", "tail_04"]
+    assert ch.warnings == ["2 of the 4 tail bones move no vertex: the mesh has too few rings along the tail "
+                           "for that many bones"]
+    moved = np.unique(ch.label_to_bone[ch.labels[6:]])
+    assert len(moved) == 2 and all(ch.skeleton.names[b].startswith("tail") for b in moved)
