@@ -24,6 +24,11 @@ COMPACT = dict(
 # fp16 file unchanged (22 MB), denoiser cost ~1.8x per sample
 COMPACT128 = dict(COMPACT, sample_size=128)
 
+# compact128 with two resnet + stage layers per level: 16.6 M parameters, 33 MB in fp16. Grown
+# from a compact128 checkpoint with every trained weight kept and the new layers starting as
+# identities (``engine.models.grow.deepen``), because the 11 M model has flattened
+COMPACT128D = dict(COMPACT128, layers_per_block=2)
+
 TINY = dict(COMPACT, sample_size=16, num_views=3, num_frames=2, block_out_channels=(32, 32),
             spatial_attention=(False, True), axis_attention=(True, True), attention_head_dim=16,
             norm_num_groups=8)
@@ -66,4 +71,4 @@ V2P4 = dict(V2, patch_size=4, width=256, num_heads=4, fuse_hidden=64)
 TINY_V2 = dict(V2, sample_size=16, num_views=3, num_frames=2, patch_size=4, width=32, depth=2, num_heads=2,
                fuse_hidden=16, head_channels=4)
 
-CONFIGS = {"compact": COMPACT, "compact128": COMPACT128, "tiny": TINY, "full": FULL, "v2": V2, "v2r": V2R, "v2u": V2U, "v2p4": V2P4, "tiny_v2": TINY_V2}
+CONFIGS = {"compact": COMPACT, "compact128": COMPACT128, "compact128d": COMPACT128D, "tiny": TINY, "full": FULL, "v2": V2, "v2r": V2R, "v2u": V2U, "v2p4": V2P4, "tiny_v2": TINY_V2}

@@ -389,3 +389,41 @@ def test_footage_mode_samples_are_framed_as_the_intake_frames_footage():
     kept = frame_like_footage(pool, torch.tensor([False, True, False]), az, az * 0.1)
     o = pool.vert_obj
     assert torch.equal(kept.verts[o != 1], pool.verts[o != 1]) and not torch.equal(kept.verts[o == 1], pool.verts[o == 1])
+
+
+def test_a_compact_checkpoint_deepens_to_two_layers_per_level_and_predicts_the_same(tmp_path):
+    """compact128d = compact128 with two resnet + stage layers per level: a trained compact
+    checkpoint (every weight perturbed, so nothing zero-started stays zero) grows into it
+    through ``engine.models.grow`` (folder to folder, fp32 here) and predicts exactly as
+    before on views and frames; the new layers are then free to learn (their last layers get
+    gradient). Other depths are refused."""
+    from engine.models import CONFIGS
+    from engine.models.grow import deepen, deepen_folder
+
+    assert CONFIGS["compact128d"] == dict(CONFIGS["compact128"], layers_per_block=2)
+    torch.manual_seed(0)
+    cfg = dict(TINY, block_out_channels=(16, 32, 32), spatial_attention=(False, True, True),
+               axis_attention=(True, True, True), norm_num_groups=8)
+    old = SP4DDualUNet(**cfg)
+    with torch.no_grad():
+        for p in old.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    old.save_pretrained(tmp_path / "old", safe_serialization=True)
+    (tmp_path / "old" / "training.json").write_text('{"step": 123}')
+    deepen_folder(str(tmp_path / "old"), str(tmp_path / "new"), dtype=torch.float32)
+    new = SP4DDualUNet.from_pretrained(tmp_path / "new")
+    assert new.config.layers_per_block == 2 and json.loads((tmp_path / "new" / "training.json").read_text())["step"] == 123
+    assert sum(p.numel() for p in new.parameters()) > 1.4 * sum(p.numel() for p in old.parameters())
+    b, v, t, s = 2, 3, 2, 16
+    args = (torch.randn(b, v, t, 3, s, s), torch.randn(b, v, t, 3, s, s), torch.randn(b, v, t, 16, s, s),
+            torch.randn(b), torch.rand(b, v) * 6, torch.rand(b, v) - 0.5)
+    fi = torch.rand(b, t)
+    with torch.no_grad():
+        o1, o2 = old(*args, frame_index=fi, return_features=True), new(*args, frame_index=fi, return_features=True)
+    for k in ("rgb", "part", "features"):
+        assert torch.allclose(getattr(o1, k), getattr(o2, k), atol=1e-5), k
+    new(*args, frame_index=fi).part.square().mean().backward()
+    assert new.part.up[0].res[1].conv2.weight.grad.abs().sum() > 0
+    assert new.part.down[1].res[1].conv2.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="layers_per_block"):
+        deepen(new)
