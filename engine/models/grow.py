@@ -27,13 +27,6 @@ from torch import nn
 from .unet_sp4d import BRANCHES, SP4DDualUNet
 
 
-def _fuse_labels(n_levels: int, layers: int) -> list[tuple]:
-    """The fuse points of a dual UNet in forward order: ('down', level, layer) ..., ('mid',),
-    ('up', up_index, layer) ... (as ``SP4DBranch.fuse_points``)."""
-    pts = [("down", i, j) for i in range(n_levels) for j in range(layers)] + [("mid",)]
-    return pts + [("up", i, j) for i in range(n_levels) for j in range(layers + 1)]
-
-
 def _new_key(key: str, fuse_map: dict[int, int]) -> str:
     """The deepened model's name of an old state-dict ``key``."""
     parts = key.split(".")
@@ -67,9 +60,7 @@ def deepen(old: SP4DDualUNet) -> SP4DDualUNet:
         raise ValueError(f"deepen grows layers_per_block 1 -> 2, this model has {cfg['layers_per_block']}")
     cfg = {k: v for k, v in cfg.items() if not k.startswith("_")}
     new = SP4DDualUNet(**dict(cfg, layers_per_block=2)).float()
-    n_lv = len(cfg["block_out_channels"])
-    new_pts = _fuse_labels(n_lv, 2)
-    old_pts = _fuse_labels(n_lv, 1)
+    new_pts, old_pts = new.rgb.fuse_sites(), old.rgb.fuse_sites()
     # down layer 0 stays 0, up layer 1 becomes 2
     moved = {p: (p if p[0] != "up" or p[2] == 0 else ("up", p[1], 2)) for p in old_pts}
     fuse_map = {i: new_pts.index(moved[p]) for i, p in enumerate(old_pts)}
@@ -80,12 +71,8 @@ def deepen(old: SP4DDualUNet) -> SP4DDualUNet:
             _identity_stage(lv.stage[1])
         for lv in br.up:
             res = lv.res[1]
-            _zero(res.conv2)
-            ch = res.out_channels
-            w = torch.zeros_like(res.conv_shortcut.weight)   # (ch, ch + skip, 1, 1)
-            w[:, :ch, 0, 0] = torch.eye(ch)
-            res.conv_shortcut.weight.copy_(w)
-            nn.init.zeros_(res.conv_shortcut.bias)
+            _zero(res.conv2, res.conv_shortcut)
+            res.conv_shortcut.weight[:, :res.out_channels, 0, 0] = torch.eye(res.out_channels)  # [I | 0] over [h, skip]
             _identity_stage(lv.stage[1])
     sd = new.state_dict()
     for key, value in old.state_dict().items():

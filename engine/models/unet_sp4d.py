@@ -131,12 +131,16 @@ class SP4DBranch(CodeEmbedding):
         self.norm_out = nn.GroupNorm(norm_num_groups, ch0)
         self.conv_out = nn.Conv2d(ch0, out_channels, 3, padding=1)
 
+    def fuse_sites(self) -> list[tuple]:
+        """Each BiDiFuse point in forward order: ('down', level, layer) ..., ('mid',), ('up',
+        up_index, layer) ... (the forward fuses after every resnet + stage and after the mid block)."""
+        sites = [("down", i, j) for i, lv in enumerate(self.down) for j in range(len(lv.res))] + [("mid",)]
+        return sites + [("up", i, j) for i, lv in enumerate(self.up) for j in range(len(lv.res))]
+
     def fuse_points(self) -> list[int]:
-        """Channel count at each BiDiFuse point, in forward order (down, mid, up)."""
-        pts = [lv.res[j].out_channels for lv in self.down for j in range(len(lv.res))]
-        pts.append(self.mid_res2.out_channels)
-        pts += [lv.res[j].out_channels for lv in self.up for j in range(len(lv.res))]
-        return pts
+        """Channel count at each BiDiFuse point, in forward order (``fuse_sites``)."""
+        return [self.mid_res2.out_channels if s[0] == "mid" else getattr(self, s[0])[s[1]].res[s[2]].out_channels
+                for s in self.fuse_sites()]
 
 
 class SP4DDualUNet(DualBranchMixin, ModelMixin, ConfigMixin):

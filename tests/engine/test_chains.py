@@ -71,6 +71,12 @@ def test_missing_chain_is_a_warning_and_zero_leaves_the_rig_alone():
     assert ch.warnings == ["no neck chain to give 2 bone(s)"]
 
 
+def _ring(x: float, n: int) -> np.ndarray:
+    """(n, 3) points of a ring of radius 0.1 around the x axis at ``x``."""
+    a = np.linspace(0, 6, n)
+    return np.c_[np.full(n, x), 0.1 * np.cos(a), 0.1 * np.sin(a)]
+
+
 def test_low_poly_chain_gives_every_asked_bone_a_ring():
     """A 4-bone tail over a tail of 4 rings that sit unevenly (none within the first bone):
     every bone gets one ring, in chain order; with fewer rings than bones the nearest bone
@@ -79,12 +85,11 @@ def test_low_poly_chain_gives_every_asked_bone_a_ring():
 
     heads = np.array([[0.0, 0, 0], [1, 0, 0], [2, 0, 0], [3, 0, 0]])
     tails = heads + [1.0, 0, 0]
-    ring = lambda x, n: np.c_[np.full(n, x), 0.1 * np.cos(np.linspace(0, 6, n)), 0.1 * np.sin(np.linspace(0, 6, n))]
-    pts = np.vstack([ring(1.16, 4), ring(2.92, 6), ring(3.36, 4), ring(4.0, 4)])
+    pts = np.vstack([_ring(1.16, 4), _ring(2.92, 6), _ring(3.36, 4), _ring(4.0, 4)])
     assert _split_along(pts, heads, tails).tolist() == [0] * 4 + [1] * 6 + [2] * 4 + [3] * 4
-    dense = np.vstack([ring(x, 5) for x in np.linspace(0.1, 3.9, 12)])   # enough rings: nearest bone
+    dense = np.vstack([_ring(x, 5) for x in np.linspace(0.1, 3.9, 12)])   # enough rings: nearest bone
     assert _split_along(dense, heads, tails).tolist() == np.repeat([0, 1, 2, 3], 15).tolist()
-    two = np.vstack([ring(1.16, 4), ring(3.9, 4)])
+    two = np.vstack([_ring(1.16, 4), _ring(3.9, 4)])
     assert _split_along(two, heads, tails).tolist() == [1] * 4 + [3] * 4
 
 
@@ -93,8 +98,7 @@ def test_more_bones_than_rings_says_which_bones_move_nothing():
     them move no vertex (the artist sees why, instead of dead bones)."""
     from engine.rig.skeleton import Skeleton
 
-    ring = lambda x, n: np.c_[np.full(n, x), 0.1 * np.cos(np.linspace(0, 6, n)), 0.1 * np.sin(np.linspace(0, 6, n))]
-    verts = np.vstack([ring(-0.5, 6), ring(1.3, 6), ring(3.9, 6)])
+    verts = np.vstack([_ring(-0.5, 6), _ring(1.3, 6), _ring(3.9, 6)])
     sk = Skeleton(["hips", "tail", "tail_02"], np.array([[-1.0, 0, 0], [0, 0, 0], [2, 0, 0]]),
                   np.array([[0.0, 0, 0], [2, 0, 0], [4, 0, 0]]), np.array([-1, 0, 1]), np.zeros(3), np.ones(3, bool))
     labels = np.repeat([0, 1, 2], 6)
