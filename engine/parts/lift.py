@@ -51,7 +51,9 @@ class LiftOptions:
     neighbours; min_fragment_frac: a disconnected piece of a label in one shell is
     re-labelled unless it holds at least this share of that label's vertices in the shell;
     smoothness: weight of the mesh neighbours' labels against the colour in ``refine="mesh"``;
-    merge: colour distance under which that pass joins two parts."""
+    merge: colour distance under which that pass joins two parts; shell_split: a separate
+    piece (shell) of a part whose mean colour lies more than this from the rest of its
+    part's becomes a part of its own (``_split_shells``; 0 = off)."""
 
     bandwidth: float = 0.04   # chosen from 0.03..0.1 on the tuning set (notes/TRAINING.md)
     refine: str = "mesh"
@@ -61,6 +63,7 @@ class LiftOptions:
     min_fragment_frac: float = 0.2
     smoothness: float = 4.0
     merge: float = 0.06
+    shell_split: float = 0.0
 
     def __post_init__(self):
         if self.refine not in REFINERS:
@@ -109,6 +112,8 @@ def lift_part_colors(mesh: MeshData, face_ids: np.ndarray, part_colors: np.ndarr
     _, labels = np.unique(labels, return_inverse=True)
     if o.refine == "mesh":
         labels = _refine_on_mesh(cm, C, labels, smoothness=o.smoothness, merge=o.merge)
+    if o.shell_split > 0:
+        labels = _split_shells(labels, C, cm.shell_ids, o.shell_split, max(3, int(o.min_part_frac * M)))
     elif o.refine == "creases":
         snapped = _snap_to_creases(mesh, cm.to_original(C), int(labels.max()) + 1)
         # a mesh too coarse for its creases to separate parts (a 96-vertex box pair) can
@@ -183,6 +188,41 @@ def _result(cm: CleanMesh, C, seen, wv, col, pw, labels, welded: bool) -> LiftRe
     total = np.bincount(wv, weights=pw, minlength=M)
     conf = np.where(seen, agree / np.maximum(total, 1e-12), 0.0)
     return LiftResult(lab_o, centres.astype(np.float32), cm.to_original(conf).astype(np.float32), cm.to_original(C))
+
+
+def _split_shells(labels: np.ndarray, C: np.ndarray, shell_ids: np.ndarray, gap: float,
+                  min_vertices: int) -> np.ndarray:
+    """Labels (M,) 0..P'-1 with every shell of a part that is coloured unlike the rest of
+    that part made a part of its own.
+
+    The part code is a colour per part; pieces a few pixels wide carry their own colour
+    only faintly, and clustering pixels at ``LiftOptions.bandwidth`` merges them with their
+    neighbour. Averaged over a whole separate piece (shell) the colour's noise drops, so a
+    smaller gap still tells pieces apart (a robot's finger segments). labels (M,), C (M, 3)
+    per welded vertex; shell_ids (M,); gap: colour distance (unit cube) between a shell's
+    mean and the mean of the rest of its part above which it splits off; shells under
+    ``min_vertices`` and each part's largest shell never split."""
+    lab = np.asarray(labels, np.int64).copy()
+    key = lab * (int(shell_ids.max()) + 1) + shell_ids
+    uk, inv = np.unique(key, return_inverse=True)
+    size = np.bincount(inv).astype(np.float64)
+    mean = _group_means(inv, C, len(uk))
+    part = uk // (int(shell_ids.max()) + 1)
+    P = int(lab.max()) + 1
+    psum = np.stack([np.bincount(part, weights=mean[:, k] * size, minlength=P) for k in range(3)], 1)
+    pcount = np.bincount(part, weights=size, minlength=P)
+    rest = pcount[part] - size
+    rest_mean = (psum[part] - mean * size[:, None]) / np.maximum(rest, 1)[:, None]
+    largest = np.zeros(len(uk), bool)   # each part's largest shell keeps the part's label
+    order = np.lexsort((-size, part))
+    first = np.ones(len(order), bool)
+    first[1:] = part[order][1:] != part[order][:-1]
+    largest[order[first]] = True
+    split = ~largest & (size >= min_vertices) & (np.linalg.norm(mean - rest_mean, axis=1) > gap)
+    new = P + np.cumsum(split) - 1
+    lab = np.where(split[inv], new[inv], lab)
+    _, lab = np.unique(lab, return_inverse=True)
+    return lab.astype(np.int64)
 
 
 def _row_normalised(A: sp.csr_matrix) -> sp.csr_matrix:

@@ -141,3 +141,20 @@ def test_barycentric_weights_undo_the_nearest_corner_rendering():
             hit.append((np.linalg.norm(col - true, axis=1)[seen] < 0.02).mean())
         gain.append(hit[1] - hit[0])
     assert min(gain) > 0 and np.mean(gain) > 0.01, gain
+
+
+def test_a_separate_piece_coloured_unlike_its_part_splits_off():
+    from engine.parts.lift import _split_shells
+
+    rng = np.random.default_rng(0)
+    shells = np.repeat([0, 1, 2], [40, 30, 2])          # two pieces and a 2-vertex speck
+    colours = np.array([[0.30, 0.50, 0.50], [0.33, 0.50, 0.50], [0.9, 0.1, 0.1]])[shells]
+    colours = colours + rng.normal(0, 0.003, colours.shape)   # per-vertex noise, averaged away
+    labels = np.zeros(len(shells), np.int64)                   # the clustering merged them all
+    split = _split_shells(labels, colours, shells, gap=0.02, min_vertices=3)
+    assert len(np.unique(split[shells == 0])) == 1 and len(np.unique(split[shells == 1])) == 1
+    assert split[shells == 0][0] != split[shells == 1][0]      # 0.03 apart: two parts
+    assert split[shells == 2][0] == split[shells == 0][0] or split[shells == 2][0] == split[shells == 1][0]
+    assert split.max() == 1                                    # the speck never splits
+    kept = _split_shells(labels, colours, shells, gap=0.05, min_vertices=3)
+    assert kept.max() == 0                                     # within the gap: one part
