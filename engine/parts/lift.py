@@ -53,7 +53,8 @@ class LiftOptions:
     smoothness: weight of the mesh neighbours' labels against the colour in ``refine="mesh"``;
     merge: colour distance under which that pass joins two parts; shell_split: a separate
     piece (shell) of a part whose mean colour lies more than this from the rest of its
-    part's becomes a part of its own (``_split_shells``; 0 = off)."""
+    part's becomes a part of its own (``_split_shells``; 0 = off; with ``refine`` "mesh" or
+    "none": the "creases" regrouping keeps its own pieces)."""
 
     bandwidth: float = 0.04   # chosen from 0.03..0.1 on the tuning set (notes/TRAINING.md)
     refine: str = "mesh"
@@ -112,14 +113,14 @@ def lift_part_colors(mesh: MeshData, face_ids: np.ndarray, part_colors: np.ndarr
     _, labels = np.unique(labels, return_inverse=True)
     if o.refine == "mesh":
         labels = _refine_on_mesh(cm, C, labels, smoothness=o.smoothness, merge=o.merge)
-    if o.shell_split > 0:
-        labels = _split_shells(labels, C, cm.shell_ids, o.shell_split, max(3, int(o.min_part_frac * M)))
     elif o.refine == "creases":
         snapped = _snap_to_creases(mesh, cm.to_original(C), int(labels.max()) + 1)
         # a mesh too coarse for its creases to separate parts (a 96-vertex box pair) can
         # snap into one piece: keep the colour clusters then
         if snapped is not None and (snapped.max() > 0 or labels.max() == 0):
             return _result(cm, C, seen, wv, col, pw, snapped, welded=False)
+    if o.shell_split > 0:
+        labels = _split_shells(labels, C, cm.shell_ids, o.shell_split, max(3, int(o.min_part_frac * M)))
     return _result(cm, C, seen, wv, col, pw, labels, welded=True)
 
 
@@ -203,26 +204,33 @@ def _split_shells(labels: np.ndarray, C: np.ndarray, shell_ids: np.ndarray, gap:
     mean and the mean of the rest of its part above which it splits off; shells under
     ``min_vertices`` and each part's largest shell never split."""
     lab = np.asarray(labels, np.int64).copy()
-    key = lab * (int(shell_ids.max()) + 1) + shell_ids
-    uk, inv = np.unique(key, return_inverse=True)
+    n_shells = int(shell_ids.max()) + 1
+    uk, inv = np.unique(lab * n_shells + shell_ids, return_inverse=True)   # (part, shell) pairs
+    part = uk // n_shells
     size = np.bincount(inv).astype(np.float64)
     mean = _group_means(inv, C, len(uk))
-    part = uk // (int(shell_ids.max()) + 1)
     P = int(lab.max()) + 1
-    psum = np.stack([np.bincount(part, weights=mean[:, k] * size, minlength=P) for k in range(3)], 1)
-    pcount = np.bincount(part, weights=size, minlength=P)
+    pcount = np.bincount(lab, minlength=P).astype(np.float64)
+    psum = _group_means(lab, C, P) * pcount[:, None]
     rest = pcount[part] - size
     rest_mean = (psum[part] - mean * size[:, None]) / np.maximum(rest, 1)[:, None]
-    largest = np.zeros(len(uk), bool)   # each part's largest shell keeps the part's label
-    order = np.lexsort((-size, part))
-    first = np.ones(len(order), bool)
-    first[1:] = part[order][1:] != part[order][:-1]
-    largest[order[first]] = True
-    split = ~largest & (size >= min_vertices) & (np.linalg.norm(mean - rest_mean, axis=1) > gap)
+    # each part's largest shell keeps the part's label
+    split = ~_largest_of_groups(size, part) & (size >= min_vertices) & \
+        (np.linalg.norm(mean - rest_mean, axis=1) > gap)
     new = P + np.cumsum(split) - 1
     lab = np.where(split[inv], new[inv], lab)
     _, lab = np.unique(lab, return_inverse=True)
     return lab.astype(np.int64)
+
+
+def _largest_of_groups(size: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """(K,) bool: the largest item (by ``size`` (K,)) of each ``group`` (K,), one per group."""
+    order = np.lexsort((-size, group))
+    first = np.ones(len(order), bool)
+    first[1:] = group[order][1:] != group[order][:-1]
+    out = np.zeros(len(size), bool)
+    out[order[first]] = True
+    return out
 
 
 def _row_normalised(A: sp.csr_matrix) -> sp.csr_matrix:
@@ -256,11 +264,7 @@ def _clean_fragments(labels, A, shell_ids, P, min_part_frac, min_fragment_frac, 
         key = c_lab * (shell_ids.max() + 1) + c_shell
         tot = np.bincount(key, weights=size)
         share = size / tot[key]
-        is_largest = np.zeros(nc, bool)
-        order = np.lexsort((-size, key))
-        first = np.ones(len(order), bool)
-        first[1:] = key[order][1:] != key[order][:-1]
-        is_largest[order[first]] = True
+        is_largest = _largest_of_groups(size, key)
         part_size = np.bincount(labels, minlength=P)
         bad = (~is_largest & (share < min_fragment_frac)) | (part_size[c_lab] < min_part_frac * n)
         if not bad.any():
