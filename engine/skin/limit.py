@@ -75,12 +75,21 @@ def rigid_shells(weights: np.ndarray, indices: np.ndarray, shell_ids: np.ndarray
     size = np.bincount(shell_ids, minlength=n_shells) / len(shell_ids)
     rigid = (share >= dominance) & (size <= max_fraction)
     rigid[size.argmax()] = False
-    sel = rigid[shell_ids]
+    return bind_shells(weights, indices, shell_ids, np.where(rigid, top, -1))
+
+
+def bind_shells(weights: np.ndarray, indices: np.ndarray, shell_ids: np.ndarray,
+                shell_bone: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """New (weights, indices) with every vertex of a shell s whose ``shell_bone[s]`` >= 0
+    weighted 1 on that bone; shells at -1 keep their weights. weights, indices (n, k);
+    shell_ids (n,); shell_bone (S,)."""
+    bone = shell_bone[shell_ids]
+    sel = bone >= 0
     w, i = weights.copy(), indices.copy()
     w[sel] = 0.0
     i[sel] = -1
     w[sel, 0] = 1.0
-    i[sel, 0] = top[shell_ids[sel]]
+    i[sel, 0] = bone[sel]
     return w, i
 
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .limit import bind_shells
+
 # points sampled along each bone's segment, away from its ends (a joint sits where two pieces meet)
 SAMPLE_END = 0.15
 SAMPLES = 5
@@ -107,10 +109,4 @@ def bind_pieces_to_inner_bones(weights: np.ndarray, indices: np.ndarray, vertice
     size = np.bincount(shell_ids, minlength=len(bone)) / len(shell_ids)
     bone[size > max_fraction] = -1
     bone[size.argmax()] = -1
-    sel = bone[shell_ids] >= 0
-    w, i = weights.copy(), indices.copy()
-    w[sel] = 0.0
-    i[sel] = -1
-    w[sel, 0] = 1.0
-    i[sel, 0] = bone[shell_ids[sel]]
-    return w, i
+    return bind_shells(weights, indices, shell_ids, bone)
