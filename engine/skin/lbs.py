@@ -40,12 +40,16 @@ def pose_transforms(skeleton: Skeleton, local_rotations: np.ndarray) -> np.ndarr
     return world
 
 
-def random_pose(skeleton: Skeleton, rng: np.random.Generator, max_angle: float = 0.6) -> np.ndarray:
+def random_pose(skeleton: Skeleton, rng: np.random.Generator, max_angle: float = 0.6,
+                turn_roots: bool = True) -> np.ndarray:
     """(B, 4, 4) skinning matrices: each bone turned by a random angle in [0, max_angle]
-    radians about a random axis (roots too), composed down the hierarchy."""
+    radians about a random axis (roots too, unless ``turn_roots`` is False: the object
+    then stays upright), composed down the hierarchy."""
     axis = rng.normal(size=(skeleton.n_bones, 3))
     axis /= np.linalg.norm(axis, axis=1, keepdims=True)
     angle = rng.uniform(0.0, max_angle, skeleton.n_bones)
+    if not turn_roots:
+        angle[np.asarray(skeleton.parents) < 0] = 0.0
     return pose_transforms(skeleton, _rotation(axis, angle))
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from engine.mesh import MeshData
 from engine.rig import Skeleton
-from engine.train.data import HELDOUT_SEED0, check_training_seeds, is_tuning_file, real_training_meshes
+from engine.train.data import HELDOUT_SEED0, check_training_seeds, is_tuning_file, posed_rigged_npz, real_training_meshes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -47,6 +47,36 @@ def test_real_tuning_models_are_held_out_of_training(tmp_path):
     kept, _ = real_training_meshes(str(tmp_path), holdout_every=4)
     assert len(kept) == 9 - 3  # m0, m4, m8 held out
     assert [i for i in range(9) if is_tuning_file(i)] == [0, 4, 8]
+
+
+def test_real_models_are_posed_by_their_weights_root_still(tmp_path):
+    """Random poses of a real training model: the root's part stays where it is (the object
+    stays upright), the child's part turns rigidly about the child bone's head (distances
+    within it kept), labels and faces are the rest pose's, and the poses follow the seed."""
+    from engine.eval.reference import RiggedModel
+
+    rng = np.random.default_rng(0)
+    v = np.vstack([rng.uniform([-0.3, -0.3, 0], [0.3, 0.3, 1], (40, 3)),      # lower part
+                   rng.uniform([-0.3, -0.3, 1], [0.3, 0.3, 2], (40, 3))])     # upper part
+    f = np.array([[i, i + 1, i + 2] for i in range(78)])
+    sk = Skeleton(["lower", "upper"], np.array([[0, 0, 0], [0, 0, 1.0]]), np.array([[0, 0, 1.0], [0, 0, 2.0]]),
+                  np.array([-1, 0]))
+    w = np.repeat(np.eye(2), 40, axis=0)
+    RiggedModel("chain", MeshData(v, f), sk, w).save(str(tmp_path / "chain.npz"))
+    out = posed_rigged_npz(str(tmp_path / "chain.npz"), 3, np.random.default_rng(7), max_angle=0.8)
+    assert len(out) == 4 and np.allclose(out[0][0], v)
+    for pv, pf, lab in out[1:]:
+        assert np.array_equal(pf, f) and np.array_equal(lab, out[0][2]) and lab.tolist() == [0] * 40 + [1] * 40
+        np.testing.assert_allclose(pv[:40], v[:40], atol=1e-12)              # the root did not move
+        assert not np.allclose(pv[40:], v[40:])                              # the child turned
+        d_rest = np.linalg.norm(v[40:, None] - np.array([[0, 0, 1.0]]), axis=2)
+        np.testing.assert_allclose(np.linalg.norm(pv[40:, None] - np.array([[0, 0, 1.0]]), axis=2), d_rest, atol=1e-9)
+    again = posed_rigged_npz(str(tmp_path / "chain.npz"), 3, np.random.default_rng(7), max_angle=0.8)
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(out, again))
+    other = posed_rigged_npz(str(tmp_path / "chain.npz"), 1, np.random.default_rng(8), max_angle=0.8)
+    assert not np.allclose(other[1][0], out[1][0])
+    meshes, _ = real_training_meshes(str(tmp_path), poses=2, seed=3)
+    assert len(meshes) == 3
 
 
 def test_check_training_seeds():
