@@ -56,7 +56,7 @@ def winding_numbers(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray,
 
 
 def inner_bones(vertices: np.ndarray, faces: np.ndarray, shell_ids: np.ndarray,
-                heads: np.ndarray, tails: np.ndarray) -> np.ndarray:
+                heads: np.ndarray, tails: np.ndarray, pieces: np.ndarray | None = None) -> np.ndarray:
     """(S,) the one bone inside each piece, -1 where no bone or more than one enters it.
 
     vertices (N, 3), faces (F, 3) of the welded mesh, shell_ids (N,) piece of each vertex;
@@ -64,7 +64,8 @@ def inner_bones(vertices: np.ndarray, faces: np.ndarray, shell_ids: np.ndarray,
     lies in a piece when every sample of its segment away from its ends does (a bone whose
     joint sits in a joint cap runs on out of it), taking each sample's smallest containing
     piece (fewest vertices), since a point inside an inner piece is inside the piece around
-    it too.
+    it too. pieces: (S,) bool, the pieces to look at (default all); the others' faces are
+    skipped (the body skin, most of the faces, when it is never bound) and they get -1.
     """
     shell_ids = np.asarray(shell_ids, np.int64)
     n_shells = int(shell_ids.max()) + 1 if len(shell_ids) else 0
@@ -73,9 +74,11 @@ def inner_bones(vertices: np.ndarray, faces: np.ndarray, shell_ids: np.ndarray,
         return result
     t = np.linspace(SAMPLE_END, 1.0 - SAMPLE_END, SAMPLES)
     pts = (heads[:, None] * (1 - t[None, :, None]) + tails[:, None] * t[None, :, None]).reshape(-1, 3)
-    wn = np.abs(winding_numbers(pts, vertices, faces, shell_ids[faces[:, 0]], n_shells))
+    group = shell_ids[faces[:, 0]]
+    use = np.ones(n_shells, bool) if pieces is None else np.asarray(pieces, bool)
+    wn = np.abs(winding_numbers(pts, vertices, faces[use[group]], group[use[group]], n_shells))
     size = np.bincount(shell_ids, minlength=n_shells).astype(float)
-    inside = wn >= INSIDE
+    inside = (wn >= INSIDE) & use[None, :]
     # the smallest containing piece of each sample, -1 outside every piece
     ranked = np.where(inside, size[None, :], np.inf)
     home = np.where(inside.any(axis=1), ranked.argmin(axis=1), -1).reshape(len(heads), SAMPLES)
@@ -103,10 +106,9 @@ def bind_pieces_to_inner_bones(weights: np.ndarray, indices: np.ndarray, vertice
     still blends toward its neighbours' bones). Returns new (weights, indices).
     """
     shell_ids = np.asarray(shell_ids, np.int64)
-    bone = inner_bones(vertices, faces, shell_ids, heads, tails)
-    if not (bone >= 0).any():
+    size = np.bincount(shell_ids) / len(shell_ids)
+    pieces = size <= max_fraction
+    pieces[size.argmax()] = False
+    if not pieces.any():
         return weights, indices
-    size = np.bincount(shell_ids, minlength=len(bone)) / len(shell_ids)
-    bone[size > max_fraction] = -1
-    bone[size.argmax()] = -1
-    return bind_shells(weights, indices, shell_ids, bone)
+    return bind_shells(weights, indices, shell_ids, inner_bones(vertices, faces, shell_ids, heads, tails, pieces))

@@ -239,6 +239,10 @@ def test_a_separate_piece_with_one_bone_inside_follows_that_bone_rigidly():
     inner = inner_bones(clean.mesh.vertices, clean.mesh.faces, clean.shell_ids, sk.heads, sk.tails)
     piece = clean.shell_ids[clean.vertex_map]
     assert [inner[piece[8 * k]] for k in range(4)] == [0, 1, 2, -1]   # the body: root only; the plate: two
+    small = np.ones(len(inner), bool)
+    small[piece[0]] = False                                       # the body's faces skipped
+    inner = inner_bones(clean.mesh.vertices, clean.mesh.faces, clean.shell_ids, sk.heads, sk.tails, small)
+    assert [inner[piece[8 * k]] for k in range(4)] == [-1, 1, 2, -1]
     on = compute_weights(mesh, sk, SkinOptions(piece_bone=True, refiner="")).to_dense(5)
     off = compute_weights(mesh, sk, SkinOptions(piece_bone=False, refiner="")).to_dense(5)
     for k, bone in ((1, 1), (2, 2)):
