@@ -66,6 +66,9 @@ def inner_bones(vertices: np.ndarray, faces: np.ndarray, shell_ids: np.ndarray,
     piece (fewest vertices), since a point inside an inner piece is inside the piece around
     it too. pieces: (S,) bool, the pieces to look at (default all); the others' faces are
     skipped (the body skin, most of the faces, when it is never bound) and they get -1.
+    A piece's winding numbers are computed only for the samples inside its bounding box
+    (outside it a closed piece's is 0, an open one's small), so the cost is about the
+    samples near each piece times its faces.
     """
     shell_ids = np.asarray(shell_ids, np.int64)
     n_shells = int(shell_ids.max()) + 1 if len(shell_ids) else 0
@@ -76,9 +79,20 @@ def inner_bones(vertices: np.ndarray, faces: np.ndarray, shell_ids: np.ndarray,
     pts = (heads[:, None] * (1 - t[None, :, None]) + tails[:, None] * t[None, :, None]).reshape(-1, 3)
     group = shell_ids[faces[:, 0]]
     use = np.ones(n_shells, bool) if pieces is None else np.asarray(pieces, bool)
-    wn = np.abs(winding_numbers(pts, vertices, faces[use[group]], group[use[group]], n_shells))
+    lo = np.full((n_shells, 3), np.inf)
+    hi = np.full((n_shells, 3), -np.inf)
+    np.minimum.at(lo, shell_ids, vertices)
+    np.maximum.at(hi, shell_ids, vertices)
+    inside = np.zeros((len(pts), n_shells), bool)
+    by_piece = faces[np.argsort(group, kind="stable")]
+    start = np.searchsorted(np.sort(group), np.arange(n_shells + 1))
+    for s in np.flatnonzero(use):
+        # only points in the piece's bounding box can be inside it
+        near = np.flatnonzero(((pts >= lo[s]) & (pts <= hi[s])).all(axis=1))
+        if len(near):
+            fs = by_piece[start[s]:start[s + 1]]
+            inside[near, s] = np.abs(winding_numbers(pts[near], vertices, fs, np.zeros(len(fs), np.int64), 1)[:, 0]) >= INSIDE
     size = np.bincount(shell_ids, minlength=n_shells).astype(float)
-    inside = (wn >= INSIDE) & use[None, :]
     # the smallest containing piece of each sample, -1 outside every piece
     ranked = np.where(inside, size[None, :], np.inf)
     home = np.where(inside.any(axis=1), ranked.argmin(axis=1), -1).reshape(len(heads), SAMPLES)
