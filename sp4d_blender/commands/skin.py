@@ -15,6 +15,9 @@ def add_arguments(parser) -> None:
                         help="bones per vertex (default: 4)")
     parser.add_argument("--heat-only", action="store_true",
                         help="plain bone heat, without the learned correction toward artists' weights")
+    parser.add_argument("--no-rigid-pieces", action="store_true",
+                        help="let a separate piece with one bone inside blend like the rest "
+                             "(default: it follows that bone rigidly; Rebind's Rigid Pieces box)")
     parser.add_argument("--overwrite", action="store_true",
                         help="allow OUTPUT to be the INPUT file (replaced only on success)")
 
@@ -35,7 +38,8 @@ def run(args) -> int:
             raise InputError(f"{name} has {len(arms)} armatures; expected exactly one")
         meshes = rigging.command_meshes(objects, name, "skin")
         report = rigging.rebind(meshes, arms[0], SkinOptions(max_influences=args.max_influences,
-                                                                refiner="" if args.heat_only else BUNDLED_REFINER))
+                                                                refiner="" if args.heat_only else BUNDLED_REFINER,
+                                                                piece_bone=not args.no_rigid_pieces))
         scene_io.restore_disabled()
         export.write_file(tmp, os.path.splitext(args.output)[1].lower(), args.preset,
                           objects=meshes + [arms[0]])

@@ -30,6 +30,10 @@ class SP4D_OT_rebind(JobOperator, bpy.types.Operator):
     learned_weights: bpy.props.BoolProperty(
         name="Learned Weights", default=True,
         description="Correct bone heat toward how artists weight (off: plain bone heat)")
+    rigid_pieces: bpy.props.BoolProperty(
+        name="Rigid Pieces", default=True,
+        description="A separate piece that exactly one bone runs inside (a wheel, a plate, a held prop) "
+                    "follows that bone rigidly (off: it blends like the rest)")
 
     @classmethod
     def poll(cls, context):
@@ -51,7 +55,8 @@ class SP4D_OT_rebind(JobOperator, bpy.types.Operator):
                                      f"'{armature.parent.name}': binding would create a parent loop")
         mesh = rigging.read_mesh(meshes)
         skeleton = rigging.read_deform_skeleton(armature)
-        options = SkinOptions(max_influences=self.max_influences, refiner=BUNDLED_REFINER if self.learned_weights else "")
+        options = SkinOptions(max_influences=self.max_influences, refiner=BUNDLED_REFINER if self.learned_weights else "",
+                              piece_bone=self.rigid_pieces)
         self._started = time.perf_counter()
         self._counts = [len(o.data.vertices) for o in meshes]
 

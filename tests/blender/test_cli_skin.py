@@ -9,7 +9,7 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
-from tests.blender.conftest import dense_weights  # noqa: E402
+from tests.blender.conftest import build_cart, check_cart_pieces, dense_weights  # noqa: E402
 from tests.conftest import ROOT, asset_path  # noqa: E402
 
 
@@ -50,6 +50,23 @@ def test_skin_glb(tmp_path):
     counts = (w > 0).sum(axis=1)
     assert counts.min() >= 1 and counts.max() <= 4
     np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=2e-3)
+
+
+def test_skin_rigid_pieces_flag(tmp_path):
+    """``sp4d skin`` binds a separate piece with one bone inside rigidly to that bone;
+    ``--no-rigid-pieces`` lets it blend (the cart of the Rebind test, saved as .blend)."""
+    _, _, names = build_cart()
+    src = tmp_path / "cart.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(src))
+    weights = []
+    for extra in ([], ["--no-rigid-pieces"]):
+        out = tmp_path / f"cart{len(extra)}.blend"
+        proc = sp4d("skin", str(src), "-o", str(out), "--heat-only", *extra)
+        assert proc.returncode == 0, proc.stderr
+        meshes, arm, w = _read_rig(str(out))
+        order = [b.name for b in arm.data.bones if b.use_deform]
+        weights.append(w[:, [order.index(n) for n in names]])
+    check_cart_pieces(*weights)
 
 
 def test_skin_unreadable_input(tmp_path):

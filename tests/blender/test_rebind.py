@@ -9,7 +9,8 @@ import pytest
 bpy = pytest.importorskip("bpy")
 
 from tests.blender.conftest import (  # noqa: E402
-    assert_same_state, dense_weights, load_unrigged, scene_state, select, world_vertices)
+    assert_same_state, build_cart, check_cart_pieces, dense_weights, load_unrigged, scene_state, select,
+    world_vertices)
 
 
 def _original_weights(name):
@@ -204,3 +205,18 @@ def test_rebind_learned_weights_switch(addon):
     plain = compute_weights(rigging.read_mesh([fox]), skeleton, SkinOptions(refiner="")).to_dense(skeleton.n_bones)
     order = [skeleton.names.index(n) for n in deform]
     np.testing.assert_allclose(heat, plain[:, order], atol=1e-4)
+
+
+def test_rebind_rigid_pieces_switch(addon):
+    """A body, two wings (separate pieces, one short bone inside each, at the far end) and
+    a plate two bones enter, built in Blender: Rebind (Rigid Pieces on, the default) binds
+    each wing wholly to its bone; with it off bone heat lets other bones into the wings;
+    the body and plate weights are the same either way."""
+    cart, arm, names = build_cart()
+    select([cart], arm)
+    order = [b.name for b in arm.data.bones if b.use_deform]
+    assert bpy.ops.sp4d.rebind(learned_weights=False) == {"FINISHED"}
+    rigid = _check_weights(cart, arm)[:, [order.index(n) for n in names]]
+    assert bpy.ops.sp4d.rebind(learned_weights=False, rigid_pieces=False) == {"FINISHED"}
+    blended = _check_weights(cart, arm)[:, [order.index(n) for n in names]]
+    check_cart_pieces(rigid, blended)
