@@ -17,6 +17,8 @@ not used in place of ``../shared``.
 import os
 import tempfile
 
+import numpy as np
+
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -119,3 +121,42 @@ def reference_model():
         return RiggedModel.load(cached)
 
     return load
+
+
+def box_mesh(lo, hi) -> tuple[np.ndarray, np.ndarray]:
+    """A closed box from corner ``lo`` to ``hi``: 8 vertices, 12 outward triangles."""
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    v = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    f = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
+                  [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]])
+    return v, f
+
+
+# the cart of the rigid-pieces tests: bone name -> (head, tail); every bone but the root
+# hangs from the root
+CART_BONES = {"root": ([-1.9, 0, 0.5], [1.9, 0, 0.5]), "wing.R": ([0, -2.9, 0.5], [0, -2.6, 0.5]),
+              "wing.L": ([0, 2.9, 0.5], [0, 2.6, 0.5]), "arm.R": ([-1.5, 0, 1.25], [-0.2, 0, 1.25]),
+              "arm.L": ([1.5, 0, 1.25], [0.2, 0, 1.25])}
+
+
+def cart_mesh() -> tuple[np.ndarray, np.ndarray]:
+    """(vertices (32, 3), faces (48, 3)) of the cart: a body the root bone runs through, two
+    wings (separate pieces flush with its sides) each holding one short bone at its far
+    end, and a plate on top that the two arm bones enter; 8 vertices a piece, in that order."""
+    boxes = [box_mesh([-2, -1, 0], [2, 1, 1]), box_mesh([-0.5, -3, 0.3], [0.5, -1, 0.7]),
+             box_mesh([-0.5, 1, 0.3], [0.5, 3, 0.7]), box_mesh([-1, -0.5, 1.1], [1, 0.5, 1.4])]
+    return np.concatenate([b[0] for b in boxes]), np.concatenate([b[1] + 8 * k for k, b in enumerate(boxes)])
+
+
+def check_cart_pieces(rigid: np.ndarray, blended: np.ndarray, atol: float | None = 1e-3) -> None:
+    """The cart's (32, 5) weights (bones in CART_BONES order) with rigid pieces on and off:
+    each wing wholly on its own bone when on, other bones reaching into it when off; body
+    and plate alike either way (within ``atol``; None: identical)."""
+    for k, bone in ((1, 1), (2, 2)):
+        np.testing.assert_allclose(rigid[8 * k:8 * k + 8, bone], 1.0, atol=1e-6)
+        assert blended[8 * k:8 * k + 8, bone].min() < 0.7
+    for k in (0, 3):
+        if atol is None:
+            np.testing.assert_array_equal(rigid[8 * k:8 * k + 8], blended[8 * k:8 * k + 8])
+        else:
+            np.testing.assert_allclose(rigid[8 * k:8 * k + 8], blended[8 * k:8 * k + 8], atol=atol)

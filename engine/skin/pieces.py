@@ -18,7 +18,6 @@ dependency).
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from .limit import bind_shells
 
@@ -29,16 +28,14 @@ SAMPLES = 5
 INSIDE = 0.5
 
 
-def winding_numbers(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray,
-                    face_group: np.ndarray, n_groups: int, block: int = 1024) -> np.ndarray:
-    """Generalised winding number of each point with respect to each group of triangles.
+def winding_numbers(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray, block: int = 1024) -> np.ndarray:
+    """Generalised winding number of each point with respect to the triangles ``faces``.
 
-    points (P, 3), vertices (N, 3), faces (F, 3) int, face_group (F,) group id of each face
-    (0..n_groups-1). Returns (P, n_groups) floats; their absolute value is what matters (a
-    piece's faces may be wound either way). Van Oosterom & Strackee's solid angle per
-    triangle, summed per group; cost P x F, done in blocks of faces.
+    points (P, 3), vertices (N, 3), faces (F, 3) int. Returns (P,) floats; their absolute
+    value is what matters (a piece's faces may be wound either way). Van Oosterom &
+    Strackee's solid angle per triangle, summed; cost P x F, done in blocks of faces.
     """
-    out = np.zeros((len(points), n_groups))
+    out = np.zeros(len(points))
     for s in range(0, len(faces), block):
         f = faces[s:s + block]
         a = vertices[f[:, 0]][None] - points[:, None]        # (P, b, 3)
@@ -48,10 +45,7 @@ def winding_numbers(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray,
         det = np.einsum("pfi,pfi->pf", a, np.cross(b, c))
         den = (la * lb * lc + np.einsum("pfi,pfi->pf", a, b) * lc
                + np.einsum("pfi,pfi->pf", b, c) * la + np.einsum("pfi,pfi->pf", c, a) * lb)
-        omega = 2.0 * np.arctan2(det, den)                   # solid angle of each triangle
-        g = face_group[s:s + block]
-        onehot = sp.csr_matrix((np.ones(len(g)), (np.arange(len(g)), g)), shape=(len(g), n_groups))
-        out += np.asarray((onehot.T @ omega.T).T)
+        out += 2.0 * np.arctan2(det, den).sum(axis=1)      # solid angles of the triangles
     return out / (4.0 * np.pi)
 
 
@@ -84,28 +78,28 @@ def inner_bones(vertices: np.ndarray, faces: np.ndarray, shell_ids: np.ndarray,
     np.minimum.at(lo, shell_ids, vertices)
     np.maximum.at(hi, shell_ids, vertices)
     inside = np.zeros((len(pts), n_shells), bool)
-    by_piece = faces[np.argsort(group, kind="stable")]
-    start = np.searchsorted(np.sort(group), np.arange(n_shells + 1))
+    order = np.argsort(group, kind="stable")
+    by_piece = faces[order]
+    start = np.searchsorted(group[order], np.arange(n_shells + 1))
     for s in np.flatnonzero(use):
         # only points in the piece's bounding box can be inside it
         near = np.flatnonzero(((pts >= lo[s]) & (pts <= hi[s])).all(axis=1))
         if len(near):
-            fs = by_piece[start[s]:start[s + 1]]
-            inside[near, s] = np.abs(winding_numbers(pts[near], vertices, fs, np.zeros(len(fs), np.int64), 1)[:, 0]) >= INSIDE
+            wn = winding_numbers(pts[near], vertices, by_piece[start[s]:start[s + 1]])
+            inside[near, s] = np.abs(wn) >= INSIDE
     size = np.bincount(shell_ids, minlength=n_shells).astype(float)
     # the smallest containing piece of each sample, -1 outside every piece
     ranked = np.where(inside, size[None, :], np.inf)
     home = np.where(inside.any(axis=1), ranked.argmin(axis=1), -1).reshape(len(heads), SAMPLES)
     count = np.zeros((len(heads), n_shells), np.int64)
-    for d in range(len(heads)):
-        h = home[d][home[d] >= 0]
-        count[d] += np.bincount(h, minlength=n_shells)
+    d, k = np.nonzero(home >= 0)
+    np.add.at(count, (d, home[d, k]), 1)
     piece = np.where(count.max(axis=1) == SAMPLES, count.argmax(axis=1), -1)   # (D,)
     held = np.bincount(piece[piece >= 0], minlength=n_shells)
     entered = (count > 0).sum(axis=0)        # bones with any sample in each piece
-    one = np.flatnonzero((held == 1) & (entered == 1))
-    for s in one:
-        result[s] = int(np.flatnonzero(piece == s)[0])
+    alone = np.flatnonzero(piece >= 0)
+    alone = alone[(held[piece[alone]] == 1) & (entered[piece[alone]] == 1)]
+    result[piece[alone]] = alone
     return result
 
 

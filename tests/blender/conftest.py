@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tests.conftest import IN_CI, asset_path  # noqa: E402
+from tests.conftest import CART_BONES, IN_CI, asset_path, cart_mesh  # noqa: E402
 
 if IN_CI:
     import bpy  # a broken Blender install is an error in CI, never a skipped directory
@@ -117,23 +117,11 @@ def assert_same_state(a: dict, b: dict):
                 assert ea[k] == eb[k], (name, k)
 
 
-# the cart of tests/engine/test_skin.py: bone name -> (head, tail); every bone but the root
-# hangs from the root
-CART_BONES = {"root": ([-1.9, 0, 0.5], [1.9, 0, 0.5]), "wing.R": ([0, -2.9, 0.5], [0, -2.6, 0.5]),
-              "wing.L": ([0, 2.9, 0.5], [0, 2.6, 0.5]), "arm.R": ([-1.5, 0, 1.25], [-0.2, 0, 1.25]),
-              "arm.L": ([1.5, 0, 1.25], [0.2, 0, 1.25])}
-
 
 def build_cart():
-    """A fresh scene with the cart (a body, two wings with a bone inside each at the far end,
-    a plate two bones enter; 8 vertices a piece, in that order) and its unbound armature.
+    """A fresh scene with the cart (``tests.conftest.cart_mesh``) and its unbound armature.
     Returns (mesh object, armature object, bone names in CART_BONES order)."""
-    from tests.engine.test_skin import _box
-
-    boxes = [_box([-2, -1, 0], [2, 1, 1]), _box([-0.5, -3, 0.3], [0.5, -1, 0.7]),
-             _box([-0.5, 1, 0.3], [0.5, 3, 0.7]), _box([-1, -0.5, 1.1], [1, 0.5, 1.4])]
-    verts = np.concatenate([b[0] for b in boxes])
-    faces = np.concatenate([b[1] + 8 * k for k, b in enumerate(boxes)])
+    verts, faces = cart_mesh()
     bpy.ops.wm.read_factory_settings(use_empty=True)
     me = bpy.data.meshes.new("cart")
     me.from_pydata(verts.tolist(), [], faces.tolist())
@@ -150,13 +138,3 @@ def build_cart():
             eb.parent = arm.data.edit_bones["root"]
     bpy.ops.object.mode_set(mode="OBJECT")
     return cart, arm, list(CART_BONES)
-
-
-def check_cart_pieces(rigid: np.ndarray, blended: np.ndarray) -> None:
-    """The cart's (32, 5) weights with rigid pieces on and off: each wing wholly on its own
-    bone when on, other bones reaching into it when off; body and plate alike either way."""
-    for k, bone in ((1, 1), (2, 2)):
-        np.testing.assert_allclose(rigid[8 * k:8 * k + 8, bone], 1.0, atol=1e-6)
-        assert blended[8 * k:8 * k + 8, bone].min() < 0.7
-    for k in (0, 3):
-        np.testing.assert_allclose(rigid[8 * k:8 * k + 8], blended[8 * k:8 * k + 8], atol=1e-3)

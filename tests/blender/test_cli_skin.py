@@ -9,8 +9,8 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
-from tests.blender.conftest import build_cart, check_cart_pieces, dense_weights  # noqa: E402
-from tests.conftest import ROOT, asset_path  # noqa: E402
+from tests.blender.conftest import build_cart, dense_weights  # noqa: E402
+from tests.conftest import ROOT, asset_path, check_cart_pieces  # noqa: E402
 
 
 def sp4d(*args, timeout=240):

@@ -9,8 +9,8 @@ import pytest
 bpy = pytest.importorskip("bpy")
 
 from tests.blender.conftest import (  # noqa: E402
-    assert_same_state, build_cart, check_cart_pieces, dense_weights, load_unrigged, scene_state, select,
-    world_vertices)
+    assert_same_state, build_cart, dense_weights, load_unrigged, scene_state, select, world_vertices)
+from tests.conftest import check_cart_pieces  # noqa: E402
 
 
 def _original_weights(name):
