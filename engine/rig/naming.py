@@ -58,6 +58,10 @@ REACH_LEAD = 1.5
 # the names (a neck carrying the head, not a chest piece): training models' names 83.6 -> 83.8 %
 # (trunk 46.4 -> 48.0 %), notes/RIGGING.md session 25; False: the tree's order
 TRUNK_BY_WEIGHT = True
+# a limbless body lying in one chain has its head at the end whose part is this many times
+# thicker than the other end's (a snake's head against its tail tip); else its chains are
+# named by the way they go (None: always by the way they go)
+HEAD_THICKER = 1.2
 
 
 def numbered(stem: str, k: int) -> str:
@@ -294,6 +298,38 @@ def _trunk_names(tkids: list[list[int]], kids: list[list[int]], root_bone: int, 
     return names
 
 
+def _limbless_names(tkids: list[list[int]], root_bone: int, heads: np.ndarray, tails: np.ndarray,
+                    bone_part: np.ndarray, part_radius: np.ndarray | None
+                    ) -> dict[int, tuple[str, int]] | None:
+    """Names of a body without limbs that lies along the ground in one chain from its root
+    (a snake, a worm, an eel), or None when that is not what the rig is. Which way such a
+    body faces says nothing about which end is its head (a coiled snake has no forward),
+    but its thickness does: a head is thicker than a tail tip by ``HEAD_THICKER``. The root
+    at the thick end is the ``head`` and the chain behind it ``spine``...; the root at the
+    thin end stays ``root`` and the chain runs ``spine``..., ``neck``, ``head``."""
+    if HEAD_THICKER is None or part_radius is None or len(tkids[root_bone]) != 1:
+        return None
+    chain = [root_bone]
+    while len(tkids[chain[-1]]) == 1:
+        chain.append(tkids[chain[-1]][0])
+    if tkids[chain[-1]] or len(chain) < 3:
+        return None
+    # along world Z, not ``up``: a body lying flat is mirrored top to bottom, and the
+    # naming frame then takes an axis within that plane as up
+    pts = np.vstack([heads[chain], tails[chain[-1:]]])
+    rise = float(np.ptp(pts[:, 2]))
+    spread = float(np.linalg.norm(np.ptp(pts[:, :2], axis=0)))
+    if rise >= spread:
+        return None  # an upright column: its chain is named by the way it goes
+    r_root, r_end = part_radius[bone_part[chain[0]]], part_radius[bone_part[chain[-1]]]
+    if r_root >= HEAD_THICKER * r_end:
+        return dict(zip(chain, [("head", 0)] + _count(["spine"] * (len(chain) - 1))))
+    if r_end >= HEAD_THICKER * r_root:
+        body = chain[1:]
+        return dict(zip(chain, [("root", 0)] + _count(["spine"] * (len(body) - 2) + ["neck", "head"])))
+    return None
+
+
 def _head_chain_labels(way: str, chain: list[int], heads: np.ndarray, tails: np.ndarray,
                        bone_part: np.ndarray, axis: np.ndarray, carries: np.ndarray) -> list[tuple[str, int]]:
     """Up: spine..., neck, head; forward: neck..., head. The head is the bone reaching
@@ -347,14 +383,16 @@ def _count(labels: list[str]) -> list[tuple[str, int]]:
 
 def name_bones(parents: np.ndarray, heads: np.ndarray, tails: np.ndarray, bone_part: np.ndarray,
                bone_seg: np.ndarray, mirror: np.ndarray, side: np.ndarray, tree: PartTree,
-               up: np.ndarray, fwd: np.ndarray, symmetric: bool) -> list[str]:
+               up: np.ndarray, fwd: np.ndarray, symmetric: bool, part_radius: np.ndarray | None = None) -> list[str]:
     """Unique bone names (B,) of a skeleton from parts.
 
     parents (B,) parent bone (-1 root; parents before children); heads, tails (B, 3)
     world units; bone_part (B,) part of each bone, bone_seg (B,) index in its part's
     chain; mirror, side (P,) from ``mirror_parts`` (side +1 `.L`, -1 `.R`, 0 none);
     tree: the part tree; up, fwd (3,) unit vectors (the body faces ``fwd``);
-    symmetric: whether the mirror pairing holds (else no `.L`/`.R`).
+    symmetric: whether the mirror pairing holds (else no `.L`/`.R`); part_radius (P,):
+    how thick each part is (world units; None: unknown), which says where the head of a
+    limbless body is.
     """
     parents = np.asarray(parents, dtype=np.int64)
     B, P = len(parents), len(tree.parent)
@@ -418,8 +456,10 @@ def name_bones(parents: np.ndarray, heads: np.ndarray, tails: np.ndarray, bone_p
             carries[anc[parents[s]]] = True
             carries_leg[anc[parents[s]]] |= kinds[s] == "leg"
             carries_arm[anc[parents[s]]] |= kinds[s] == "arm"
-    stems = _trunk_names(tkids, kids, root_bone, heads, tails, bone_part, up, fwd, carries, carries_leg,
-                         carries_arm)
+    stems = (_limbless_names(tkids, root_bone, heads, tails, bone_part, part_radius) if not carries.any() else None)
+    if stems is None:
+        stems = _trunk_names(tkids, kids, root_bone, heads, tails, bone_part, up, fwd, carries, carries_leg,
+                             carries_arm)
     n_part = 0
     for b in range(B):
         # trunk bones off the chains: branches, numbered on along a branch's part

@@ -300,3 +300,23 @@ def test_the_heaviest_forward_chain_is_the_neck_and_head():
                                 np.array([0, -1.0, 0]), no, no, no)
     assert 1 not in names
     assert names[2][0] == "neck" and names[4][0] == "head"
+
+
+def test_a_snake_has_its_head_at_the_thick_end_whichever_end_is_the_root():
+    """A limbless body lying in one chain has no forward to go by (a coiled snake is mirrored
+    top to bottom, so the naming frame's 'up' lies in the ground plane); its head is the end
+    whose part is thicker. Procedural snakes 7 and 9 are rooted at the head and at the tail
+    tip: in both the bone named ``head`` lies on the generator's head, the rest of the chain is
+    ``spine`` (``neck`` next to the head when the chain runs towards it), never ``tail``."""
+    roots = []
+    for seed in (7, 9):
+        o = generate(seed, category="snake", n_frames=1)
+        sk = skeleton_from_parts(MeshData(o.vertices, o.faces), o.vertex_part).skeleton
+        true_head = o.skeleton.heads[o.skeleton.names.index("head")]
+        h = sk.names.index("head")
+        gap = min(np.linalg.norm(sk.heads[h] - true_head), np.linalg.norm(sk.tails[h] - true_head))
+        assert gap < 0.05 * np.linalg.norm(np.ptp(o.vertices, axis=0)), (seed, sk.names)
+        others = [n for n in sk.names if n not in ("head", "root", "neck")]
+        assert others and all(n.startswith("spine") for n in others), sk.names
+        roots.append(sk.names[0])
+    assert sorted(roots) == ["head", "root"], roots
