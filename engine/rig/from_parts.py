@@ -606,8 +606,9 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     if symmetric and symmetrize:
         heads, tails = _symmetrize(heads, tails, bone_part, bone_seg, mirror, side, plane, tree.parent)
 
+    # thickness only where naming asks for it (the two ends of a limbless body), not per part
     names = name_bones(parents, heads, tails, bone_part, bone_seg, naming[0], naming[1], tree, *naming[2:],
-                       part_radius=_part_radii(V, members, heads, tails, bone_part))
+                       part_radius=lambda p: _radius(V[members[p]], heads[bone_part == p], tails[bone_part == p]))
     rolls = consistent_rolls(heads, tails, up, fwd)
     sk = Skeleton(names, heads, tails, parents, rolls, np.ones(len(names), dtype=bool)).validate()
     if len(sk.roots()) != 1:  # the part tree has one root; anything else is a bug here, not bad input
@@ -615,19 +616,14 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
     return PartRig(sk, first_bone, cm.to_original(wl).astype(np.int64), bool(symmetric), warnings, plane, facing)
 
 
-def _part_radii(V: np.ndarray, members: list[np.ndarray], heads: np.ndarray, tails: np.ndarray,
-                bone_part: np.ndarray) -> np.ndarray:
-    """(P,) how thick each part is: the median distance of its welded vertices (V (M, 3),
-    ``members`` the vertex indices of each part) from its own bones' segments (heads, tails
-    (B, 3), ``bone_part`` (B,)), world units; 0 for a part without vertices."""
+def _radius(points: np.ndarray, heads: np.ndarray, tails: np.ndarray) -> float:
+    """How thick a part is: the median distance of its vertices ``points`` (n, 3) from the
+    nearest of its bones' segments (heads, tails (b, 3)), world units; 0 without either."""
     from ..skin.bones import closest_points_on_segments  # engine.skin imports engine.rig
 
-    out = np.zeros(len(members))
-    for p, pv in enumerate(members):
-        bs = np.flatnonzero(bone_part == p)
-        if len(pv) and len(bs):
-            out[p] = float(np.median(closest_points_on_segments(V[pv], heads[bs], tails[bs])[0].min(axis=1)))
-    return out
+    if not len(points) or not len(heads):
+        return 0.0
+    return float(np.median(closest_points_on_segments(points, heads, tails)[0].min(axis=1)))
 
 
 def _facing(front, V: np.ndarray, shell_ids: np.ndarray, up: np.ndarray, fwd: np.ndarray,

@@ -33,6 +33,8 @@ Chains are numbered the way ``engine.rig.chains`` numbers them: ``tail``, ``tail
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from .parts_graph import PartTree
@@ -299,7 +301,7 @@ def _trunk_names(tkids: list[list[int]], kids: list[list[int]], root_bone: int, 
 
 
 def _limbless_names(tkids: list[list[int]], root_bone: int, heads: np.ndarray, tails: np.ndarray,
-                    bone_part: np.ndarray, part_radius: np.ndarray | None
+                    bone_part: np.ndarray, part_radius: Callable[[int], float] | None
                     ) -> dict[int, tuple[str, int]] | None:
     """Names of a body without limbs that lies along the ground in one chain from its root
     (a snake, a worm, an eel), or None when that is not what the rig is. Which way such a
@@ -321,7 +323,7 @@ def _limbless_names(tkids: list[list[int]], root_bone: int, heads: np.ndarray, t
     spread = float(np.linalg.norm(np.ptp(pts[:, :2], axis=0)))
     if rise >= spread:
         return None  # an upright column: its chain is named by the way it goes
-    r_root, r_end = part_radius[bone_part[chain[0]]], part_radius[bone_part[chain[-1]]]
+    r_root, r_end = part_radius(int(bone_part[chain[0]])), part_radius(int(bone_part[chain[-1]]))
     if r_root >= HEAD_THICKER * r_end:
         return dict(zip(chain, [("head", 0)] + _count(["spine"] * (len(chain) - 1))))
     if r_end >= HEAD_THICKER * r_root:
@@ -383,16 +385,17 @@ def _count(labels: list[str]) -> list[tuple[str, int]]:
 
 def name_bones(parents: np.ndarray, heads: np.ndarray, tails: np.ndarray, bone_part: np.ndarray,
                bone_seg: np.ndarray, mirror: np.ndarray, side: np.ndarray, tree: PartTree,
-               up: np.ndarray, fwd: np.ndarray, symmetric: bool, part_radius: np.ndarray | None = None) -> list[str]:
+               up: np.ndarray, fwd: np.ndarray, symmetric: bool,
+               part_radius: Callable[[int], float] | None = None) -> list[str]:
     """Unique bone names (B,) of a skeleton from parts.
 
     parents (B,) parent bone (-1 root; parents before children); heads, tails (B, 3)
     world units; bone_part (B,) part of each bone, bone_seg (B,) index in its part's
     chain; mirror, side (P,) from ``mirror_parts`` (side +1 `.L`, -1 `.R`, 0 none);
     tree: the part tree; up, fwd (3,) unit vectors (the body faces ``fwd``);
-    symmetric: whether the mirror pairing holds (else no `.L`/`.R`); part_radius (P,):
-    how thick each part is (world units; None: unknown), which says where the head of a
-    limbless body is.
+    symmetric: whether the mirror pairing holds (else no `.L`/`.R`); part_radius: part ->
+    how thick it is (world units; None: unknown), which says where the head of a limbless
+    body is (asked for the two ends of such a body only).
     """
     parents = np.asarray(parents, dtype=np.int64)
     B, P = len(parents), len(tree.parent)

@@ -117,7 +117,6 @@ def assert_same_state(a: dict, b: dict):
                 assert ea[k] == eb[k], (name, k)
 
 
-
 def build_cart():
     """A fresh scene with the cart (``tests.conftest.cart_mesh``) and its unbound armature.
     Returns (mesh object, armature object, bone names in CART_BONES order)."""
