@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/tune_skeleton.py [--npz .cache/train_assets] \\
         --grid PIECE_CAP_FRAC=none,0.1,0.2 [--grid LONG_RADII=8,12,16 ...] [--grid symmetry.ALT_SLACK=0.001,0.002]
     .venv/bin/python benchmarks/tune_skeleton.py --npz .cache/tune_assets --npz .cache/tune_proc \\
-        --model-parts [--model DIR] --grid LEG_GROUND=none,0.1 [--grid lift.bandwidth=0.03,0.04]
+        --model-parts [--model DIR] [--seeds 0,1,2] --grid LEG_GROUND=none,0.1 [--grid lift.bandwidth=0.03,0.04]
 
 For each combination of the grid: the artists' part labels -> ``skeleton_from_parts`` (or,
 with ``--model-parts``, the SP4D model's lifted parts -> Auto-Rig's whole skeleton stage,
@@ -43,18 +43,19 @@ def constant_value(text: str):
     return None if text == "none" else float(text)
 
 
-def model_parts(m, model_dir: str | None, lift: LiftOptions, samples: int = 1, steps: int | None = None
-                ) -> tuple[MeshData, np.ndarray]:
+def model_parts(m, model_dir: str | None, lift: LiftOptions, samples: int = 1, steps: int | None = None,
+                seed: int = 0) -> tuple[MeshData, np.ndarray]:
     """(mesh Auto-Rig works on (the proxy above ``proxy_above`` vertices), its part labels
     (N,)) for reference model ``m``, from the SP4D checkpoint ``model_dir`` (None: the
-    shipped one) with ``samples`` orbits of ``steps`` sampling steps (None: the default),
-    lifted with ``lift``. The generated views (part maps, face ids, alpha,
+    shipped one) with ``samples`` orbits of ``steps`` sampling steps (None: the default) drawn
+    from sampling ``seed``, lifted with ``lift``. The generated views (part maps, face ids, alpha,
     barycentrics) are cached as .npz per model and checkpoint (keyed by the weights' hash,
     so a checkpoint retrained in place is not read from a stale cache), so other lifting
     options only lift again."""
-    opts = AutoRigOptions(model=model_dir, samples=samples, steps=steps)
+    opts = AutoRigOptions(model=model_dir, samples=samples, steps=steps, seed=seed)
     info = describe_model(model_dir)
-    tag = f"{info['name']}-{info['sha256']}" + (f"-k{samples}" if samples != 1 else "") + (f"-s{steps}" if steps else "")
+    tag = f"{info['name']}-{info['sha256']}" + (f"-k{samples}" if samples != 1 else "") + (f"-s{steps}" if steps else "") \
+        + (f"-r{seed}" if seed else "")
     path = os.path.join(ROOT, ".cache", "model_views", tag, m.name + ".npz")
     work = decimate(m.mesh, opts.proxy_vertices).mesh if uses_proxy(m.mesh, opts) else m.mesh
     if not os.path.exists(path):
@@ -106,9 +107,13 @@ def main():
     ap.add_argument("--model", default=None, help="SP4D checkpoint folder for --model-parts (default: shipped)")
     ap.add_argument("--samples", type=int, default=1, help="orbits generated per model (--model-parts)")
     ap.add_argument("--steps", type=int, default=None, help="sampling steps (--model-parts; default: Auto-Rig's)")
+    ap.add_argument("--seeds", default="0",
+                    help="sampling seeds (--model-parts): each model's J2J / J2B is the mean over them, which "
+                         "takes out the draw-to-draw spread of one sample (e.g. 0,1,2)")
     ap.add_argument("--changed", action="store_true",
                     help="then list, per model, the J2J of every combination where they differ")
     a = ap.parse_args()
+    seeds = [int(v) for v in a.seeds.split(",")]
     folders = a.npz or [os.path.join(ROOT, ".cache", "train_assets")]
     if any(os.path.abspath(f) == os.path.join(ROOT, ".cache", "assets") for f in folders):
         raise SystemExit("tune on the training models, not the evaluation set")
@@ -127,6 +132,7 @@ def main():
     cols = " ".join(f"{name + ' J2J/J2B':>22s}" for name, _ in sets) + ("  pooled J2J/J2B" if len(sets) > 1 else "")
     print(" ".join(f"{n:>14s}" for n in grid) + " " + cols + "   (" + ", ".join(f"{len(ms)}" for _, ms in sets) + " models)")
     per_model: dict[str, list[float]] = {}
+    per_draw: dict[str, list[np.ndarray]] = {}   # model -> per combination, J2J of each seed (S,)
     try:
         for combo in itertools.product(*grid.values()):
             lift = AutoRigOptions().lift
@@ -141,17 +147,24 @@ def main():
                 for m in models:
                     gt, w = m.weighted_skeleton()
                     if a.model_parts:
-                        sk = skeleton_stage(*model_parts(m, a.model, lift, a.samples, a.steps), AutoRigOptions())[1][0]
+                        sks = [skeleton_stage(*model_parts(m, a.model, lift, a.samples, a.steps, seed), AutoRigOptions())[1][0]
+                               for seed in seeds]
                     else:
-                        sk = from_parts.skeleton_from_parts(m.mesh, labels_from_weights(w)).skeleton
-                    s = skeleton_distances(sk, gt, m.mesh)
-                    rows.append((s.j2j, s.j2b))
-                    per_model.setdefault(m.name, []).append(s.j2j)
+                        sks = [from_parts.skeleton_from_parts(m.mesh, labels_from_weights(w)).skeleton]
+                    each = np.array([(s.j2j, s.j2b) for s in (skeleton_distances(sk, gt, m.mesh) for sk in sks)])
+                    rows.append(tuple(each.mean(axis=0)))
+                    per_model.setdefault(m.name, []).append(each[:, 0].mean())
+                    per_draw.setdefault(m.name, []).append(each[:, 0])
                 per_set.append(rows)
             print(grid_row(combo, per_set), flush=True)
     finally:
         for n, v in saved.items():
             setattr(*constant_owner(n), v)
+    if a.model_parts and len(seeds) > 1:   # how far one draw's mean strays from the mean over draws, per folder
+        for name, models in sets:
+            draws = np.array([per_draw[m.name][0] for m in models])   # (M, S), first combination
+            print(f"{name}: J2J per seed " + " / ".join(f"{v:.3f}" for v in draws.mean(axis=0))
+                  + f"; per-model spread across seeds (mean |J2J - model mean|) {np.abs(draws - draws.mean(1, keepdims=True)).mean():.3f}")
     if a.changed:
         for name, j2j in per_model.items():
             if np.ptp(j2j) > 0.005:
