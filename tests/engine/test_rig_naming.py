@@ -320,3 +320,43 @@ def test_a_snake_has_its_head_at_the_thick_end_whichever_end_is_the_root():
         assert others and all(n.startswith("spine") for n in others), sk.names
         roots.append(sk.names[0])
     assert sorted(roots) == ["head", "root"], roots
+
+
+def test_a_short_piece_hanging_beside_two_standing_legs_is_no_third_leg():
+    """A quadruped (faces -Y, .L at +X) whose parts include a short unpaired piece hanging
+    down on its right between the legs (an udder cut off as a part of its own, as the model's
+    parts of the bundled cow have it at some draws). The right side still has
+    ``thigh_front.R`` / ``thigh_back.R``, not ``leg_1..3.R``, and the piece is an accessory;
+    without the rule the piece is a third leg."""
+    from engine.rig import naming
+    from engine.rig.parts_graph import orient_tree
+
+    # one bone per part: 0 trunk, 1 neck, 2 head, then 3-bone legs (hind L, hind R, front L,
+    # front R) from the trunk, then the piece (from the trunk, right of the plane)
+    bones = [((0, 0, 3.4), (0, 2.5, 3.6), -1), ((0, 0, 3.4), (0, -1.5, 4.2), 0), ((0, -1.5, 4.2), (0, -3, 4.5), 1)]
+    leg = [((0.8, 0, 3.3), (0.8, 0.1, 2.2)), ((0.8, 0.1, 2.2), (0.8, 0.2, 1.0)), ((0.8, 0.2, 1.0), (0.8, 0.1, 0.0))]
+    for y in (2.3, -1.9):
+        for x in (1, -1):
+            bones += [(np.array(h) * [x, 1, 1] + [0, y, 0], np.array(t) * [x, 1, 1] + [0, y, 0],
+                       0 if k == 0 else len(bones) + k - 1) for k, (h, t) in enumerate(leg)]
+    bones += [((-0.5, 1.3, 2.3), (-0.35, 1.55, 1.7), 0)]
+    heads = np.array([b[0] for b in bones], dtype=float)
+    tails = np.array([b[1] for b in bones], dtype=float)
+    parents = np.array([b[2] for b in bones])
+    P = len(bones)
+    tree = orient_tree(P, np.array([[parents[b], b] for b in range(1, P)]), 0)
+    mirror = np.array([0, 1, 2, 6, 7, 8, 3, 4, 5, 12, 13, 14, 9, 10, 11, -1])   # the piece: no counterpart
+    side = np.array([0, 0, 0] + [1] * 3 + [-1] * 3 + [1] * 3 + [-1] * 3 + [0])
+    args = (parents, heads, tails, np.arange(P), np.zeros(P, int), mirror, side, tree,
+            np.array([0.0, 0, 1]), np.array([0.0, -1, 0]), True)
+    saved = naming.STUB_LEG
+    try:
+        naming.STUB_LEG = None
+        assert any(n.startswith("leg_") for n in naming.name_bones(*args))   # the failure the rule fixes
+        naming.STUB_LEG = 0.7
+        names = naming.name_bones(*args)
+    finally:
+        naming.STUB_LEG = saved
+    want = {3: "thigh_back.L", 6: "thigh_back.R", 9: "thigh_front.L", 12: "thigh_front.R", 14: "foot_front.R"}
+    assert {b: names[b] for b in want} == want, names
+    assert names[15].startswith("part_") and names[15].endswith(".R"), names
