@@ -57,6 +57,9 @@ NEAR_PLANE = 0.5
 # a limb's main chain takes the child reaching this many times as far from the limb's start as
 # any other (between children of similar subtree length; fingers reach alike)
 REACH_LEAD = 1.5
+# a limb whose lowest point lies within this fraction of the object's height above its lowest
+# point reaches the ground (``_many_legs``, ``_stub_legs``)
+LOW_TIP = 0.25
 # of two trunk chains leaving the root the same way, the one with more bones below it takes
 # the names (a neck carrying the head, not a chest piece): training models' names 83.6 -> 83.8 %
 # (trunk 46.4 -> 48.0 %), notes/RIGGING.md session 25; False: the tree's order
@@ -556,7 +559,7 @@ def _many_legs(starts: list[int], kinds: dict[int, str], sides: dict[int, int], 
     Two per side stays with the direction rule: an astronaut's long arms reach the ground too.
     twin: the mirror limb's start of each limb start (None: unpaired); a limb is low when it
     or its twin is, so both sides get the same kinds. tip_h, height: ``_tip_heights``."""
-    low = {s for s in starts if sides[s] != 0 and tip_h[s] < 0.25 * height}
+    low = {s for s in starts if sides[s] != 0 and tip_h[s] < LOW_TIP * height}
     low |= {twin[s] for s in low if twin[s] is not None}
     if max(sum(sides[s] == sd for s in low) for sd in (-1, 1)) >= 3:
         kinds.update({s: "leg" for s in low})
@@ -564,7 +567,7 @@ def _many_legs(starts: list[int], kinds: dict[int, str], sides: dict[int, int], 
 
 def _stub_legs(starts: list[int], kinds: dict[int, str], sides: dict[int, int], chains: dict[int, list[int]],
                length: np.ndarray, tip_h: dict[int, float], height: float) -> None:
-    """On a side with exactly two legs that reach the bottom quarter of the object and more
+    """On a side with exactly two legs that reach the ground (``LOW_TIP``) and more
     limbs called legs, those shorter (main chain, world units) than ``STUB_LEG`` x the
     shorter standing leg are accessories (kinds updated in place): a piece of udder or hip
     hanging down would otherwise make the side's legs ``leg_1..3``. tip_h, height:
@@ -573,7 +576,7 @@ def _stub_legs(starts: list[int], kinds: dict[int, str], sides: dict[int, int], 
         return
     for sd in (-1, 1):
         side_legs = [s for s in starts if sides[s] == sd and kinds[s] == "leg"]
-        standing = [s for s in side_legs if tip_h[s] < 0.25 * height]
+        standing = [s for s in side_legs if tip_h[s] < LOW_TIP * height]
         if len(standing) != 2 or len(side_legs) < 3:
             continue
         reach = min(float(length[chains[s]].sum()) for s in standing)
