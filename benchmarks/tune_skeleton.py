@@ -131,7 +131,6 @@ def main():
     saved = {n: getattr(*constant_owner(n)) for n in grid if not n.startswith("lift.")}
     cols = " ".join(f"{name + ' J2J/J2B':>22s}" for name, _ in sets) + ("  pooled J2J/J2B" if len(sets) > 1 else "")
     print(" ".join(f"{n:>14s}" for n in grid) + " " + cols + "   (" + ", ".join(f"{len(ms)}" for _, ms in sets) + " models)")
-    per_model: dict[str, list[float]] = {}
     per_draw: dict[str, list[np.ndarray]] = {}   # model -> per combination, J2J of each seed (S,)
     try:
         for combo in itertools.product(*grid.values()):
@@ -153,7 +152,6 @@ def main():
                         sks = [from_parts.skeleton_from_parts(m.mesh, labels_from_weights(w)).skeleton]
                     each = np.array([(s.j2j, s.j2b) for s in (skeleton_distances(sk, gt, m.mesh) for sk in sks)])
                     rows.append(tuple(each.mean(axis=0)))
-                    per_model.setdefault(m.name, []).append(each[:, 0].mean())
                     per_draw.setdefault(m.name, []).append(each[:, 0])
                 per_set.append(rows)
             print(grid_row(combo, per_set), flush=True)
@@ -166,7 +164,8 @@ def main():
             print(f"{name}: J2J per seed " + " / ".join(f"{v:.3f}" for v in draws.mean(axis=0))
                   + f"; per-model spread across seeds (mean |J2J - model mean|) {np.abs(draws - draws.mean(1, keepdims=True)).mean():.3f}")
     if a.changed:
-        for name, j2j in per_model.items():
+        for name, draws in per_draw.items():
+            j2j = [d.mean() for d in draws]
             if np.ptp(j2j) > 0.005:
                 print(f"{name:44s} " + " ".join(f"{v:6.2f}" for v in j2j))
 

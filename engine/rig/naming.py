@@ -579,9 +579,10 @@ def _stub_legs(starts: list[int], kinds: dict[int, str], sides: dict[int, int], 
         standing = [s for s in side_legs if tip_h[s] < LOW_TIP * height]
         if len(standing) != 2 or len(side_legs) < 3:
             continue
-        reach = min(float(length[chains[s]].sum()) for s in standing)
+        span = {s: float(length[chains[s]].sum()) for s in side_legs}
+        reach = min(span[s] for s in standing)
         for s in side_legs:
-            if s not in standing and float(length[chains[s]].sum()) < STUB_LEG * reach:
+            if s not in standing and span[s] < STUB_LEG * reach:
                 kinds[s] = "part"
 
 

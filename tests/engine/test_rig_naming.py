@@ -247,13 +247,26 @@ def test_auto_rig_front_setting_reaches_the_skeleton():
         skeleton_stage(mesh, o.vertex_part, AutoRigOptions(front="up"))
 
 
+def _one_bone_per_part(bones):
+    """(parents (P,), heads (P, 3), tails (P, 3), part tree) of a skeleton given as
+    (head, tail, parent) per bone, one bone per part, parents first."""
+    from engine.rig.parts_graph import orient_tree
+
+    heads = np.array([b[0] for b in bones], dtype=float)
+    tails = np.array([b[1] for b in bones], dtype=float)
+    parents = np.array([b[2] for b in bones])
+    P = len(bones)
+    tree = orient_tree(P, np.array([[parents[b], b] for b in range(1, P)]), 0)
+    assert (tree.parent == parents).all()
+    return parents, heads, tails, tree
+
+
 def test_a_front_leg_hung_from_the_other_through_a_piece_of_chest_keeps_its_names():
     """The bundled cow from some samples of the model: the chest's lower piece between the
     front legs hangs from the right thigh and the left front leg from that piece. The right
     leg's chain goes on down the leg (the piece reaches less far from the hip), and the
     piece's branch names stop where the left leg starts."""
     from engine.rig.naming import name_bones
-    from engine.rig.parts_graph import orient_tree
 
     # one bone per part, parents first; facing -Y, .L at +X. 0 root (trunk), 1 neck, 2 head,
     # 3 chest, 4-6 hind leg L, 7-9 hind leg R, 10-12 front leg R (from the chest), 13 the
@@ -270,12 +283,8 @@ def test_a_front_leg_hung_from_the_other_through_a_piece_of_chest_keeps_its_name
               for k, (h, t) in enumerate(front)]
     bones += [((0, -1.75, 2.0), (0, -2.3, 3.1), 10)]
     bones += [(np.array(h), np.array(t), 13 if k == 0 else 13 + k) for k, (h, t) in enumerate(front)]
-    heads = np.array([b[0] for b in bones], dtype=float)
-    tails = np.array([b[1] for b in bones], dtype=float)
-    parents = np.array([b[2] for b in bones])
+    parents, heads, tails, tree = _one_bone_per_part(bones)
     P = len(bones)
-    tree = orient_tree(P, np.array([[parents[b], b] for b in range(1, P)]), 0)
-    assert (tree.parent == parents).all()
     mirror = np.array([0, 1, 2, 3, 7, 8, 9, 4, 5, 6, 14, 15, 16, 13, 10, 11, 12])
     side = np.array([0, 0, 0, 0, 1, 1, 1, -1, -1, -1, -1, -1, -1, 0, 1, 1, 1])
     names = name_bones(parents, heads, tails, np.arange(P), np.zeros(P, int), mirror, side, tree,
@@ -322,14 +331,13 @@ def test_a_snake_has_its_head_at_the_thick_end_whichever_end_is_the_root():
     assert sorted(roots) == ["head", "root"], roots
 
 
-def test_a_short_piece_hanging_beside_two_standing_legs_is_no_third_leg():
+def test_a_short_piece_hanging_beside_two_standing_legs_is_no_third_leg(monkeypatch):
     """A quadruped (faces -Y, .L at +X) whose parts include a short unpaired piece hanging
     down on its right between the legs (an udder cut off as a part of its own, as the model's
     parts of the bundled cow have it at some draws). The right side still has
     ``thigh_front.R`` / ``thigh_back.R``, not ``leg_1..3.R``, and the piece is an accessory;
     without the rule the piece is a third leg."""
     from engine.rig import naming
-    from engine.rig.parts_graph import orient_tree
 
     # one bone per part: 0 trunk, 1 neck, 2 head, then 3-bone legs (hind L, hind R, front L,
     # front R) from the trunk, then the piece (from the trunk, right of the plane)
@@ -340,23 +348,16 @@ def test_a_short_piece_hanging_beside_two_standing_legs_is_no_third_leg():
             bones += [(np.array(h) * [x, 1, 1] + [0, y, 0], np.array(t) * [x, 1, 1] + [0, y, 0],
                        0 if k == 0 else len(bones) + k - 1) for k, (h, t) in enumerate(leg)]
     bones += [((-0.5, 1.3, 2.3), (-0.35, 1.55, 1.7), 0)]
-    heads = np.array([b[0] for b in bones], dtype=float)
-    tails = np.array([b[1] for b in bones], dtype=float)
-    parents = np.array([b[2] for b in bones])
+    parents, heads, tails, tree = _one_bone_per_part(bones)
     P = len(bones)
-    tree = orient_tree(P, np.array([[parents[b], b] for b in range(1, P)]), 0)
     mirror = np.array([0, 1, 2, 6, 7, 8, 3, 4, 5, 12, 13, 14, 9, 10, 11, -1])   # the piece: no counterpart
     side = np.array([0, 0, 0] + [1] * 3 + [-1] * 3 + [1] * 3 + [-1] * 3 + [0])
     args = (parents, heads, tails, np.arange(P), np.zeros(P, int), mirror, side, tree,
             np.array([0.0, 0, 1]), np.array([0.0, -1, 0]), True)
-    saved = naming.STUB_LEG
-    try:
-        naming.STUB_LEG = None
-        assert any(n.startswith("leg_") for n in naming.name_bones(*args))   # the failure the rule fixes
-        naming.STUB_LEG = 0.7
-        names = naming.name_bones(*args)
-    finally:
-        naming.STUB_LEG = saved
+    monkeypatch.setattr(naming, "STUB_LEG", None)
+    assert any(n.startswith("leg_") for n in naming.name_bones(*args))   # the failure the rule fixes
+    monkeypatch.setattr(naming, "STUB_LEG", 0.7)
+    names = naming.name_bones(*args)
     want = {3: "thigh_back.L", 6: "thigh_back.R", 9: "thigh_front.L", 12: "thigh_front.R", 14: "foot_front.R"}
     assert {b: names[b] for b in want} == want, names
     assert names[15].startswith("part_") and names[15].endswith(".R"), names
