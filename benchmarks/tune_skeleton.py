@@ -68,6 +68,16 @@ def model_parts(m, model_dir: str | None, lift: LiftOptions, samples: int = 1, s
     return work, labels
 
 
+def autorig_distances(m, model_dir: str | None, lift: LiftOptions, seeds: list[int], samples: int = 1,
+                      steps: int | None = None) -> np.ndarray:
+    """(S, 2) CD-J2J / J2B (x10^-2) of Auto-Rig's skeleton from the SP4D model's parts, one row
+    per sampling seed in ``seeds``, against reference model ``m``'s artist skeleton."""
+    gt, _ = m.weighted_skeleton()
+    sks = [skeleton_stage(*model_parts(m, model_dir, lift, samples, steps, seed), AutoRigOptions())[1][0]
+           for seed in seeds]
+    return np.array([(d.j2j, d.j2b) for d in (skeleton_distances(sk, gt, m.mesh) for sk in sks)])
+
+
 def constant_owner(name: str) -> tuple:
     """(module, attribute) a grid name sets: ``MODULE.X`` in engine.rig.MODULE (facing, symmetry,
     naming...), a bare name in engine.rig.from_parts."""
@@ -144,13 +154,13 @@ def main():
             for _, models in sets:
                 rows = []
                 for m in models:
-                    gt, w = m.weighted_skeleton()
                     if a.model_parts:
-                        sks = [skeleton_stage(*model_parts(m, a.model, lift, a.samples, a.steps, seed), AutoRigOptions())[1][0]
-                               for seed in seeds]
+                        each = autorig_distances(m, a.model, lift, seeds, a.samples, a.steps)
                     else:
-                        sks = [from_parts.skeleton_from_parts(m.mesh, labels_from_weights(w)).skeleton]
-                    each = np.array([(s.j2j, s.j2b) for s in (skeleton_distances(sk, gt, m.mesh) for sk in sks)])
+                        gt, w = m.weighted_skeleton()
+                        d = skeleton_distances(from_parts.skeleton_from_parts(m.mesh, labels_from_weights(w)).skeleton,
+                                               gt, m.mesh)
+                        each = np.array([(d.j2j, d.j2b)])
                     rows.append(tuple(each.mean(axis=0)))
                     per_draw.setdefault(m.name, []).append(each[:, 0])
                 per_set.append(rows)
