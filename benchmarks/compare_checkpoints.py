@@ -8,8 +8,8 @@ CD-J2J / J2B (x10^-2) against the artist's skeleton, averaged over the sampling 
 (``tune_skeleton.autorig_distances``; generated views cached under ``.cache/model_views``, so a
 checkpoint already gated by ``tune_skeleton.py --seeds`` costs only the lifting here). Then,
 per checkpoint against the first: the mean paired difference in J2J, its standard error over
-models (SD of the per-model differences / sqrt(M)), and how many models got better / worse.
-A difference within ~2 standard errors is not a reason to ship or drop a checkpoint: the 17
+models (SD of the per-model differences / sqrt(M)), and how many models got better / worse
+(``--per-model``: every model's J2J, sorted by the last checkpoint's change). A difference within ~2 standard errors is not a reason to ship or drop a checkpoint: the 17
 real tuning models' mean moves by up to 0.2 between draws of one checkpoint (notes/TRAINING.md,
 sessions 31-32). Tuning models only; ``shared/assets`` is refused.
 """
@@ -44,6 +44,7 @@ def main() -> int:
     ap.add_argument("--model", action="append", required=True,
                     help="checkpoint folder, or 'shipped' (repeatable; the first is the baseline)")
     ap.add_argument("--seeds", default="0,1,2", help="sampling seeds averaged per model")
+    ap.add_argument("--per-model", action="store_true", help="then every model's J2J under each checkpoint")
     a = ap.parse_args()
     if len(a.model) < 2:
         raise SystemExit("give at least two --model checkpoints to compare")
@@ -64,6 +65,9 @@ def main() -> int:
             dm, se, better, worse = paired(res[0, :, 0], res[c, :, 0])
             row += f"   {dm:+6.3f} {se:5.3f}  {better}/{worse}"
         print(row, flush=True)
+    if a.per_model:
+        for i in np.argsort(res[-1, :, 0] - res[0, :, 0]):
+            print(f"{models[i].name:44s} " + " ".join(f"{v:6.2f}" for v in res[:, i, 0]))
     return 0
 
 
