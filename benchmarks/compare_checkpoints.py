@@ -9,9 +9,13 @@ CD-J2J / J2B (x10^-2) against the artist's skeleton, averaged over the sampling 
 checkpoint already gated by ``tune_skeleton.py --seeds`` costs only the lifting here). Then,
 per checkpoint against the first: the mean paired difference in J2J, its standard error over
 models (SD of the per-model differences / sqrt(M)), and how many models got better / worse
-(``--per-model``: every model's J2J, sorted by the last checkpoint's change). A difference within ~2 standard errors is not a reason to ship or drop a checkpoint: the 17
-real tuning models' mean moves by up to 0.2 between draws of one checkpoint (notes/TRAINING.md,
-sessions 31-32). Tuning models only; ``shared/assets`` is refused.
+(``--per-model``: every model's J2J, sorted by the last checkpoint's change). A difference
+within ~2 standard errors is not a reason to ship or drop a checkpoint: the 17 real tuning
+models' mean moves by up to 0.2 between draws of one checkpoint (notes/TRAINING.md, sessions
+31-32). A 128-px checkpoint samples through its ONNX graph only when the graph is in
+``engine/runtime/graphs`` (``python -m engine.runtime.onnx_model DIR``; the torch fallback
+draws other samples), as for ``bench_bundled_names.py``. Tuning models only; ``shared/assets``
+is refused.
 """
 
 from __future__ import annotations
