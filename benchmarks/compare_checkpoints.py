@@ -15,7 +15,7 @@ models' mean moves by up to 0.2 between draws of one checkpoint (notes/TRAINING.
 31-32). A 128-px checkpoint samples through its ONNX graph only when the graph is in
 ``engine/runtime/graphs`` (``python -m engine.runtime.onnx_model DIR``; the torch fallback
 draws other samples), as for ``bench_bundled_names.py``. Tuning models only; ``shared/assets``
-is refused.
+and its cache are refused.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
 from engine.autorig import AutoRigOptions  # noqa: E402
 from engine.eval.reference import load_folder  # noqa: E402
-from tune_skeleton import autorig_distances  # noqa: E402
+from tune_skeleton import autorig_distances, refuse_evaluation_set  # noqa: E402
 
 
 def paired(base: np.ndarray, other: np.ndarray) -> tuple[float, float, int, int]:
@@ -53,8 +53,7 @@ def main() -> int:
     if len(a.model) < 2:
         raise SystemExit("give at least two --model checkpoints to compare")
     folders = a.npz or [os.path.join(ROOT, ".cache", "tune_assets")]
-    if any(os.path.abspath(f) == os.path.join(ROOT, ".cache", "assets") for f in folders):
-        raise SystemExit("compare on the tuning models, not the evaluation set")
+    refuse_evaluation_set(folders, "compare on the tuning models, not the evaluation set")
     seeds = [int(v) for v in a.seeds.split(",")]
     models = [m for f in folders for m in load_folder(f)]
     dirs = [None if d == "shipped" else d for d in a.model]

@@ -229,8 +229,9 @@ def main() -> None:
 
         set_constants(args.const)
     load = _turned(load_folder) if args.turn else load_folder
-    if args.npz and os.path.abspath(args.npz) == os.path.join(ROOT, ".cache", "assets"):
-        raise SystemExit("--npz: .cache/assets is for measuring (use --set assets)")
+    from tune_skeleton import refuse_evaluation_set
+
+    refuse_evaluation_set([args.npz], "--npz: the evaluation set is for measuring (use --set assets)")
     if args.model_parts:
         folder = args.npz or os.path.join(ROOT, ".cache", "tune_assets")
         table(load(folder, args.only), f"{folder}, the SP4D model's parts", args.verbose, model_parts=True,

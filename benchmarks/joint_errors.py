@@ -26,7 +26,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tune_skeleton import ROOT, model_parts  # noqa: E402
+from tune_skeleton import ROOT, model_parts, refuse_evaluation_set  # noqa: E402
 
 from engine.autorig import AutoRigOptions, skeleton_stage  # noqa: E402
 from engine.eval.reference import load_folder  # noqa: E402
@@ -39,8 +39,7 @@ def main():
     ap.add_argument("--run", action="append", default=[], metavar="MODEL@BANDWIDTH",
                     help="checkpoint folder (or 'compact') and lifting bandwidth (repeatable)")
     a = ap.parse_args()
-    if os.path.abspath(a.npz) == os.path.join(ROOT, ".cache", "assets"):
-        raise SystemExit("tune on the tuning models, not the evaluation set")
+    refuse_evaluation_set([a.npz], "tune on the tuning models, not the evaluation set")
     runs = [(r, *r.rsplit("@", 1)) for r in (a.run or ["compact@0.04"])]
     near = defaultdict(lambda: defaultdict(list))
     extra, counts = defaultdict(list), defaultdict(list)

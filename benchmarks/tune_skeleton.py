@@ -39,6 +39,17 @@ from engine.parts.lift import LiftOptions, lift_part_colors
 from engine.runtime.model_files import describe_model
 
 
+# the evaluation set, for measuring only: its cache and the raw models it is extracted from
+EVALUATION_FOLDERS = (os.path.join(ROOT, ".cache", "assets"), os.path.abspath(os.path.join(ROOT, "..", "shared", "assets")))
+
+
+def refuse_evaluation_set(folders: list[str], why: str = "tune on the training models, not the evaluation set") -> None:
+    """Stop (SystemExit naming the folder) when any of ``folders`` is the evaluation set."""
+    for f in folders:
+        if f and os.path.abspath(f) in EVALUATION_FOLDERS:
+            raise SystemExit(f"{f}: {why}")
+
+
 def constant_value(text: str):
     return None if text == "none" else float(text)
 
@@ -125,8 +136,7 @@ def main():
     a = ap.parse_args()
     seeds = [int(v) for v in a.seeds.split(",")]
     folders = a.npz or [os.path.join(ROOT, ".cache", "train_assets")]
-    if any(os.path.abspath(f) == os.path.join(ROOT, ".cache", "assets") for f in folders):
-        raise SystemExit("tune on the training models, not the evaluation set")
+    refuse_evaluation_set(folders)
     grid = {}
     for g in a.grid or ["PIECE_CAP_FRAC=none,0.05,0.1,0.2,0.3,0.5"]:
         name, values = g.split("=", 1)

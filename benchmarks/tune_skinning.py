@@ -25,6 +25,7 @@ from engine.eval.grid import grid_row
 from engine.eval.reference import load_folder
 from engine.eval.skin_metrics import skin_metrics
 from engine.skin import SkinOptions, compute_weights
+from tune_skeleton import refuse_evaluation_set
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -38,10 +39,7 @@ def main():
     ap.add_argument("--poses", type=int, default=4)
     a = ap.parse_args()
     folders = a.npz or [os.path.join(ROOT, ".cache", "train_assets")]
-    for f in folders:
-        if os.path.abspath(f) in (os.path.join(ROOT, ".cache", "assets"),
-                                  os.path.abspath(os.path.join(ROOT, "..", "shared", "assets"))):
-            raise SystemExit("tune on the training models, not the evaluation set")
+    refuse_evaluation_set(folders)
     base = SkinOptions().with_text(a.set)
     grid = {}
     for g in a.grid:
