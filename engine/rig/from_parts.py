@@ -25,6 +25,7 @@ from scipy.sparse.csgraph import connected_components
 from ..errors import InputError
 from ..mesh import MeshData, clean_mesh, vertex_adjacency
 from ..mesh.clean import CleanMesh
+from ..mesh.normals import outward_vertex_normals
 from .medial import (edge_length_graph, medial_curve, near_point, part_distance, simplify_polyline,
                      tip_point)
 from .naming import name_bones
@@ -453,7 +454,7 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
             if added > 0:
                 warnings.append(f"{added} part(s) added by cutting parts the way their mirror images are cut")
             P = int(wl.max()) + 1
-    graph = build_part_graph(V, adj, wl, cm.shell_ids)
+    graph = build_part_graph(V, adj, wl, cm.shell_ids, normals=outward_vertex_normals(V, cm.mesh.faces, cm.shell_ids))
     n_bridge = int((graph.kind == 2).sum())
     if n_bridge:
         warnings.append(f"{n_bridge} part group(s) touch nothing else: attached through closest points")

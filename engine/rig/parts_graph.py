@@ -31,6 +31,14 @@ SIDE_WEIGHT = 0.2
 SIDE_MIN_VERTICES = 16
 # side by side: main axes at least this parallel (|cos|)
 SIDE_PARALLEL = 0.7
+# An interface on one side of the surface (its vertex normals agree: the length of their mean
+# is at least INWARD_OPEN) is no ring around a limb but a seam across one side of a body; its
+# centroid lies on the surface, so the joint moves inward along the mean normal to halfway
+# through the body. None: off (the centroid).
+INWARD_OPEN: float | None = 0.5
+# ... and when its points, seen along that normal, fill at most this many of 12 directions
+# around their centroid (a ring fills all 12)
+INWARD_RING_BINS = 9
 
 
 def relabel(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -152,7 +160,7 @@ class PartGraph:
 
 
 def _interface_joint(vertices: np.ndarray, adj: sp.csr_matrix, verts_a: np.ndarray,
-                     verts_b: np.ndarray) -> np.ndarray:
+                     verts_b: np.ndarray, normals: np.ndarray | None = None) -> np.ndarray:
     """Joint between two parts from their interface vertices (indices into vertices).
 
     Uses the largest connected piece of the interface: an interface made of two separate
@@ -166,11 +174,43 @@ def _interface_joint(vertices: np.ndarray, adj: sp.csr_matrix, verts_a: np.ndarr
     if n > 1:
         big = np.bincount(comp).argmax()
         iv = iv[comp == big]
-    return vertices[iv].mean(axis=0)
+    c = vertices[iv].mean(axis=0)
+    if normals is None or INWARD_OPEN is None:
+        return c
+    return _inward(vertices, normals, iv, c)
+
+
+def _inward(vertices: np.ndarray, normals: np.ndarray, iv: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """The joint ``c`` (3,) of a one-sided interface (vertex indices ``iv``) moved inward along
+    its mean normal to halfway to the far side of the body: the nearest surface point ahead
+    whose normal faces along the ray (the back wall), within the interface's own radius of the
+    ray. ``c`` unchanged when the interface is a ring or nothing lies ahead."""
+    m = normals[iv].mean(axis=0)
+    r = float(np.linalg.norm(m))
+    if r < INWARD_OPEN:
+        return c
+    d = -m / r
+    # a ring around a flared limb also has agreeing normals, but it surrounds its centroid
+    # seen along them; a seam across one side of a body does not
+    rel = vertices[iv] - c
+    u = np.cross(d, [1.0, 0.0, 0.0] if abs(d[0]) < 0.9 else [0.0, 1.0, 0.0])
+    u /= np.linalg.norm(u)
+    ang = np.arctan2(rel @ np.cross(d, u), rel @ u)
+    if len(np.unique(((ang + np.pi) / (2 * np.pi) * 12).astype(int) % 12)) > INWARD_RING_BINS:
+        return c
+    rho = max(float(np.sqrt(((vertices[iv] - c) ** 2).sum(1).mean())), 1e-12)
+    rel = vertices - c
+    t = rel @ d
+    perp = np.linalg.norm(rel - t[:, None] * d, axis=1)
+    ahead = (t > 0) & (perp < rho) & (normals @ d > 0)
+    if not ahead.any():
+        return c
+    return c + d * (0.5 * float(t[ahead].min()))
 
 
 def build_part_graph(vertices: np.ndarray, adj: sp.csr_matrix, labels: np.ndarray,
-                     shell_ids: np.ndarray, contact_rel: float = 0.01) -> PartGraph:
+                     shell_ids: np.ndarray, contact_rel: float = 0.01,
+                     normals: np.ndarray | None = None) -> PartGraph:
     """Contacts between parts labelled 0..P-1 on the welded mesh.
 
     vertices (M, 3), adj (M, M), labels (M,), shell_ids (M,).
@@ -205,7 +245,7 @@ def build_part_graph(vertices: np.ndarray, adj: sp.csr_matrix, labels: np.ndarra
     sides = set()
     for s, e in zip(starts, ends):
         a, b = divmod(int(key[s]), p)
-        contacts[(a, b)] = [float(e - s), _interface_joint(vertices, adj, ea[s:e], eb[s:e]), 0]
+        contacts[(a, b)] = [float(e - s), _interface_joint(vertices, adj, ea[s:e], eb[s:e], normals), 0]
         if frames is not None and _side_contact(vertices[np.unique(np.r_[ea[s:e], eb[s:e]])], frames[a], frames[b]):
             sides.add((a, b))
 

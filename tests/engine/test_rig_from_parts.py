@@ -508,3 +508,45 @@ def test_a_piece_joining_a_pair_of_limbs_hangs_from_the_trunk_on_a_weaker_contac
     assert rehung(one_sided, 0.5) == {(0, 1), (0, 2), (1, 3)}
     # a chest contact under half the thigh's stays where the tree put it
     assert rehung([10.0, 1.0, 3.0, 8.0, 7.0], 0.5) == {(0, 1), (1, 3), (2, 3)}
+
+
+def test_a_joint_on_a_seam_across_one_side_of_a_body_moves_inside_it(monkeypatch):
+    """A bar along Y: its front half is one part, its back half is cut lengthwise into a top
+    and a bottom part. The front-top interface is a half ring over the top, whose centroid
+    sits near the upper surface; the joint moves inward along its normals to halfway to the
+    bottom wall. A flared ring (a steep cone cut across, normals agreeing) surrounds its axis
+    and keeps its centroid."""
+    import engine.rig.parts_graph as pg
+    from engine.mesh import vertex_adjacency
+    from engine.mesh.normals import outward_vertex_normals, vertex_normals
+
+    step = 0.03
+    axes = [step * np.arange(-n, n + 1) for n in (10, 44, 10)]
+    g = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+    vol = (_seg_dist(g, np.array([0.0, -1.0, 0.0]), np.array([0.0, 1.0, 0.0])) - 0.2).reshape([len(a) for a in axes])
+    v, f, _, _ = marching_cubes(vol, 0.0, spacing=(step, step, step))
+    v, f = v + np.array([a[0] for a in axes]), f[:, ::-1].copy()
+    labels = np.where(v[:, 1] < 0, 0, np.where(v[:, 2] > 0, 1, 2))
+    adj, shells = vertex_adjacency(len(v), f), np.zeros(len(v), np.int64)
+
+    def front_top_joint(faces):
+        nrm = outward_vertex_normals(v, faces, shells)
+        return pg.build_part_graph(v, adj, labels, shells, normals=nrm).joint(0, 1)
+
+    monkeypatch.setattr(pg, "INWARD_OPEN", None)
+    assert front_top_joint(f)[2] > 0.1          # the half ring's centroid, near the top
+    monkeypatch.setattr(pg, "INWARD_OPEN", 0.5)
+    for faces in (f, f[:, ::-1]):               # either winding: the normals are turned outward
+        assert abs(front_top_joint(faces)[2]) < 0.06    # inside, near the axis
+
+    # a cone (radius 0.2 + 1.5 z) cut across at z = 0.5: a ring whose normals all lean down
+    n, zs = 32, np.linspace(0.0, 1.0, 9)
+    a = 2 * np.pi * np.arange(n) / n
+    V = np.concatenate([np.c_[(0.2 + 1.5 * z) * np.cos(a), (0.2 + 1.5 * z) * np.sin(a), np.full(n, z)] for z in zs])
+    F = np.array([[r * n + i, r * n + (i + 1) % n, (r + 1) * n + (i + 1) % n] for r in range(len(zs) - 1) for i in range(n)]
+                 + [[r * n + i, (r + 1) * n + (i + 1) % n, (r + 1) * n + i] for r in range(len(zs) - 1) for i in range(n)])
+    lab = (V[:, 2] > 0.5).astype(np.int64)
+    nrm = vertex_normals(V, F)
+    assert np.linalg.norm(nrm[np.abs(V[:, 2] - 0.5) < 0.07].mean(0)) > 0.5   # the normals agree
+    j = pg.build_part_graph(V, vertex_adjacency(len(V), F), lab, np.zeros(len(V), np.int64), normals=nrm).joint(0, 1)
+    assert np.abs(j[:2]).max() < 0.01 and abs(j[2] - 0.53) < 0.1, j
