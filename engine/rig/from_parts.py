@@ -518,7 +518,7 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
         ch = tree.children[part]
         allow_chain = chains
         if par >= 0:
-            head = graph.joint(part, par)
+            head = graph.bone_joint(part, par)
             if graph.kind_of(part, par) == 2:
                 # a separate piece that touches nothing (a floating leg, a hand without
                 # wrist): its joint is at its own end facing the parent, not in the gap
@@ -547,10 +547,10 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
             reach = 0.25 * float(np.linalg.norm(np.ptp(pts, axis=0)))
             touching = [c for c in ch if graph.kind_of(part, c) != 2
                         or np.linalg.norm(pts - graph.joint(part, c), axis=1).min() <= reach] or ch
-            head = np.mean([graph.joint(part, c) for c in touching], axis=0)
+            head = np.mean([graph.bone_joint(part, c) for c in touching], axis=0)
             allow_chain = False
         prim = _primary_child(part, head, tree, graph, mirror if symmetric else None, up, fwd)
-        end = graph.joint(part, prim) if prim >= 0 else None
+        end = graph.bone_joint(part, prim) if prim >= 0 else None
         if end is not None and np.linalg.norm(end - head) < 1e-9 * mesh.scale():
             end = None
         dist = part_distance(V, egraph, pv, head)

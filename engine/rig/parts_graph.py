@@ -33,9 +33,11 @@ SIDE_MIN_VERTICES = 16
 SIDE_PARALLEL = 0.7
 # An interface on one side of the surface (its vertex normals agree: the length of their mean
 # is at least INWARD_OPEN) is no ring around a limb but a seam across one side of a body; its
-# centroid lies on the surface, so the joint moves inward along the mean normal to halfway
-# through the body. None: off (the centroid).
-INWARD_OPEN: float | None = 0.5
+# centroid lies on the surface, so the bones meet inward along the mean normal, halfway
+# through the body. None: off (the centroid). Off by default: 0.5 took the J2J of the tuning
+# sets down by 0.13-0.19 but moved the bundled cow's bone names at 2 of 12 sampling seeds
+# (notes/RIGGING.md, session 33); on again once the names do not depend on it.
+INWARD_OPEN: float | None = None
 # ... and when its points, seen along that normal, fill at most this many of 12 directions
 # around their centroid (a ring fills all 12)
 INWARD_RING_BINS = 9
@@ -135,6 +137,9 @@ class PartGraph:
                between otherwise unconnected groups (closest points).
     side:      (E,) bool, a mesh interface along the sides of two elongated parts
                (``SIDE_SPREAD``), weaker evidence of a kinematic link.
+    bone_joints: (E, 3) where the bones meet at each contact: the joint, or for an interface
+               on one side of a body a point inside it (``INWARD_OPEN``). The tree, its root
+               and the names follow ``joints``; only bone ends move.
     """
 
     n_parts: int
@@ -145,6 +150,11 @@ class PartGraph:
     joints: np.ndarray
     kind: np.ndarray
     side: np.ndarray
+    bone_joints: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.bone_joints is None:
+            self.bone_joints = self.joints
 
     def _index(self, a: int, b: int) -> int:
         k = np.flatnonzero(((self.pairs[:, 0] == min(a, b)) & (self.pairs[:, 1] == max(a, b))))
@@ -154,21 +164,28 @@ class PartGraph:
         """(3,) joint between parts a and b (must be in contact)."""
         return self.joints[self._index(a, b)]
 
+    def bone_joint(self, a: int, b: int) -> np.ndarray:
+        """(3,) where the bones of parts a and b meet (must be in contact)."""
+        return self.bone_joints[self._index(a, b)]
+
     def kind_of(self, a: int, b: int) -> int:
         """Contact kind between parts a and b (0 mesh, 1 proximity, 2 bridge)."""
         return int(self.kind[self._index(a, b)])
 
 
 def _interface_joint(vertices: np.ndarray, adj: sp.csr_matrix, verts_a: np.ndarray,
-                     verts_b: np.ndarray, normals: np.ndarray | None = None) -> np.ndarray:
-    """Joint between two parts from their interface vertices (indices into vertices).
+                     verts_b: np.ndarray, normals: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(joint, bone joint) between two parts from their interface vertices (indices into
+    vertices): the interface's centroid, and where a bone starts or ends there (the centroid,
+    or inside the body for a one-sided interface when ``normals`` are given: ``_inward``).
 
     Uses the largest connected piece of the interface: an interface made of two separate
     loops would otherwise put the joint between them, possibly outside the volume.
     """
     iv = np.unique(np.concatenate([verts_a, verts_b]))
     if len(iv) <= 2:
-        return vertices[iv].mean(axis=0)
+        c = vertices[iv].mean(axis=0)
+        return c, c
     sub = adj[iv][:, iv]
     n, comp = connected_components(sub, directed=False)
     if n > 1:
@@ -176,8 +193,8 @@ def _interface_joint(vertices: np.ndarray, adj: sp.csr_matrix, verts_a: np.ndarr
         iv = iv[comp == big]
     c = vertices[iv].mean(axis=0)
     if normals is None or INWARD_OPEN is None:
-        return c
-    return _inward(vertices, normals, iv, c)
+        return c, c
+    return c, _inward(vertices, normals, iv, c)
 
 
 def _inward(vertices: np.ndarray, normals: np.ndarray, iv: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -227,6 +244,7 @@ def build_part_graph(vertices: np.ndarray, adj: sp.csr_matrix, labels: np.ndarra
     cent /= np.maximum(sizes, 1)[:, None]
 
     contacts: dict[tuple[int, int], list] = {}
+    inner: dict[tuple[int, int], np.ndarray] = {}   # bone joints that differ from the joint
 
     # mesh interfaces
     i, j = _edges(adj)
@@ -245,7 +263,9 @@ def build_part_graph(vertices: np.ndarray, adj: sp.csr_matrix, labels: np.ndarra
     sides = set()
     for s, e in zip(starts, ends):
         a, b = divmod(int(key[s]), p)
-        contacts[(a, b)] = [float(e - s), _interface_joint(vertices, adj, ea[s:e], eb[s:e], normals), 0]
+        joint, bone_joint = _interface_joint(vertices, adj, ea[s:e], eb[s:e], normals)
+        contacts[(a, b)] = [float(e - s), joint, 0]
+        inner[(a, b)] = bone_joint
         if frames is not None and _side_contact(vertices[np.unique(np.r_[ea[s:e], eb[s:e]])], frames[a], frames[b]):
             sides.add((a, b))
 
@@ -298,7 +318,8 @@ def build_part_graph(vertices: np.ndarray, adj: sp.csr_matrix, labels: np.ndarra
                      np.array([contacts[k][0] for k in keys], dtype=np.float64),
                      np.array([contacts[k][1] for k in keys], dtype=np.float64).reshape(-1, 3),
                      np.array([contacts[k][2] for k in keys], dtype=np.int64),
-                     np.array([k in sides for k in keys], dtype=bool))
+                     np.array([k in sides for k in keys], dtype=bool),
+                     np.array([inner.get(k, contacts[k][1]) for k in keys], dtype=np.float64).reshape(-1, 3))
 
 
 def _part_frames(vertices: np.ndarray, labels: np.ndarray, p: int) -> list:

@@ -513,8 +513,8 @@ def test_a_piece_joining_a_pair_of_limbs_hangs_from_the_trunk_on_a_weaker_contac
 def test_a_joint_on_a_seam_across_one_side_of_a_body_moves_inside_it(monkeypatch):
     """A bar along Y: its front half is one part, its back half is cut lengthwise into a top
     and a bottom part. The front-top interface is a half ring over the top, whose centroid
-    sits near the upper surface; the joint moves inward along its normals to halfway to the
-    bottom wall. A flared ring (a steep cone cut across, normals agreeing) surrounds its axis
+    sits near the upper surface; the bones' joint moves inward along its normals to halfway to
+    the bottom wall (the part tree keeps the centroid). A flared ring (a steep cone cut across, normals agreeing) surrounds its axis
     and keeps its centroid."""
     import engine.rig.parts_graph as pg
     from engine.mesh import vertex_adjacency
@@ -529,15 +529,18 @@ def test_a_joint_on_a_seam_across_one_side_of_a_body_moves_inside_it(monkeypatch
     labels = np.where(v[:, 1] < 0, 0, np.where(v[:, 2] > 0, 1, 2))
     adj, shells = vertex_adjacency(len(v), f), np.zeros(len(v), np.int64)
 
-    def front_top_joint(faces):
-        nrm = outward_vertex_normals(v, faces, shells)
-        return pg.build_part_graph(v, adj, labels, shells, normals=nrm).joint(0, 1)
+    def front_top(faces):
+        g = pg.build_part_graph(v, adj, labels, shells, normals=outward_vertex_normals(v, faces, shells))
+        return g.joint(0, 1), g.bone_joint(0, 1)
 
     monkeypatch.setattr(pg, "INWARD_OPEN", None)
-    assert front_top_joint(f)[2] > 0.1          # the half ring's centroid, near the top
+    joint, bone_joint = front_top(f)
+    assert joint[2] > 0.1 and np.allclose(bone_joint, joint)   # the half ring's centroid, near the top
     monkeypatch.setattr(pg, "INWARD_OPEN", 0.5)
     for faces in (f, f[:, ::-1]):               # either winding: the normals are turned outward
-        assert abs(front_top_joint(faces)[2]) < 0.06    # inside, near the axis
+        joint, bone_joint = front_top(faces)
+        assert joint[2] > 0.1                   # the tree and names still see the interface
+        assert abs(bone_joint[2]) < 0.06        # the bones meet inside, near the axis
 
     # a cone (radius 0.2 + 1.5 z) cut across at z = 0.5: a ring whose normals all lean down
     n, zs = 32, np.linspace(0.0, 1.0, 9)
@@ -548,5 +551,5 @@ def test_a_joint_on_a_seam_across_one_side_of_a_body_moves_inside_it(monkeypatch
     lab = (V[:, 2] > 0.5).astype(np.int64)
     nrm = vertex_normals(V, F)
     assert np.linalg.norm(nrm[np.abs(V[:, 2] - 0.5) < 0.07].mean(0)) > 0.5   # the normals agree
-    j = pg.build_part_graph(V, vertex_adjacency(len(V), F), lab, np.zeros(len(V), np.int64), normals=nrm).joint(0, 1)
+    j = pg.build_part_graph(V, vertex_adjacency(len(V), F), lab, np.zeros(len(V), np.int64), normals=nrm).bone_joint(0, 1)
     assert np.abs(j[:2]).max() < 0.01 and abs(j[2] - 0.53) < 0.1, j
