@@ -34,13 +34,15 @@ SIDE_PARALLEL = 0.7
 # An interface on one side of the surface (its vertex normals agree: the length of their mean
 # is at least INWARD_OPEN) is no ring around a limb but a seam across one side of a body; its
 # centroid lies on the surface, so the bones meet inward along the mean normal, halfway
-# through the body. None: off (the centroid). Off by default: 0.5 took the J2J of the tuning
-# sets down by 0.13-0.19 but moved the bundled cow's bone names at 2 of 12 sampling seeds
-# (notes/RIGGING.md, session 33); on again once the names do not depend on it.
-INWARD_OPEN: float | None = None
+# through the body. None: off (the centroid). Chosen on the tuning sets (notes/RIGGING.md,
+# session 33).
+INWARD_OPEN: float | None = 0.5
 # ... and when its points, seen along that normal, fill at most this many of 12 directions
 # around their centroid (a ring fills all 12)
 INWARD_RING_BINS = 9
+# ... by at most this many times the interface's rms radius (None: no cap; uncapped, a limb's
+# flank seam put its bones near the mirror plane, and the bundled cow's names broke)
+INWARD_MAX_RADII: float | None = 1.0
 
 
 def relabel(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -222,7 +224,10 @@ def _inward(vertices: np.ndarray, normals: np.ndarray, iv: np.ndarray, c: np.nda
     ahead = (t > 0) & (perp < rho) & (normals @ d > 0)
     if not ahead.any():
         return c
-    return c + d * (0.5 * float(t[ahead].min()))
+    depth = 0.5 * float(t[ahead].min())
+    if INWARD_MAX_RADII is not None:
+        depth = min(depth, INWARD_MAX_RADII * rho)
+    return c + d * depth
 
 
 def build_part_graph(vertices: np.ndarray, adj: sp.csr_matrix, labels: np.ndarray,
