@@ -22,6 +22,13 @@ import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def seg_dist(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N,) distances of points p (N, 3) to the segment a-b (a point when a == b)."""
+    ab = b - a
+    t = np.clip(((p - a) @ ab) / max(float(ab @ ab), 1e-18), 0, 1)
+    return np.linalg.norm(p - (a + t[:, None] * ab), axis=1)
 if "BLENDER_USER_RESOURCES" not in os.environ:
     # this session's own folder, removed when the session ends (``pytest_unconfigure``)
     _USER_RESOURCES = tempfile.mkdtemp(prefix="sp4d-blender-user-")

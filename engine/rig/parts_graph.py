@@ -211,13 +211,13 @@ def _inward(vertices: np.ndarray, normals: np.ndarray, iv: np.ndarray, c: np.nda
     d = -m / r
     # a ring around a flared limb also has agreeing normals, but it surrounds its centroid
     # seen along them; a seam across one side of a body does not
-    rel = vertices[iv] - c
+    off = vertices[iv] - c
     u = np.cross(d, [1.0, 0.0, 0.0] if abs(d[0]) < 0.9 else [0.0, 1.0, 0.0])
     u /= np.linalg.norm(u)
-    ang = np.arctan2(rel @ np.cross(d, u), rel @ u)
+    ang = np.arctan2(off @ np.cross(d, u), off @ u)
     if len(np.unique(((ang + np.pi) / (2 * np.pi) * 12).astype(int) % 12)) > INWARD_RING_BINS:
         return c
-    rho = max(float(np.sqrt(((vertices[iv] - c) ** 2).sum(1).mean())), 1e-12)
+    rho = max(float(np.sqrt((off ** 2).sum(1).mean())), 1e-12)
     rel = vertices - c
     t = rel @ d
     perp = np.linalg.norm(rel - t[:, None] * d, axis=1)
@@ -249,7 +249,7 @@ def build_part_graph(vertices: np.ndarray, adj: sp.csr_matrix, labels: np.ndarra
     cent /= np.maximum(sizes, 1)[:, None]
 
     contacts: dict[tuple[int, int], list] = {}
-    inner: dict[tuple[int, int], np.ndarray] = {}   # bone joints that differ from the joint
+    inner: dict[tuple[int, int], np.ndarray] = {}   # bone joints of mesh interfaces (others: the joint)
 
     # mesh interfaces
     i, j = _edges(adj)

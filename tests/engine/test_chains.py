@@ -9,6 +9,7 @@ from engine.rig import skeleton_from_parts
 from engine.rig.chains import find_chain, resample_chains
 from engine.skin import SkinOptions, compute_weights
 from engine.synth import generate
+from tests.conftest import seg_dist
 
 
 def _rig(seed):
@@ -33,22 +34,22 @@ def test_chain_gets_the_bones_asked_for_and_keeps_its_shape(seed, kind, n):
     assert np.allclose(new_sk.heads[new[0]], sk.heads[old[0]])
     assert np.allclose(new_sk.tails[new[-1]], sk.tails[old[-1]])
     path = np.vstack([sk.heads[old], sk.tails[old[-1]]])
-    path_len = np.linalg.norm(np.diff(path, axis=0), axis=1).sum()
+    seg = np.linalg.norm(np.diff(path, axis=0), axis=1)
+    path_len = seg.sum()
     length = lambda s, c: np.linalg.norm(s.tails[c] - s.heads[c], axis=1)
     assert length(new_sk, new).sum() <= path_len + 1e-9
     # every new joint lies on the old path (chords of a bent path are shorter than its arcs)
     joints = np.vstack([new_sk.heads[new], new_sk.tails[new[-1]]])
-    on_path = np.min([_seg_dist(joints, a, b) for a, b in zip(path[:-1], path[1:])], axis=0)
+    on_path = np.min([seg_dist(joints, a, b) for a, b in zip(path[:-1], path[1:])], axis=0)
     assert on_path.max() < 1e-6 * path_len, on_path
     # equal arcs of the old path between consecutive new joints
-    seg = np.linalg.norm(np.diff(path, axis=0), axis=1)
     start = np.r_[0.0, np.cumsum(seg)]
 
     def arc(p):
-        k = int(np.argmin([_seg_dist(p[None], a, b)[0] for a, b in zip(path[:-1], path[1:])]))
+        k = int(np.argmin([seg_dist(p[None], a, b)[0] for a, b in zip(path[:-1], path[1:])]))
         return start[k] + np.linalg.norm(p - path[k])
 
-    arcs = np.diff([arc(p) for p in np.vstack([new_sk.heads[new], new_sk.tails[new[-1]]])])
+    arcs = np.diff([arc(p) for p in joints])
     assert np.ptp(arcs) < 1e-6 * path_len, arcs
     # the chain is linked head to tail and hangs from the old chain's parent
     assert all(new_sk.parents[b] == a for a, b in zip(new[:-1], new[1:]))
@@ -76,18 +77,11 @@ def test_chain_gets_the_bones_asked_for_and_keeps_its_shape(seed, kind, n):
     # inside the body it hangs from, so a first short bone may lie wholly inside that body)
     # (the bones nearest to some vertex the chain drove)
     pts = mesh.vertices[drove]
-    d = np.stack([_seg_dist(pts, new_sk.heads[b], new_sk.tails[b]) for b in new], axis=1)
+    d = np.stack([seg_dist(pts, new_sk.heads[b], new_sk.tails[b]) for b in new], axis=1)
     share = np.bincount(d.argmin(axis=1), minlength=n) / len(pts)
     owners = np.flatnonzero(share >= 0.5 / n)   # at least half an equal share of the chain
     assert len(owners) >= n - 2 and owners[-1] == n - 1, share
     assert (dense[:, np.asarray(new)[owners]].max(axis=0) > 0.5).all()
-
-
-def _seg_dist(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N,) distances of points p (N, 3) to the segment a-b."""
-    ab = b - a
-    t = np.clip(((p - a) @ ab) / max(float(ab @ ab), 1e-18), 0, 1)
-    return np.linalg.norm(p - (a + t[:, None] * ab), axis=1)
 
 
 def test_missing_chain_is_a_warning_and_zero_leaves_the_rig_alone():

@@ -11,12 +11,7 @@ from engine.eval.skeleton_metrics import skeleton_distances
 from engine.mesh import MeshData
 from engine.rig import PartRig, Skeleton, skeleton_from_parts
 from engine.rig.medial import winding_number
-
-
-def _seg_dist(p, a, b):
-    ab = b - a
-    t = np.clip(((p - a) @ ab) / (ab @ ab), 0, 1)
-    return np.linalg.norm(p - (a + t[:, None] * ab), axis=1)
+from tests.conftest import seg_dist
 
 
 def capsule_creature(step=0.03):
@@ -36,12 +31,12 @@ def capsule_creature(step=0.03):
     lo, hi = np.array([-0.6, -1.3, -0.05]), np.array([0.6, 1.45, 2.0])
     axes = [np.arange(lo[d], hi[d] + step, step) for d in range(3)]
     g = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
-    sd = np.stack([_seg_dist(g, np.array(a, float), np.array(b, float)) - r for a, b, r, _ in prims], 1)
+    sd = np.stack([seg_dist(g, np.array(a, float), np.array(b, float)) - r for a, b, r, _ in prims], 1)
     vol = sd.min(1).reshape([len(a) for a in axes])
     v, f, _, _ = marching_cubes(vol, 0.0, spacing=(step, step, step))
     v = v + lo
     # label by the primitive whose surface is nearest
-    sdv = np.stack([np.abs(_seg_dist(v, np.array(a, float), np.array(b, float)) - r) for a, b, r, _ in prims], 1)
+    sdv = np.stack([np.abs(seg_dist(v, np.array(a, float), np.array(b, float)) - r) for a, b, r, _ in prims], 1)
     part_of = np.array([p for *_, p in prims])
     labels = part_of[np.argmin(sdv, 1)]
     return MeshData(v, f[:, ::-1].copy()), labels
@@ -161,7 +156,7 @@ def _capsule_mesh(step=0.05, a=(0, 0, 0), b=(0, 0, 1.5), r=0.25, shift=(0, 0, 0)
     hi = np.maximum(a, b) + r + 2 * step
     axes = [np.arange(lo[d], hi[d], step) for d in range(3)]
     g = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
-    vol = (_seg_dist(g, np.array(a, float), np.array(b, float)) - r).reshape([len(x) for x in axes])
+    vol = (seg_dist(g, np.array(a, float), np.array(b, float)) - r).reshape([len(x) for x in axes])
     v, f, _, _ = marching_cubes(vol, 0.0, spacing=(step,) * 3)
     return MeshData(v + lo + np.array(shift), f)
 
@@ -248,7 +243,7 @@ def test_a_column_on_a_wide_base_is_rooted_at_the_base_centre():
     g = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
     radial = np.linalg.norm(g[:, :2] - [0.3, 0.0], axis=1)
     base = np.maximum(radial - 1.5, np.abs(g[:, 2] - 0.2) - 0.2)  # a disk 3 wide, 0.4 high
-    column = _seg_dist(g, np.array([0, 0, 0.4]), np.array([0, 0, 4.4])) - 0.45
+    column = seg_dist(g, np.array([0, 0, 0.4]), np.array([0, 0, 4.4])) - 0.45
     v, f, _, _ = marching_cubes(np.minimum(base, column).reshape([len(x) for x in axes]), 0.0, spacing=(step,) * 3)
     v = v + lo
     labels = np.digitize(v[:, 2], [0.45, 1.5])  # base, lower column, upper column
@@ -315,7 +310,7 @@ def test_a_bar_of_two_halves_stays_a_chain():
     step = 0.03
     axes = [step * np.arange(-n, n + 1) for n in (10, 44, 10)]   # symmetric grids: an exact mirror
     g = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
-    vol = (_seg_dist(g, np.array([0.0, -1.0, 0.0]), np.array([0.0, 1.006, 0.0])) - 0.2).reshape([len(a) for a in axes])
+    vol = (seg_dist(g, np.array([0.0, -1.0, 0.0]), np.array([0.0, 1.006, 0.0])) - 0.2).reshape([len(a) for a in axes])
     v, f, _, _ = marching_cubes(vol, 0.0, spacing=(step, step, step))
     v = v + np.array([a[0] for a in axes])
     rig = skeleton_from_parts(MeshData(v, f[:, ::-1].copy()), (v[:, 1] > 0).astype(np.int64))
@@ -385,11 +380,11 @@ def test_a_robot_arm_on_its_base_is_rooted_at_the_base():
     lo, hi = np.array([-0.8, -0.8, -0.6]), np.array([0.8, 0.8, 3.7])
     axes = [np.arange(lo[d], hi[d], step) for d in range(3)]
     g = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
-    sd = np.stack([_seg_dist(g, np.array(a, float), np.array(b, float)) - r for a, b, r, _ in prims], 1)
+    sd = np.stack([seg_dist(g, np.array(a, float), np.array(b, float)) - r for a, b, r, _ in prims], 1)
     sd[:, 0] = np.maximum(np.linalg.norm(g[:, :2], axis=1) - 0.6, np.abs(g[:, 2] - 0.1) - 0.1)  # the base: a flat disk
     v, f, _, _ = marching_cubes(sd.min(1).reshape([len(x) for x in axes]), 0.0, spacing=(step,) * 3)
     v = v + lo
-    near = np.stack([np.abs(_seg_dist(v, np.array(a, float), np.array(b, float)) - r) for a, b, r, _ in prims], 1)
+    near = np.stack([np.abs(seg_dist(v, np.array(a, float), np.array(b, float)) - r) for a, b, r, _ in prims], 1)
     near[:, 0] = np.abs(np.maximum(np.linalg.norm(v[:, :2], axis=1) - 0.6, np.abs(v[:, 2] - 0.1) - 0.1))
     labels = np.argmin(near, 1)
     rig = skeleton_from_parts(MeshData(v, f[:, ::-1].copy()), labels)
@@ -514,8 +509,8 @@ def test_a_joint_on_a_seam_across_one_side_of_a_body_moves_inside_it(monkeypatch
     """A bar along Y: its front half is one part, its back half is cut lengthwise into a top
     and a bottom part. The front-top interface is a half ring over the top, whose centroid
     sits near the upper surface; the bones' joint moves inward along its normals to halfway to
-    the bottom wall (the part tree keeps the centroid). A flared ring (a steep cone cut across, normals agreeing) surrounds its axis
-    and keeps its centroid."""
+    the bottom wall (the part tree keeps the centroid). A flared ring (a steep cone cut
+    across, normals agreeing) surrounds its axis and keeps its centroid."""
     import engine.rig.parts_graph as pg
     from engine.mesh import vertex_adjacency
     from engine.mesh.normals import outward_vertex_normals, vertex_normals
@@ -523,7 +518,7 @@ def test_a_joint_on_a_seam_across_one_side_of_a_body_moves_inside_it(monkeypatch
     step = 0.03
     axes = [step * np.arange(-n, n + 1) for n in (10, 44, 10)]
     g = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
-    vol = (_seg_dist(g, np.array([0.0, -1.0, 0.0]), np.array([0.0, 1.0, 0.0])) - 0.2).reshape([len(a) for a in axes])
+    vol = (seg_dist(g, np.array([0.0, -1.0, 0.0]), np.array([0.0, 1.0, 0.0])) - 0.2).reshape([len(a) for a in axes])
     v, f, _, _ = marching_cubes(vol, 0.0, spacing=(step, step, step))
     v, f = v + np.array([a[0] for a in axes]), f[:, ::-1].copy()
     labels = np.where(v[:, 1] < 0, 0, np.where(v[:, 2] > 0, 1, 2))
