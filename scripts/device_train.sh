@@ -13,7 +13,8 @@
 # (no inference benchmark at the end), LR_SCALING (sqrt | linear | none: how the peak LR grows
 # with the number of GPUs; BATCH is per GPU), N_SEEDS (procedural seeds of the chunk, default 6000),
 # PART_BALANCE (part-loss pixels weighted by their part's area ** -P; default 0), REAL_POSES (random
-# poses of each real training model added to its rest pose, posed by the artist's weights; default 0).
+# poses of each real training model added to its rest pose, posed by the artist's weights; default 0),
+# REAL_SHAPES (re-proportioned copies of each real training model, bones stretched by the artist's weights; default 0).
 RESUME=$1; MIN=$2; SEED0=$3
 CONFIG=${CONFIG:-compact}; BATCH=${BATCH:-24}; ECHO=${ECHO:-1}; WARMUP=${WARMUP:-150}; PORTABLE=${PORTABLE:-ema,model}
 P_FOOTAGE=${P_FOOTAGE:-0.15}; P_REAL=${P_REAL:-0.35}; LR=${LR:-4e-4}   # env overrides
@@ -38,7 +39,7 @@ timeout $(python3 -c "print(int($MIN*60+90))") python3 -m torch.distributed.run 
   --config $CONFIG --minutes $MIN --steps 1000000 --schedule time --ema 0.998 --ckpt-every-min 1.0 \
   --warmup $WARMUP --workers $WORKERS --lr $LR ${LR_SCALING:+--lr-scaling $LR_SCALING} --warm-objects 600 --warm-seconds 25 --batch $BATCH --echo $ECHO \
   --portable $PORTABLE --seed0 $SEED0 --n-seeds ${N_SEEDS:-6000} --p-real $P_REAL --p-footage $P_FOOTAGE --log-every 100 \
-  ${PART_BALANCE:+--part-balance $PART_BALANCE} ${REAL_POSES:+--real-poses $REAL_POSES} ${COMPILE:+--compile} --bench 2>&1 | grep -v -i warn | tail -40
+  ${PART_BALANCE:+--part-balance $PART_BALANCE} ${REAL_POSES:+--real-poses $REAL_POSES} ${REAL_SHAPES:+--real-shapes $REAL_SHAPES} ${COMPILE:+--compile} --bench 2>&1 | grep -v -i warn | tail -40
 rm -f $OUT/c/summary.json
 python3 -c "
 from engine.train.export import export_portable

@@ -4,6 +4,7 @@
         [--pool-seconds 60] [--workers 14] [--real-dir .cache/train_assets] [--p-real 0.25]
         [--real-holdout-every 4]   (every 4th real model, the tuning set, is never trained on)
         [--real-poses 0 --real-pose-angle 0.5]   (random poses of the real models, by their artists' weights)
+        [--real-shapes 0]   (re-proportioned copies of the real models, by their artists' weights)
     torchrun --nproc_per_node=N scripts/train_sp4d.py ...      (DDP)
 
 Writes OUT/log.txt, OUT/portable/ (resumable fp16 shards + state.json), OUT/summary.json.
@@ -51,6 +52,8 @@ def main():
     ap.add_argument("--p-real", type=float, default=0.25)
     ap.add_argument("--real-poses", type=int, default=0,
                     help="random poses of each real model added to its rest pose (new ones each chunk: seeded by --seed0)")
+    ap.add_argument("--real-shapes", type=int, default=0,
+                    help="re-proportioned copies of each real model (bones stretched by the artist's weights; seeded by --seed0)")
     ap.add_argument("--real-pose-angle", type=float, default=0.5, help="largest turn of a bone in a real pose, radians")
     ap.add_argument("--p-footage", type=float, default=0.2)
     ap.add_argument("--w-contrastive", type=float, default=0.05)
@@ -99,7 +102,8 @@ def main():
     model_cfg = dict(CONFIGS[a.config])
     size = model_cfg["sample_size"] if not model_cfg.get("latent_space") else 96
     data = GPUData(dev, size, model_cfg["num_views"], p_real=a.p_real, p_footage=a.p_footage, seed=1000 * rank + a.seed0)
-    real, real_errors = (real_training_meshes(a.real_dir, a.real_holdout_every, a.real_poses, a.seed0, a.real_pose_angle)
+    real, real_errors = (real_training_meshes(a.real_dir, a.real_holdout_every, a.real_poses, a.seed0,
+                                              a.real_pose_angle, a.real_shapes)
                          if a.real_dir and os.path.isdir(a.real_dir) else ([], []))
     if real:
         data.set_real(real)

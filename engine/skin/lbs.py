@@ -67,3 +67,46 @@ def pose_vertices(vertices: np.ndarray, weights: SkinWeights | np.ndarray,
     else:
         M = np.einsum("nb,bij->nij", np.asarray(weights, np.float64), transforms)
     return np.einsum("nij,nj->ni", M[:, :3, :3], vertices) + M[:, :3, 3]
+
+
+def proportion_transforms(skeleton: Skeleton, along: np.ndarray, across: np.ndarray) -> np.ndarray:
+    """(B, 4, 4) skinning matrices that re-proportion a rest pose: bone j is stretched by
+    ``along[j]`` along its own head-to-tail axis and by ``across[j]`` across it, about its
+    head, and its head moves where its parent's stretch carries it (limbs get longer or
+    thicker, children stay attached). along / across: (B,) positive factors.
+
+    Built on ``pose_transforms``: its local matrix of bone j is ``inv(A_parent) @ A_j``, so
+    the composed world matrix of every bone is its own ``A_j`` (stretches do not compound
+    down a chain the way turns do)."""
+    d = skeleton.tails - skeleton.heads
+    n = np.linalg.norm(d, axis=1, keepdims=True)
+    d = np.where(n > 1e-12, d / np.maximum(n, 1e-12), np.array([0.0, 0.0, 1.0]))
+    across = np.asarray(across, np.float64)
+    A = (across[:, None, None] * np.eye(3)
+         + (np.asarray(along, np.float64) - across)[:, None, None] * d[:, :, None] * d[:, None, :])
+    parent_A = np.where((skeleton.parents >= 0)[:, None, None], A[np.maximum(skeleton.parents, 0)], np.eye(3))
+    return pose_transforms(skeleton, np.linalg.solve(parent_A, A))
+
+
+def mirror_bones(skeleton: Skeleton, tol: float) -> np.ndarray:
+    """(B,) index of each bone's mirror image across the skeleton's mid plane in X (itself
+    for a bone on the plane or with no mirror within ``tol``, in the skeleton's units)."""
+    mid = 0.5 * (skeleton.heads[:, 0].min() + skeleton.heads[:, 0].max())
+    flip = lambda p: np.c_[2 * mid - p[:, 0], p[:, 1:]]  # noqa: E731
+    cost = (np.linalg.norm(flip(skeleton.heads)[:, None] - skeleton.heads[None], axis=2)
+            + np.linalg.norm(flip(skeleton.tails)[:, None] - skeleton.tails[None], axis=2))
+    m = cost.argmin(1)
+    return np.where(cost[np.arange(len(m)), m] <= tol, m, np.arange(len(m)))
+
+
+def random_proportions(skeleton: Skeleton, rng: np.random.Generator, along: float = 0.3,
+                       across: float = 0.2) -> np.ndarray:
+    """(B, 4, 4) ``proportion_transforms`` with factors ``exp(U(-along, along))`` and
+    ``exp(U(-across, across))`` per bone, shared by mirror-image bones (a model stays as
+    symmetric as its artist made it)."""
+    b = skeleton.n_bones
+    f_along = np.exp(rng.uniform(-along, along, b))
+    f_across = np.exp(rng.uniform(-across, across, b))
+    size = float(np.ptp(np.r_[skeleton.heads, skeleton.tails], axis=0).max())
+    m = np.minimum(np.arange(b), mirror_bones(skeleton, 0.02 * size))
+    return proportion_transforms(skeleton, f_along[m], f_across[m])

@@ -65,21 +65,27 @@ def load_rigged_npz(path: str):
 
 
 def posed_rigged_npz(path: str, poses: int, rng: np.random.Generator | None = None,
-                     max_angle: float = 0.5) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The rest pose of a RiggedModel .npz and ``poses`` random poses of it, each as
-    (vertices (N, 3), faces (F, 3), labels (N,)): the artist's weights pose the mesh
-    (``engine.skin.lbs``), every bone turned by up to ``max_angle`` radians about a random
-    axis, root bones kept still so the object stays upright. The labels are the rest
-    pose's: a part moves rigidly, so its vertices stay one part. Posing the 50 real
-    training meshes gives the model real shapes in poses it has not seen, where the rest
-    poses alone are seen ~12 times a step (notes/TRAINING.md, session 27)."""
+                     max_angle: float = 0.5, shapes: int = 0,
+                     spread: tuple[float, float] = (0.3, 0.2)) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The rest pose of a RiggedModel .npz, ``poses`` random poses of it and ``shapes``
+    re-proportioned copies of it, each as (vertices (N, 3), faces (F, 3), labels (N,)).
+
+    The artist's weights move the mesh (``engine.skin.lbs``). A pose turns every bone by
+    up to ``max_angle`` radians about a random axis, root bones kept still so the object
+    stays upright. A shape stretches every bone by ``exp(U(-a, a))`` along itself and
+    ``exp(U(-c, c))`` across, (a, c) = ``spread``, mirror-image bones alike
+    (``random_proportions``): longer legs, a thicker neck, a bigger head, still the
+    artist's model. The labels are the rest pose's: a part moves (and stretches) as one,
+    so its vertices stay one part. The 50 real training models are seen ~12 times a step
+    in their rest pose; poses and shapes give the model real shapes it has not seen
+    (notes/TRAINING.md, sessions 27 and 34)."""
     from ..eval.reference import RiggedModel
-    from ..skin.lbs import pose_vertices, random_pose
+    from ..skin.lbs import pose_vertices, random_pose, random_proportions
 
     m = RiggedModel.load(path)
     labels = labels_from_weights(m.weights, m.skeleton.parents)
     out = [(m.mesh.vertices, m.mesh.faces, labels)]
-    if poses > 0:
+    if poses > 0 or shapes > 0:
         rng = rng or np.random.default_rng(0)
         # vertices no bone weights (rare) follow the root, as Blender leaves them in place
         w = np.asarray(m.weights, np.float64)
@@ -87,9 +93,9 @@ def posed_rigged_npz(path: str, poses: int, rng: np.random.Generator | None = No
         if loose.any():
             w = w.copy()
             w[loose, int(np.flatnonzero(np.asarray(m.skeleton.parents) < 0)[0])] = 1.0
-        for _ in range(poses):
-            T = random_pose(m.skeleton, rng, max_angle, turn_roots=False)
-            out.append((pose_vertices(m.mesh.vertices, w, T), m.mesh.faces, labels))
+        moves = ([random_pose(m.skeleton, rng, max_angle, turn_roots=False) for _ in range(poses)]
+                 + [random_proportions(m.skeleton, rng, *spread) for _ in range(shapes)])
+        out += [(pose_vertices(m.mesh.vertices, w, T), m.mesh.faces, labels) for T in moves]
     return out
 
 
@@ -333,18 +339,19 @@ def is_tuning_file(index: int, every: int = TUNING_EVERY) -> bool:
 
 
 def real_training_meshes(folder: str, holdout_every: int = 0, poses: int = 0, seed: int = 0,
-                         max_angle: float = 0.5) -> tuple[list, list[str]]:
+                         max_angle: float = 0.5, shapes: int = 0) -> tuple[list, list[str]]:
     """All RiggedModel .npz in ``folder`` -> (list of (v, f, labels), errors): a file that
     does not load is skipped, logged and listed in ``errors`` as "name: reason".
     holdout_every: when > 0, the tuning models (``is_tuning_file``) are left out.
     poses: random poses added per model (``posed_rigged_npz``), drawn from ``seed`` (a
-    chunk's seed, so every chunk sees new poses)."""
+    chunk's seed, so every chunk sees new poses); shapes: re-proportioned copies added per
+    model, drawn likewise."""
     out, errors = [], []
     rng = np.random.default_rng(seed)
     paths = sorted(glob.glob(os.path.join(folder, "*.npz")))
     for p in [p for i, p in enumerate(paths) if not is_tuning_file(i, holdout_every)]:
         try:
-            out.extend(posed_rigged_npz(p, poses, rng, max_angle))
+            out.extend(posed_rigged_npz(p, poses, rng, max_angle, shapes))
         except Exception as e:  # noqa: BLE001 - one bad asset must not stop a training run
             errors.append(f"{os.path.basename(p)}: {type(e).__name__}: {e}")
             log.warning("training asset %s not loaded: %s: %s", p, type(e).__name__, e)

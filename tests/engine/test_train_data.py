@@ -79,6 +79,50 @@ def test_real_models_are_posed_by_their_weights_root_still(tmp_path):
     assert len(meshes) == 3
 
 
+def test_real_models_are_reproportioned_by_their_weights_children_attached(tmp_path):
+    """Re-proportioned copies of a real training model: a body with two mirror-image arms.
+    Each bone's points stretch about its head by its own factors (along the bone / across
+    it), an arm's head stays where the body's stretch carries it, the two arms stretch
+    alike (the model stays symmetric), labels and faces are the rest pose's, and the shapes
+    follow the seed."""
+    from engine.eval.reference import RiggedModel
+    from engine.skin.lbs import mirror_bones, proportion_transforms
+
+    rng = np.random.default_rng(0)
+    body = rng.uniform([-0.3, -0.3, 0], [0.3, 0.3, 1], (30, 3))
+    arm_l = rng.uniform([0.3, -0.1, 0.8], [1.3, 0.1, 1.0], (30, 3))
+    arm_r = arm_l * [-1, 1, 1]
+    v = np.vstack([body, arm_l, arm_r])
+    f = np.array([[i, i + 1, i + 2] for i in range(88)])
+    sk = Skeleton(["body", "arm.L", "arm.R"], np.array([[0, 0, 0], [0.3, 0, 0.9], [-0.3, 0, 0.9]]),
+                  np.array([[0, 0, 1.0], [1.3, 0, 0.9], [-1.3, 0, 0.9]]), np.array([-1, 0, 0]))
+    assert mirror_bones(sk, 1e-6).tolist() == [0, 2, 1]
+
+    # the transforms themselves: the body stretched 1.5x up, 0.5x across; an arm 2x along
+    T = proportion_transforms(sk, np.array([1.5, 2.0, 1.0]), np.array([0.5, 1.0, 1.0]))
+    apply = lambda M, p: p @ M[:3, :3].T + M[:3, 3]  # noqa: E731
+    np.testing.assert_allclose(apply(T[0], np.array([[0.2, 0.2, 1.0]])), [[0.1, 0.1, 1.5]], atol=1e-12)
+    head_l = apply(T[0], sk.heads[1:2])                      # where the body carries the arm's head
+    np.testing.assert_allclose(apply(T[1], sk.heads[1:2]), head_l, atol=1e-12)
+    np.testing.assert_allclose(apply(T[1], sk.tails[1:2]), head_l + [2.0, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(apply(T[1], np.array([[0.8, 0.1, 0.9]])), head_l + [1.0, 0.1, 0], atol=1e-12)
+
+    w = np.repeat(np.eye(3), 30, axis=0)
+    RiggedModel("arms", MeshData(v, f), sk, w).save(str(tmp_path / "arms.npz"))
+    out = posed_rigged_npz(str(tmp_path / "arms.npz"), 0, np.random.default_rng(5), shapes=3)
+    assert len(out) == 4 and np.allclose(out[0][0], v)
+    for sv, sf, lab in out[1:]:
+        assert np.array_equal(sf, f) and np.array_equal(lab, out[0][2]) and len(np.unique(lab)) == 3
+        assert not np.allclose(sv, v)
+        np.testing.assert_allclose(sv[60:], sv[30:60] * [-1, 1, 1], atol=1e-9)   # arms alike, mirrored
+        span = np.ptp(sv[30:60, 0]) / np.ptp(v[30:60, 0])                    # arm stretch along x
+        assert np.exp(-0.3) - 1e-9 <= span <= np.exp(0.3) + 1e-9
+    again = posed_rigged_npz(str(tmp_path / "arms.npz"), 0, np.random.default_rng(5), shapes=3)
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(out, again))
+    meshes, _ = real_training_meshes(str(tmp_path), poses=1, shapes=2, seed=3)
+    assert len(meshes) == 4
+
+
 def test_check_training_seeds():
     check_training_seeds(0, 20000)
     check_training_seeds(HELDOUT_SEED0 - 10, 10)  # the last training seed is HELDOUT_SEED0 - 1
