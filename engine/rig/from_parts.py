@@ -29,6 +29,7 @@ from ..mesh.normals import outward_vertex_normals
 from .medial import (edge_length_graph, medial_curve, near_point, part_distance, simplify_polyline,
                      tip_point)
 from .naming import name_bones
+from . import parts_graph
 from .parts_graph import (PartGraph, PartTree, build_part_graph, choose_root, clean_labels,
                           orient_tree, rehang_low_central, relabel, spanning_tree, welded_labels)
 from .facing import facing_sign
@@ -454,7 +455,9 @@ def skeleton_from_parts(mesh: MeshData, labels: np.ndarray, *, min_part_rel: flo
             if added > 0:
                 warnings.append(f"{added} part(s) added by cutting parts the way their mirror images are cut")
             P = int(wl.max()) + 1
-    graph = build_part_graph(V, adj, wl, cm.shell_ids, normals=outward_vertex_normals(V, cm.mesh.faces, cm.shell_ids))
+    # normals only serve the inward bone joints: skip the pass over the faces when those are off
+    normals = outward_vertex_normals(V, cm.mesh.faces, cm.shell_ids) if parts_graph.INWARD_OPEN is not None else None
+    graph = build_part_graph(V, adj, wl, cm.shell_ids, normals=normals)
     n_bridge = int((graph.kind == 2).sum())
     if n_bridge:
         warnings.append(f"{n_bridge} part group(s) touch nothing else: attached through closest points")
