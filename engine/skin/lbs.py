@@ -88,25 +88,21 @@ def proportion_transforms(skeleton: Skeleton, along: np.ndarray, across: np.ndar
     return pose_transforms(skeleton, np.linalg.solve(parent_A, A))
 
 
-def mirror_bones(skeleton: Skeleton, tol: float) -> np.ndarray:
-    """(B,) index of each bone's mirror image across the skeleton's mid plane in X (itself
-    for a bone on the plane or with no mirror within ``tol``, in the skeleton's units)."""
-    mid = 0.5 * (skeleton.heads[:, 0].min() + skeleton.heads[:, 0].max())
-    flip = lambda p: np.c_[2 * mid - p[:, 0], p[:, 1:]]  # noqa: E731
-    cost = (np.linalg.norm(flip(skeleton.heads)[:, None] - skeleton.heads[None], axis=2)
-            + np.linalg.norm(flip(skeleton.tails)[:, None] - skeleton.tails[None], axis=2))
-    m = cost.argmin(1)
-    return np.where(cost[np.arange(len(m)), m] <= tol, m, np.arange(len(m)))
-
-
 def random_proportions(skeleton: Skeleton, rng: np.random.Generator, along: float = 0.3,
                        across: float = 0.2) -> np.ndarray:
     """(B, 4, 4) ``proportion_transforms`` with factors ``exp(U(-along, along))`` and
     ``exp(U(-across, across))`` per bone, shared by mirror-image bones (a model stays as
-    symmetric as its artist made it)."""
+    symmetric as its artist made it: pairs by ``engine.skin.mirror.bone_mirror`` across the
+    plane x = the middle of the bone heads, where the training models are mirrored)."""
+    from ..rig.symmetry import SymmetryPlane
+    from .mirror import bone_mirror
+
     b = skeleton.n_bones
     f_along = np.exp(rng.uniform(-along, along, b))
     f_across = np.exp(rng.uniform(-across, across, b))
-    size = float(np.ptp(np.r_[skeleton.heads, skeleton.tails], axis=0).max())
-    m = np.minimum(np.arange(b), mirror_bones(skeleton, 0.02 * size))
+    ends = np.r_[skeleton.heads, skeleton.tails]
+    mid = 0.5 * (skeleton.heads[:, 0].min() + skeleton.heads[:, 0].max())
+    mirror = bone_mirror(skeleton.heads, skeleton.tails, SymmetryPlane(np.array([1.0, 0, 0]), mid, 0.0),
+                         float(np.linalg.norm(np.ptp(ends, axis=0))))
+    m = np.minimum(np.arange(b), np.where(mirror >= 0, mirror, np.arange(b)))
     return proportion_transforms(skeleton, f_along[m], f_across[m])

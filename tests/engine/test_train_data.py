@@ -86,7 +86,7 @@ def test_real_models_are_reproportioned_by_their_weights_children_attached(tmp_p
     alike (the model stays symmetric), labels and faces are the rest pose's, and the shapes
     follow the seed."""
     from engine.eval.reference import RiggedModel
-    from engine.skin.lbs import mirror_bones, proportion_transforms
+    from engine.skin.lbs import proportion_transforms
 
     rng = np.random.default_rng(0)
     body = rng.uniform([-0.3, -0.3, 0], [0.3, 0.3, 1], (30, 3))
@@ -96,7 +96,6 @@ def test_real_models_are_reproportioned_by_their_weights_children_attached(tmp_p
     f = np.array([[i, i + 1, i + 2] for i in range(88)])
     sk = Skeleton(["body", "arm.L", "arm.R"], np.array([[0, 0, 0], [0.3, 0, 0.9], [-0.3, 0, 0.9]]),
                   np.array([[0, 0, 1.0], [1.3, 0, 0.9], [-1.3, 0, 0.9]]), np.array([-1, 0, 0]))
-    assert mirror_bones(sk, 1e-6).tolist() == [0, 2, 1]
 
     # the transforms themselves: the body stretched 1.5x up, 0.5x across; an arm 2x along
     T = proportion_transforms(sk, np.array([1.5, 2.0, 1.0]), np.array([0.5, 1.0, 1.0]))
